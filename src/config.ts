@@ -1,0 +1,157 @@
+import { existsSync } from 'node:fs';
+import { z } from 'zod';
+
+/**
+ * The only reader of `process.env`. Every setting is parsed and validated once, at start-up, into
+ * a frozen object whose names carry their units. `.env.example` documents each variable.
+ */
+
+export type NodeEnv = 'development' | 'production' | 'test';
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+export type MarketDataProviderKind = 'simulated' | 'oanda';
+
+export interface Config {
+  readonly nodeEnv: NodeEnv;
+  readonly http: { readonly host: string; readonly port: number };
+  readonly logLevel: LogLevel;
+  /** `undefined` selects the embedded PostgreSQL (PGlite, in memory). */
+  readonly database: {
+    readonly url: string | undefined;
+    readonly poolSize: number;
+    /** Generate deterministic demo users, signals and sessions when the store is empty. */
+    readonly seedDemoData: boolean;
+  };
+  readonly redis: {
+    readonly url: string;
+    readonly password: string | undefined;
+    readonly db: number;
+    readonly poolSize: number;
+    readonly timeoutMs: number;
+    readonly retryOnTimeout: boolean;
+  };
+  readonly cache: {
+    readonly keyPrefix: string;
+    readonly ttlSeconds: { readonly short: number; readonly medium: number; readonly long: number; readonly veryLong: number };
+    readonly fallbackMaxItems: number;
+    readonly warming: { readonly enabled: boolean; readonly intervalSeconds: number; readonly maxConcurrent: number };
+  };
+  /** Bearer token that grants operator rights; `undefined` means no admin access at all. */
+  readonly adminApiToken: string | undefined;
+  readonly marketData: {
+    readonly provider: MarketDataProviderKind;
+    /** Artificial delay of the simulated feed, to model a remote API. */
+    readonly simulatedLatencyMs: number;
+    readonly timeoutMs: number;
+    readonly maxRetries: number;
+    readonly retryBaseDelayMs: number;
+    readonly oanda: { readonly apiUrl: string; readonly apiToken: string | undefined; readonly accountId: string | undefined };
+  };
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    detail: string,
+  ) {
+    super(`Invalid configuration: ${variable} ${detail}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const booleanText = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
+const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const seconds = z.coerce.number().positive().max(86_400 * 365);
+
+/** Reads one variable through its schema; the error names the variable and shows what was wrong. */
+function read<T>(env: Env, name: string, schema: z.ZodType<T>, fallback: string | undefined): T {
+  const raw = env[name] === undefined || env[name] === '' ? fallback : env[name];
+  const result = schema.safeParse(raw);
+  if (!result.success) {
+    const reason = result.error.issues.map((issue) => issue.message).join('; ');
+    throw new ConfigError(name, `is ${raw === undefined ? 'missing' : `"${raw}"`}: ${reason}`);
+  }
+  return result.data;
+}
+
+const optionalText = z.string().min(1).optional();
+
+export function loadConfig(env: Env): Config {
+  const nodeEnv = read(env, 'NODE_ENV', z.enum(['development', 'production', 'test']), 'development');
+  const provider = read(env, 'MARKET_DATA_PROVIDER', z.enum(['simulated', 'oanda']), 'simulated');
+  const oandaToken = read(env, 'OANDA_API_TOKEN', optionalText, undefined);
+  const oandaAccount = read(env, 'OANDA_ACCOUNT_ID', optionalText, undefined);
+  if (provider === 'oanda' && (oandaToken === undefined || oandaAccount === undefined)) {
+    throw new ConfigError(oandaToken === undefined ? 'OANDA_API_TOKEN' : 'OANDA_ACCOUNT_ID', 'is required when MARKET_DATA_PROVIDER=oanda');
+  }
+  const adminApiToken = read(env, 'ADMIN_API_TOKEN', optionalText, undefined);
+  if (adminApiToken !== undefined && adminApiToken.length < 16) {
+    throw new ConfigError('ADMIN_API_TOKEN', 'must be at least 16 characters long');
+  }
+
+  const config: Config = {
+    nodeEnv,
+    http: {
+      host: read(env, 'HOST', z.string().min(1), '0.0.0.0'),
+      port: read(env, 'PORT', integer(0, 65_535), '4000'),
+    },
+    logLevel: read(env, 'LOG_LEVEL', z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), 'info'),
+    database: {
+      url: read(env, 'DATABASE_URL', z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(), undefined),
+      poolSize: read(env, 'DATABASE_POOL_SIZE', integer(1, 100), '10'),
+      seedDemoData: read(env, 'SEED_DEMO_DATA', booleanText, nodeEnv === 'production' ? 'false' : 'true'),
+    },
+    redis: {
+      url: read(env, 'REDIS_URL', z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'), 'redis://localhost:6379'),
+      password: read(env, 'REDIS_PASSWORD', optionalText, undefined),
+      db: read(env, 'REDIS_DB', integer(0, 15), '0'),
+      poolSize: read(env, 'REDIS_POOL_SIZE', integer(1, 100), '10'),
+      // The seed gives REDIS_TIMEOUT in seconds; fractions are allowed so that a short timeout can be set.
+      timeoutMs: Math.round(read(env, 'REDIS_TIMEOUT', seconds.max(60), '5') * 1000),
+      retryOnTimeout: read(env, 'REDIS_RETRY_ON_TIMEOUT', booleanText, 'true'),
+    },
+    cache: {
+      keyPrefix: read(env, 'CACHE_KEY_PREFIX', z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'must be 1-32 letters, digits, _ or -'), 'ai_trading'),
+      ttlSeconds: {
+        short: read(env, 'CACHE_TTL_SHORT', integer(1, 31_536_000), '300'),
+        medium: read(env, 'CACHE_TTL_MEDIUM', integer(1, 31_536_000), '1800'),
+        long: read(env, 'CACHE_TTL_LONG', integer(1, 31_536_000), '3600'),
+        veryLong: read(env, 'CACHE_TTL_VERY_LONG', integer(1, 31_536_000), '86400'),
+      },
+      fallbackMaxItems: read(env, 'CACHE_FALLBACK_MAX_ITEMS', integer(1, 10_000_000), '1000'),
+      warming: {
+        enabled: read(env, 'CACHE_WARMING_ENABLED', booleanText, 'true'),
+        intervalSeconds: read(env, 'CACHE_WARMING_INTERVAL', integer(1, 86_400), '300'),
+        maxConcurrent: read(env, 'CACHE_WARMING_MAX_CONCURRENT', integer(1, 100), '5'),
+      },
+    },
+    adminApiToken,
+    marketData: {
+      provider,
+      simulatedLatencyMs: read(env, 'MARKET_SIM_LATENCY_MS', integer(0, 60_000), '0'),
+      timeoutMs: read(env, 'MARKET_DATA_TIMEOUT_MS', integer(1, 60_000), '2000'),
+      maxRetries: read(env, 'MARKET_DATA_MAX_RETRIES', integer(0, 10), '2'),
+      retryBaseDelayMs: read(env, 'MARKET_DATA_RETRY_BASE_MS', integer(0, 10_000), '100'),
+      oanda: {
+        apiUrl: read(env, 'OANDA_API_URL', z.url({ protocol: /^https?$/ }), 'https://api-fxpractice.oanda.com'),
+        apiToken: oandaToken,
+        accountId: oandaAccount,
+      },
+    },
+  };
+  return deepFreeze(config);
+}
+
+/** Reads `.env` (when present) into `process.env` without overriding what is already set, then parses. */
+export function loadConfigFromProcess(envFile = '.env'): Config {
+  if (existsSync(envFile)) process.loadEnvFile(envFile);
+  return loadConfig(process.env);
+}
+
+function deepFreeze<T extends object>(value: T): T {
+  for (const child of Object.values(value)) {
+    if (child !== null && typeof child === 'object') deepFreeze(child as object);
+  }
+  return Object.freeze(value);
+}

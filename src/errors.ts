@@ -1,0 +1,40 @@
+import { GraphQLError } from 'graphql';
+
+/**
+ * The error vocabulary of the gateway. Resolvers throw these; anything else that reaches the
+ * GraphQL layer is unexpected and is masked as INTERNAL_SERVER_ERROR (see graphql/format-error.ts).
+ */
+export enum ErrorCode {
+  BadUserInput = 'BAD_USER_INPUT',
+  NotFound = 'NOT_FOUND',
+  Unauthenticated = 'UNAUTHENTICATED',
+  Forbidden = 'FORBIDDEN',
+  UpstreamUnavailable = 'UPSTREAM_UNAVAILABLE',
+  InternalServerError = 'INTERNAL_SERVER_ERROR',
+}
+
+const httpStatus: Partial<Record<ErrorCode, number>> = {
+  [ErrorCode.Unauthenticated]: 401,
+};
+
+/** An error whose message is safe to show to the client. */
+export class PublicError extends GraphQLError {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    options: { cause?: unknown; details?: Record<string, unknown> } = {},
+  ) {
+    const status = httpStatus[code];
+    super(message, {
+      originalError: options.cause instanceof Error ? options.cause : undefined,
+      extensions: { code, ...options.details, ...(status === undefined ? {} : { http: { status } }) },
+    });
+    this.name = 'PublicError';
+  }
+}
+
+export const badInput = (message: string, details?: Record<string, unknown>) =>
+  new PublicError(ErrorCode.BadUserInput, message, details === undefined ? {} : { details });
+export const notFound = (what: string) => new PublicError(ErrorCode.NotFound, `${what} not found`);
+export const unauthenticated = (message = 'Authentication required') => new PublicError(ErrorCode.Unauthenticated, message);
+export const forbidden = (message = 'Not allowed') => new PublicError(ErrorCode.Forbidden, message);

@@ -1,0 +1,28 @@
+import type { GraphQLSchema } from 'graphql';
+import { buildSchema, type BuildSchemaOptions } from 'type-graphql';
+
+import { validateArgs } from './validate-args';
+
+/** A resolver class and the instance that serves it (built by the composition root). */
+export type ResolverBinding = readonly [cls: new (...args: never[]) => object, instance: object];
+
+/**
+ * Builds the executable schema from code-first resolvers. type-graphql asks the container for
+ * resolver instances, so resolvers receive their services through constructors like everything else.
+ */
+export function buildGraphqlSchema(bindings: readonly ResolverBinding[]): Promise<GraphQLSchema> {
+  const instances = new Map<unknown, object>(bindings);
+  const resolvers = bindings.map(([cls]) => cls) as unknown as BuildSchemaOptions['resolvers'];
+  return buildSchema({
+    resolvers,
+    container: {
+      get(cls: unknown) {
+        const instance = instances.get(cls);
+        if (instance === undefined) throw new Error(`No instance bound for resolver ${String(cls)}`);
+        return instance;
+      },
+    },
+    validateFn: (value) => validateArgs(value),
+    emitSchemaFile: false,
+  });
+}

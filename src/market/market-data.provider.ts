@@ -1,0 +1,56 @@
+import type { Timeframe } from './instruments';
+
+export interface Quote {
+  readonly symbol: string;
+  readonly bid: number;
+  readonly ask: number;
+  readonly time: Date;
+}
+
+export interface CandleBar {
+  readonly time: Date;
+  readonly open: number;
+  readonly high: number;
+  readonly low: number;
+  readonly close: number;
+  readonly volume: number;
+  /** False for the bar that is still forming. */
+  readonly complete: boolean;
+}
+
+/**
+ * Where market data comes from. Batch-first: one call prices many instruments, so that a
+ * request for 50 signals' current prices is one upstream call.
+ */
+export interface MarketDataProvider {
+  readonly name: string;
+  /** Quotes for the instruments the provider knows; unknown instruments are absent from the map. */
+  getPrices(symbols: readonly string[]): Promise<ReadonlyMap<string, Quote>>;
+  /** The latest `count` bars, oldest first; `null` when the instrument is unknown. */
+  getCandles(symbol: string, timeframe: Timeframe, count: number): Promise<CandleBar[] | null>;
+}
+
+export type UpstreamErrorKind = 'timeout' | 'network' | 'http' | 'malformed';
+
+/** A failed upstream call, after retries. The message names the provider and what went wrong. */
+export class UpstreamError extends Error {
+  constructor(
+    readonly provider: string,
+    readonly kind: UpstreamErrorKind,
+    message: string,
+    options: { status?: number; cause?: unknown } = {},
+  ) {
+    super(`${provider}: ${message}`, { cause: options.cause });
+    this.name = 'UpstreamError';
+    this.status = options.status;
+  }
+
+  readonly status: number | undefined;
+}
+
+/** Counts what reached the upstream (each HTTP attempt, each simulated call). */
+export class UpstreamStats {
+  requests = 0;
+  failures = 0;
+  retries = 0;
+}

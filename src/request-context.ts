@@ -1,0 +1,51 @@
+import DataLoader from 'dataloader';
+
+import type { Quote } from './market/market-data.provider';
+import type { MarketService } from './market/market.service';
+import type { Viewer } from './sessions/viewer';
+import type { SignalAggregate, SignalRecord } from './signals/signal.model';
+import type { SignalsService } from './signals/signals.service';
+import type { UserRecord } from './users/user.model';
+import type { UsersService } from './users/users.service';
+
+/**
+ * Per-request batching. Each loader turns the field resolutions of one tick into one service call;
+ * its memo lives only as long as the request (the shared cache is a separate layer).
+ */
+export interface Loaders {
+  readonly user: DataLoader<number, UserRecord | null>;
+  readonly signal: DataLoader<number, SignalRecord | null>;
+  readonly userStatistics: DataLoader<number, SignalAggregate>;
+  readonly quote: DataLoader<string, Quote | null>;
+  /** One loader per page size, so `signals(limit: 5)` and `signals(limit: 20)` batch separately. */
+  signalsOfUser(limit: number): DataLoader<number, SignalRecord[]>;
+}
+
+export interface RequestContext {
+  readonly viewer: Viewer;
+  readonly loaders: Loaders;
+}
+
+export interface LoaderServices {
+  readonly users: UsersService;
+  readonly signals: SignalsService;
+  readonly market: MarketService;
+}
+
+export function createLoaders(services: LoaderServices): Loaders {
+  const signalsOfUser = new Map<number, DataLoader<number, SignalRecord[]>>();
+  return {
+    user: new DataLoader((ids) => services.users.getUsers(ids)),
+    signal: new DataLoader((ids) => services.signals.getSignals(ids)),
+    userStatistics: new DataLoader((ids) => services.signals.statisticsForUsers(ids)),
+    quote: new DataLoader((symbols) => services.market.getQuotes(symbols)),
+    signalsOfUser(limit) {
+      let loader = signalsOfUser.get(limit);
+      if (loader === undefined) {
+        loader = new DataLoader((ids) => services.signals.latestByUsers(ids, limit));
+        signalsOfUser.set(limit, loader);
+      }
+      return loader;
+    },
+  };
+}

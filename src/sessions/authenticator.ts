@@ -1,0 +1,39 @@
+import { timingSafeEqual } from 'node:crypto';
+
+import { unauthenticated } from '../errors';
+import type { SessionsRepository } from './sessions.repository';
+import { ANONYMOUS, type Viewer } from './viewer';
+
+/**
+ * Turns an `Authorization` header into a Viewer. No header is an anonymous viewer; a header with
+ * a token that is neither the admin token nor a live session is refused (UNAUTHENTICATED), so a
+ * client with an expired session learns it instead of silently seeing public data.
+ */
+export class Authenticator {
+  private readonly adminToken: Buffer | undefined;
+
+  constructor(
+    private readonly sessions: SessionsRepository,
+    adminApiToken: string | undefined,
+  ) {
+    this.adminToken = adminApiToken === undefined ? undefined : Buffer.from(adminApiToken);
+  }
+
+  async authenticate(authorization: string | undefined): Promise<Viewer> {
+    if (authorization === undefined || authorization === '') return ANONYMOUS;
+    const match = /^Bearer\s+(\S{1,512})$/i.exec(authorization.trim());
+    if (match === null) throw unauthenticated('Authorization header must be "Bearer <token>"');
+    const token = match[1]!;
+    if (this.isAdminToken(token)) return { kind: 'admin' };
+    const userId = await this.sessions.findUserIdByToken(token);
+    if (userId === null) throw unauthenticated('Invalid or expired token');
+    return { kind: 'user', userId };
+  }
+
+  /** Constant-time, so response timing does not reveal how much of the admin token was right. */
+  private isAdminToken(token: string): boolean {
+    if (this.adminToken === undefined) return false;
+    const candidate = Buffer.from(token);
+    return candidate.length === this.adminToken.length && timingSafeEqual(candidate, this.adminToken);
+  }
+}

@@ -1,0 +1,103 @@
+import { IsOptional, IsPositive, Max, Min } from 'class-validator';
+import { ArgsType, Field, Float, InputType, Int } from 'type-graphql';
+
+import { InRange, IsId, ListSize } from '../graphql/validators';
+import { IsInstrument, type Timeframe } from '../market/instruments';
+import { TimeframeEnum } from '../market/market.type';
+import type { SignalDirection, SignalStatus } from './signal.model';
+import { SignalDirectionEnum, SignalStatusEnum } from './signal.type';
+
+export const MAX_SIGNALS_PER_PAGE = 200;
+export const MAX_SYMBOLS_PER_REQUEST = 20;
+export const MAX_LATEST_PER_SYMBOL = 50;
+
+@ArgsType()
+export class SignalArgs {
+  @Field(() => Int)
+  @IsId()
+  id!: number;
+}
+
+@ArgsType()
+export class SignalsArgs {
+  @Field({ nullable: true })
+  @IsOptional()
+  @IsInstrument()
+  symbol?: string;
+
+  @Field(() => TimeframeEnum, { nullable: true })
+  timeframe?: Timeframe;
+
+  @Field(() => SignalStatusEnum, { nullable: true })
+  status?: SignalStatus;
+
+  @Field(() => Int, { defaultValue: 50, description: `1 to ${MAX_SIGNALS_PER_PAGE}, newest first` })
+  @InRange(1, MAX_SIGNALS_PER_PAGE)
+  limit!: number;
+}
+
+@ArgsType()
+export class LatestSignalsArgs {
+  @Field(() => [String], { description: `1 to ${MAX_SYMBOLS_PER_REQUEST} instruments` })
+  @ListSize(1, MAX_SYMBOLS_PER_REQUEST)
+  @IsInstrument({ each: true })
+  symbols!: string[];
+
+  @Field(() => Int, { defaultValue: 5, description: `Signals per instrument, 1 to ${MAX_LATEST_PER_SYMBOL}` })
+  @InRange(1, MAX_LATEST_PER_SYMBOL)
+  perSymbol!: number;
+}
+
+@ArgsType()
+export class SignalStatisticsArgs {
+  @Field()
+  @IsInstrument()
+  symbol!: string;
+}
+
+@InputType({ description: 'A new ACTIVE signal. A session creates it for its own user; an admin names the author in userId.' })
+export class CreateSignalInput {
+  @Field()
+  @IsInstrument()
+  symbol!: string;
+
+  @Field(() => TimeframeEnum)
+  timeframe!: Timeframe;
+
+  @Field(() => SignalDirectionEnum)
+  direction!: SignalDirection;
+
+  @Field(() => Float)
+  @IsPositive({ message: '$property must be a positive price' })
+  entryPrice!: number;
+
+  @Field(() => Float, { nullable: true })
+  @IsOptional()
+  @IsPositive({ message: '$property must be a positive price' })
+  stopLoss?: number;
+
+  @Field(() => Float, { nullable: true })
+  @IsOptional()
+  @IsPositive({ message: '$property must be a positive price' })
+  takeProfit?: number;
+
+  @Field(() => Float, { description: 'Between 0 and 1' })
+  @Min(0, { message: '$property must be between 0 and 1' })
+  @Max(1, { message: '$property must be between 0 and 1' })
+  confidence!: number;
+
+  @Field(() => Int, { nullable: true, description: 'Author; admins only' })
+  @IsOptional()
+  @IsId()
+  userId?: number;
+}
+
+@ArgsType()
+export class UpdateSignalStatusArgs {
+  @Field(() => Int)
+  @IsId()
+  id!: number;
+
+  @Field(() => SignalStatusEnum)
+  status!: SignalStatus;
+}

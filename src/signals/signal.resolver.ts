@@ -1,0 +1,62 @@
+import { Arg, Args, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
+
+import type { Quote } from '../market/market-data.provider';
+import { Price } from '../market/market.type';
+import { toPrice } from '../market/market.resolver';
+import type { RequestContext } from '../request-context';
+import type { UserRecord } from '../users/user.model';
+import { User } from '../users/user.type';
+import { CreateSignalInput, LatestSignalsArgs, SignalArgs, SignalsArgs, SignalStatisticsArgs, UpdateSignalStatusArgs } from './signal.args';
+import type { SignalRecord } from './signal.model';
+import { Signal, SignalStatistics } from './signal.type';
+import type { SignalsService } from './signals.service';
+
+@Resolver(() => Signal)
+export class SignalResolver {
+  constructor(private readonly signalsService: SignalsService) {}
+
+  @Query(() => Signal, { nullable: true, description: 'null when there is no such signal' })
+  signal(@Args() { id }: SignalArgs, @Ctx() { loaders }: RequestContext): Promise<SignalRecord | null> {
+    return loaders.signal.load(id);
+  }
+
+  @Query(() => [Signal], { description: 'Newest first, filtered by any of symbol, timeframe and status' })
+  signals(@Args() { symbol, timeframe, status, limit }: SignalsArgs): Promise<SignalRecord[]> {
+    return this.signalsService.listSignals({ symbol, timeframe, status, limit });
+  }
+
+  @Query(() => [Signal], { description: 'The newest signals of each instrument, grouped in the order of symbols' })
+  async latestSignals(@Args() { symbols, perSymbol }: LatestSignalsArgs): Promise<SignalRecord[]> {
+    return (await this.signalsService.latestBySymbols(symbols, perSymbol)).flat();
+  }
+
+  @Query(() => SignalStatistics)
+  async signalStatistics(@Args() { symbol }: SignalStatisticsArgs): Promise<SignalStatistics> {
+    return { symbol, ...(await this.signalsService.statisticsForSymbol(symbol)) };
+  }
+
+  @Mutation(() => Signal, { description: 'Creates an ACTIVE signal; needs a session (author) or the admin token (userId)' })
+  async createSignal(@Arg('input') input: CreateSignalInput, @Ctx() { viewer, loaders }: RequestContext): Promise<SignalRecord> {
+    const created = await this.signalsService.createSignal(viewer, input);
+    loaders.signal.prime(created.id, created);
+    return created;
+  }
+
+  @Mutation(() => Signal, { description: 'Moves an ACTIVE signal to another status; author or admin' })
+  async updateSignalStatus(@Args() { id, status }: UpdateSignalStatusArgs, @Ctx() { viewer, loaders }: RequestContext): Promise<SignalRecord> {
+    const updated = await this.signalsService.updateStatus(viewer, id, status);
+    loaders.signal.clear(id).prime(id, updated);
+    return updated;
+  }
+
+  @FieldResolver(() => User, { nullable: true, description: 'The author' })
+  user(@Root() signal: SignalRecord, @Ctx() { loaders }: RequestContext): Promise<UserRecord | null> {
+    return loaders.user.load(signal.userId);
+  }
+
+  @FieldResolver(() => Price, { nullable: true, description: 'The live quote of the instrument; null if the feed does not list it' })
+  async currentPrice(@Root() signal: SignalRecord, @Ctx() { loaders }: RequestContext): Promise<Price | null> {
+    const quote: Quote | null = await loaders.quote.load(signal.symbol);
+    return quote === null ? null : toPrice(quote);
+  }
+}

@@ -1,0 +1,103 @@
+import type { Database } from '../db/database';
+import { EMPTY_AGGREGATE, type NewSignal, type SignalAggregate, type SignalFilter, type SignalRecord, type SignalStatus } from './signal.model';
+
+const COLUMNS = `id, user_id as "userId", symbol, timeframe, direction, status, entry_price as "entryPrice",
+  stop_loss as "stopLoss", take_profit as "takeProfit", confidence, created_at as "createdAt", updated_at as "updatedAt"`;
+
+const AGGREGATES = `count(*)::int as "totalSignals",
+  (count(*) filter (where status = 'ACTIVE'))::int as "activeSignals",
+  (count(*) filter (where status = 'EXECUTED'))::int as "executedSignals",
+  (count(*) filter (where direction = 'BUY'))::int as "buySignals",
+  (count(*) filter (where direction = 'SELL'))::int as "sellSignals",
+  avg(confidence)::float8 as "averageConfidence",
+  max(created_at) as "lastSignalAt"`;
+
+/** Newest first everywhere; `id` breaks ties so that pages are stable. */
+const NEWEST_FIRST = 'order by created_at desc, id desc';
+
+export class SignalsRepository {
+  constructor(private readonly db: Database) {}
+
+  async findByIds(ids: readonly number[]): Promise<(SignalRecord | null)[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.db.query<SignalRecord>('signals.findByIds', `select ${COLUMNS} from trading_signals where id = any($1::int[])`, [ids]);
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    return ids.map((id) => byId.get(id) ?? null);
+  }
+
+  async find(filter: SignalFilter): Promise<SignalRecord[]> {
+    return this.db.query<SignalRecord>(
+      'signals.find',
+      `select ${COLUMNS} from trading_signals
+       where ($1::text is null or symbol = $1) and ($2::text is null or timeframe = $2) and ($3::text is null or status = $3)
+       ${NEWEST_FIRST} limit $4`,
+      [filter.symbol ?? null, filter.timeframe ?? null, filter.status ?? null, filter.limit],
+    );
+  }
+
+  /** The newest `perSymbol` signals of each symbol, in one query; grouped in the order of `symbols`. */
+  async findLatestBySymbols(symbols: readonly string[], perSymbol: number): Promise<SignalRecord[][]> {
+    if (symbols.length === 0) return [];
+    const rows = await this.db.query<SignalRecord>(
+      'signals.findLatestBySymbols',
+      `select ${COLUMNS} from (
+         select s.*, row_number() over (partition by symbol ${NEWEST_FIRST}) as rank
+         from trading_signals s where symbol = any($1::text[])
+       ) ranked where rank <= $2 ${NEWEST_FIRST}`,
+      [symbols, perSymbol],
+    );
+    return symbols.map((symbol) => rows.filter((row) => row.symbol === symbol));
+  }
+
+  /** The newest `perUser` signals of each user, in one query; grouped in the order of `userIds`. */
+  async findLatestByUserIds(userIds: readonly number[], perUser: number): Promise<SignalRecord[][]> {
+    if (userIds.length === 0) return [];
+    const rows = await this.db.query<SignalRecord>(
+      'signals.findLatestByUserIds',
+      `select ${COLUMNS} from (
+         select s.*, row_number() over (partition by user_id ${NEWEST_FIRST}) as rank
+         from trading_signals s where user_id = any($1::int[])
+       ) ranked where rank <= $2 ${NEWEST_FIRST}`,
+      [userIds, perUser],
+    );
+    const byUser = new Map<number, SignalRecord[]>();
+    for (const row of rows) byUser.set(row.userId, [...(byUser.get(row.userId) ?? []), row]);
+    return userIds.map((id) => byUser.get(id) ?? []);
+  }
+
+  async statisticsBySymbol(symbol: string): Promise<SignalAggregate> {
+    const rows = await this.db.query<SignalAggregate>('signals.statisticsBySymbol', `select ${AGGREGATES} from trading_signals where symbol = $1`, [symbol]);
+    return rows[0] ?? EMPTY_AGGREGATE;
+  }
+
+  /** Per-user aggregates in one query, in the order of `userIds` (zeros for users without signals). */
+  async statisticsByUserIds(userIds: readonly number[]): Promise<SignalAggregate[]> {
+    if (userIds.length === 0) return [];
+    const rows = await this.db.query<SignalAggregate & { userId: number }>(
+      'signals.statisticsByUserIds',
+      `select user_id as "userId", ${AGGREGATES} from trading_signals where user_id = any($1::int[]) group by user_id`,
+      [userIds],
+    );
+    const byUser = new Map(rows.map((row) => [row.userId, row]));
+    return userIds.map((id) => byUser.get(id) ?? EMPTY_AGGREGATE);
+  }
+
+  async insert(signal: NewSignal): Promise<SignalRecord> {
+    const rows = await this.db.query<SignalRecord>(
+      'signals.insert',
+      `insert into trading_signals (user_id, symbol, timeframe, direction, status, entry_price, stop_loss, take_profit, confidence)
+       values ($1, $2, $3, $4, 'ACTIVE', $5, $6, $7, $8) returning ${COLUMNS}`,
+      [signal.userId, signal.symbol, signal.timeframe, signal.direction, signal.entryPrice, signal.stopLoss, signal.takeProfit, signal.confidence],
+    );
+    return rows[0]!;
+  }
+
+  async updateStatus(id: number, status: SignalStatus): Promise<SignalRecord | null> {
+    const rows = await this.db.query<SignalRecord>(
+      'signals.updateStatus',
+      `update trading_signals set status = $2, updated_at = now() where id = $1 returning ${COLUMNS}`,
+      [id, status],
+    );
+    return rows[0] ?? null;
+  }
+}

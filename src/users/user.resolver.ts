@@ -1,0 +1,52 @@
+import { Args, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
+
+import type { RequestContext } from '../request-context';
+import { actsFor } from '../sessions/viewer';
+import type { SignalRecord } from '../signals/signal.model';
+import { Signal } from '../signals/signal.type';
+import { UpdateUserArgs, UserArgs, UsersArgs, UserSignalsArgs } from './user.args';
+import type { UserRecord } from './user.model';
+import { User, UserStatistics } from './user.type';
+import type { UsersService } from './users.service';
+
+@Resolver(() => User)
+export class UserResolver {
+  constructor(private readonly usersService: UsersService) {}
+
+  @Query(() => User, { nullable: true, description: 'null when there is no such user' })
+  user(@Args() { id }: UserArgs, @Ctx() { loaders }: RequestContext): Promise<UserRecord | null> {
+    return loaders.user.load(id);
+  }
+
+  @Query(() => [User], { nullable: 'items', description: 'In the order of ids; null for unknown ids' })
+  users(@Args() { ids }: UsersArgs, @Ctx() { loaders }: RequestContext): Promise<(UserRecord | null)[]> {
+    return Promise.all(ids.map((id) => loaders.user.load(id)));
+  }
+
+  @Query(() => User, { nullable: true, description: 'The user of the session token; null without one' })
+  me(@Ctx() { viewer, loaders }: RequestContext): Promise<UserRecord | null> | null {
+    return viewer.kind === 'user' ? loaders.user.load(viewer.userId) : null;
+  }
+
+  @Mutation(() => User, { description: 'Allowed for the user and for admins' })
+  async updateUser(@Args() { id, input }: UpdateUserArgs, @Ctx() { viewer, loaders }: RequestContext): Promise<UserRecord> {
+    const updated = await this.usersService.updateUser(viewer, id, input);
+    loaders.user.clear(id).prime(id, updated);
+    return updated;
+  }
+
+  @FieldResolver(() => String, { nullable: true, description: 'Private: visible to the user and to admins, null for anyone else' })
+  email(@Root() user: UserRecord, @Ctx() { viewer }: RequestContext): string | null {
+    return actsFor(viewer, user.id) ? user.email : null;
+  }
+
+  @FieldResolver(() => [Signal], { description: "The user's newest signals" })
+  signals(@Root() user: UserRecord, @Args() { limit }: UserSignalsArgs, @Ctx() { loaders }: RequestContext): Promise<SignalRecord[]> {
+    return loaders.signalsOfUser(limit).load(user.id);
+  }
+
+  @FieldResolver(() => UserStatistics)
+  async statistics(@Root() user: UserRecord, @Ctx() { loaders }: RequestContext): Promise<UserStatistics> {
+    return { userId: user.id, ...(await loaders.userStatistics.load(user.id)) };
+  }
+}
