@@ -1,0 +1,39 @@
+import { createGateway, type Gateway } from '../../src/app';
+import { loadConfig } from '../../src/config';
+import { createLogger } from '../../src/logger';
+
+export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
+
+export interface TestGateway {
+  readonly gateway: Gateway;
+  readonly url: string;
+  /** POSTs a GraphQL operation; `token` becomes a Bearer header. */
+  graphql<Data = Record<string, unknown>>(query: string, variables?: Record<string, unknown>, token?: string): Promise<GraphqlResult<Data>>;
+  close(): Promise<void>;
+}
+
+export interface GraphqlResult<Data> {
+  readonly status: number;
+  readonly data?: Data | null;
+  readonly errors?: { message: string; path?: (string | number)[]; extensions?: { code?: string; [key: string]: unknown } }[];
+}
+
+/** Starts a real gateway on a free loopback port with quiet logs; `env` overrides the defaults. */
+export async function startTestGateway(env: Record<string, string> = {}): Promise<TestGateway> {
+  const config = loadConfig({ NODE_ENV: 'test', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'silent', ADMIN_API_TOKEN: TEST_ADMIN_TOKEN, ...env });
+  const gateway = await createGateway(config, createLogger(config));
+  const url = await gateway.listen();
+  return {
+    gateway,
+    url,
+    async graphql<Data>(query: string, variables?: Record<string, unknown>, token?: string): Promise<GraphqlResult<Data>> {
+      const response = await fetch(`${url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(token === undefined ? {} : { authorization: `Bearer ${token}` }) },
+        body: JSON.stringify({ query, variables }),
+      });
+      return { status: response.status, ...((await response.json()) as Omit<GraphqlResult<Data>, 'status'>) };
+    },
+    close: () => gateway.close(),
+  };
+}
