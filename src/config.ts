@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { parseEnv } from 'node:util';
 import { z } from 'zod';
 
 /**
@@ -64,13 +65,14 @@ const booleanText = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((
 const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const seconds = z.coerce.number().positive().max(86_400 * 365);
 
-/** Reads one variable through its schema; the error names the variable and shows what was wrong. */
-function read<T>(env: Env, name: string, schema: z.ZodType<T>, fallback: string | undefined): T {
+/** Reads one variable through its schema; the error names the variable and, unless secret, shows the value. */
+function read<T>(env: Env, name: string, schema: z.ZodType<T>, fallback: string | undefined, secret = false): T {
   const raw = env[name] === undefined || env[name] === '' ? fallback : env[name];
   const result = schema.safeParse(raw);
   if (!result.success) {
     const reason = result.error.issues.map((issue) => issue.message).join('; ');
-    throw new ConfigError(name, `is ${raw === undefined ? 'missing' : `"${raw}"`}: ${reason}`);
+    const shown = raw === undefined ? 'missing' : secret ? 'invalid (value hidden)' : `"${raw}"`;
+    throw new ConfigError(name, `is ${shown}: ${reason}`);
   }
   return result.data;
 }
@@ -80,15 +82,12 @@ const optionalText = z.string().min(1).optional();
 export function loadConfig(env: Env): Config {
   const nodeEnv = read(env, 'NODE_ENV', z.enum(['development', 'production', 'test']), 'development');
   const provider = read(env, 'MARKET_DATA_PROVIDER', z.enum(['simulated', 'oanda']), 'simulated');
-  const oandaToken = read(env, 'OANDA_API_TOKEN', optionalText, undefined);
+  const oandaToken = read(env, 'OANDA_API_TOKEN', optionalText, undefined, true);
   const oandaAccount = read(env, 'OANDA_ACCOUNT_ID', optionalText, undefined);
   if (provider === 'oanda' && (oandaToken === undefined || oandaAccount === undefined)) {
     throw new ConfigError(oandaToken === undefined ? 'OANDA_API_TOKEN' : 'OANDA_ACCOUNT_ID', 'is required when MARKET_DATA_PROVIDER=oanda');
   }
-  const adminApiToken = read(env, 'ADMIN_API_TOKEN', optionalText, undefined);
-  if (adminApiToken !== undefined && adminApiToken.length < 16) {
-    throw new ConfigError('ADMIN_API_TOKEN', 'must be at least 16 characters long');
-  }
+  const adminApiToken = read(env, 'ADMIN_API_TOKEN', z.string().min(16, 'must be at least 16 characters long').optional(), undefined, true);
 
   const config: Config = {
     nodeEnv,
@@ -104,7 +103,7 @@ export function loadConfig(env: Env): Config {
     },
     redis: {
       url: read(env, 'REDIS_URL', z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'), 'redis://localhost:6379'),
-      password: read(env, 'REDIS_PASSWORD', optionalText, undefined),
+      password: read(env, 'REDIS_PASSWORD', optionalText, undefined, true),
       db: read(env, 'REDIS_DB', integer(0, 15), '0'),
       poolSize: read(env, 'REDIS_POOL_SIZE', integer(1, 100), '10'),
       // The seed gives REDIS_TIMEOUT in seconds; fractions are allowed so that a short timeout can be set.
@@ -143,10 +142,10 @@ export function loadConfig(env: Env): Config {
   return deepFreeze(config);
 }
 
-/** Reads `.env` (when present) into `process.env` without overriding what is already set, then parses. */
+/** Parses the process environment over `.env` (when present): a variable set in the environment wins. */
 export function loadConfigFromProcess(envFile = '.env'): Config {
-  if (existsSync(envFile)) process.loadEnvFile(envFile);
-  return loadConfig(process.env);
+  const fromFile = existsSync(envFile) ? parseEnv(readFileSync(envFile, 'utf8')) : {};
+  return loadConfig({ ...fromFile, ...process.env });
 }
 
 function deepFreeze<T extends object>(value: T): T {

@@ -110,23 +110,16 @@ export class OandaMarketDataProvider implements MarketDataProvider {
   ): Promise<{ ok: true; body: unknown } | { ok: false; retryable: boolean; error: UpstreamError; retryAfterMs?: number }> {
     this.stats.requests += 1;
     let response: Response;
+    let text: string;
     try {
       response = await fetch(url, {
         headers: { authorization: `Bearer ${this.options.apiToken}`, accept: 'application/json', 'accept-datetime-format': 'RFC3339' },
         signal: AbortSignal.timeout(this.options.timeoutMs),
       });
-    } catch (cause) {
-      const timedOut = cause instanceof DOMException && cause.name === 'TimeoutError';
-      const error = timedOut
-        ? new UpstreamError(this.name, 'timeout', `no response within ${this.options.timeoutMs} ms`, { cause })
-        : new UpstreamError(this.name, 'network', `request failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
-      return { ok: false, retryable: true, error };
-    }
-    let text: string;
-    try {
+      // The timeout signal also covers reading the body, so a broker that stalls mid-body times out too.
       text = await response.text();
     } catch (cause) {
-      return { ok: false, retryable: true, error: new UpstreamError(this.name, 'network', 'response body interrupted', { cause }) };
+      return { ok: false, retryable: true, error: this.transportError(cause) };
     }
     if (!response.ok) {
       const retryable = response.status === 429 || response.status >= 500;
@@ -143,6 +136,13 @@ export class OandaMarketDataProvider implements MarketDataProvider {
     } catch (cause) {
       return { ok: false, retryable: false, error: new UpstreamError(this.name, 'malformed', 'response body is not JSON', { cause }) };
     }
+  }
+
+  private transportError(cause: unknown): UpstreamError {
+    if (cause instanceof DOMException && cause.name === 'TimeoutError') {
+      return new UpstreamError(this.name, 'timeout', `no response within ${this.options.timeoutMs} ms`, { cause });
+    }
+    return new UpstreamError(this.name, 'network', `request failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
   }
 }
 

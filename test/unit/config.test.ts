@@ -1,0 +1,83 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { ConfigError, loadConfig, loadConfigFromProcess } from '../../src/config';
+
+describe('configuration', () => {
+  it('runs on embedded defaults with no variable set', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      nodeEnv: 'development',
+      http: { port: 4000 },
+      database: { url: undefined, seedDemoData: true },
+      redis: { url: 'redis://localhost:6379', db: 0, poolSize: 10, timeoutMs: 5000, retryOnTimeout: true },
+      cache: {
+        keyPrefix: 'ai_trading',
+        ttlSeconds: { short: 300, medium: 1800, long: 3600, veryLong: 86400 },
+        fallbackMaxItems: 1000,
+        warming: { enabled: true, intervalSeconds: 300, maxConcurrent: 5 },
+      },
+      adminApiToken: undefined,
+      marketData: { provider: 'simulated', simulatedLatencyMs: 0 },
+    });
+    expect(Object.isFrozen(config.cache.ttlSeconds)).toBe(true);
+  });
+
+  it('reads the seed variables with their units', () => {
+    const config = loadConfig({ REDIS_TIMEOUT: '0.25', REDIS_RETRY_ON_TIMEOUT: 'false', CACHE_TTL_SHORT: '60', CACHE_WARMING_ENABLED: 'no' });
+    expect(config.redis.timeoutMs).toBe(250);
+    expect(config.redis.retryOnTimeout).toBe(false);
+    expect(config.cache.ttlSeconds.short).toBe(60);
+    expect(config.cache.warming.enabled).toBe(false);
+  });
+
+  it('does not generate demo data in production unless asked', () => {
+    expect(loadConfig({ NODE_ENV: 'production' }).database.seedDemoData).toBe(false);
+    expect(loadConfig({ NODE_ENV: 'production', SEED_DEMO_DATA: 'true' }).database.seedDemoData).toBe(true);
+  });
+
+  it.each([
+    ['PORT', 'eighty'],
+    ['PORT', '70000'],
+    ['REDIS_URL', 'http://localhost:6379'],
+    ['REDIS_DB', '-1'],
+    ['REDIS_TIMEOUT', '0'],
+    ['REDIS_RETRY_ON_TIMEOUT', 'maybe'],
+    ['CACHE_TTL_LONG', '1.5'],
+    ['CACHE_KEY_PREFIX', 'ai trading*'],
+    ['DATABASE_URL', 'mysql://localhost/test'],
+    ['LOG_LEVEL', 'loud'],
+    ['NODE_ENV', 'staging'],
+    ['MARKET_DATA_PROVIDER', 'bloomberg'],
+  ])('stops on a bad %s (%s) with a message naming the variable', (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`^Invalid configuration: ${name} is "${value.replace(/[.*]/g, '\\$&')}"`));
+  });
+
+  it('refuses a short admin token without echoing it', () => {
+    expect(() => loadConfig({ ADMIN_API_TOKEN: 'hunter2' })).toThrow('Invalid configuration: ADMIN_API_TOKEN is invalid (value hidden): must be at least 16 characters long');
+  });
+
+  it('requires the OANDA credentials when the OANDA provider is selected', () => {
+    expect(() => loadConfig({ MARKET_DATA_PROVIDER: 'oanda' })).toThrow(/OANDA_API_TOKEN is required/);
+    expect(() => loadConfig({ MARKET_DATA_PROVIDER: 'oanda', OANDA_API_TOKEN: 't' })).toThrow(/OANDA_ACCOUNT_ID is required/);
+    expect(loadConfig({ MARKET_DATA_PROVIDER: 'oanda', OANDA_API_TOKEN: 't', OANDA_ACCOUNT_ID: '001-1' }).marketData.oanda.accountId).toBe('001-1');
+  });
+
+  it('reads a .env file without overriding variables already set', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gateway-env-'));
+    const file = join(dir, '.env');
+    writeFileSync(file, 'CACHE_TTL_VERY_LONG=7200\nCACHE_TTL_MEDIUM=999\n');
+    const saved = { ...process.env };
+    try {
+      process.env.CACHE_TTL_MEDIUM = '1200';
+      delete process.env.CACHE_TTL_VERY_LONG;
+      const config = loadConfigFromProcess(file);
+      expect(config.cache.ttlSeconds.veryLong).toBe(7200);
+      expect(config.cache.ttlSeconds.medium).toBe(1200);
+    } finally {
+      process.env = saved;
+    }
+  });
+});
