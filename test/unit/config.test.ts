@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -79,5 +79,14 @@ describe('configuration', () => {
     } finally {
       process.env = saved;
     }
+  });
+});
+
+describe('.env.example', () => {
+  it('documents exactly the variables the configuration reads', () => {
+    const root = join(__dirname, '..', '..');
+    const read = [...readFileSync(join(root, 'src', 'config.ts'), 'utf8').matchAll(/read\(env, '([A-Z_]+)'/g)].map((m) => m[1]);
+    const documented = [...readFileSync(join(root, '.env.example'), 'utf8').matchAll(/^([A-Z_]+)=/gm)].map((m) => m[1]);
+    expect([...new Set(documented)].sort()).toEqual([...new Set(read)].sort());
   });
 });
