@@ -2,6 +2,7 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import Fastify, { type FastifyInstance } from 'fastify';
 
+import { type Cache, createCache } from './cache/create-cache';
 import type { Config } from './config';
 import { Database, type SqlDriver } from './db/database';
 import { migrate } from './db/migrations';
@@ -31,6 +32,7 @@ const BODY_LIMIT_BYTES = 100 * 1024;
 export interface Gateway {
   readonly http: FastifyInstance;
   readonly db: Database;
+  readonly cache: Cache;
   readonly upstream: UpstreamStats;
   /** Listens on the configured host and port; resolves to the base URL. */
   listen(): Promise<string>;
@@ -51,6 +53,9 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
     throw error;
   }
 
+  const cache = createCache(config, logger);
+  await cache.start();
+
   const upstream = new UpstreamStats();
   const usersRepository = new UsersRepository(db);
   const services = {
@@ -66,6 +71,8 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
     includeStacktraceInErrorResponses: false,
     introspection: true,
     csrfPrevention: true,
+    // main.ts owns SIGTERM; a second stop() from Apollo's own handler never resolves in 5.5.
+    stopOnTerminationSignals: false,
     plugins: [ApolloServerPluginLandingPageDisabled()],
     logger,
   });
@@ -81,6 +88,7 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
   return {
     http,
     db,
+    cache,
     upstream,
     async listen() {
       const url = await http.listen({ host: config.http.host, port: config.http.port });
@@ -90,6 +98,7 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
     async close() {
       await http.close();
       await apollo.stop();
+      await cache.close();
       await db.close();
     },
   };

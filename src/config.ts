@@ -29,11 +29,14 @@ export interface Config {
     readonly poolSize: number;
     readonly timeoutMs: number;
     readonly retryOnTimeout: boolean;
+    readonly healthCheckIntervalMs: number;
+    readonly maxReconnectDelayMs: number;
   };
   readonly cache: {
     readonly keyPrefix: string;
     readonly ttlSeconds: { readonly short: number; readonly medium: number; readonly long: number; readonly veryLong: number };
     readonly fallbackMaxItems: number;
+    readonly fallbackMaxBytes: number;
     readonly warming: { readonly enabled: boolean; readonly intervalSeconds: number; readonly maxConcurrent: number };
   };
   /** Bearer token that grants operator rights; `undefined` means no admin access at all. */
@@ -109,6 +112,8 @@ export function loadConfig(env: Env): Config {
       // The seed gives REDIS_TIMEOUT in seconds; fractions are allowed so that a short timeout can be set.
       timeoutMs: Math.round(read(env, 'REDIS_TIMEOUT', seconds.max(60), '5') * 1000),
       retryOnTimeout: read(env, 'REDIS_RETRY_ON_TIMEOUT', booleanText, 'true'),
+      healthCheckIntervalMs: read(env, 'REDIS_HEALTH_CHECK_INTERVAL_MS', integer(50, 60_000), '1000'),
+      maxReconnectDelayMs: read(env, 'REDIS_MAX_RECONNECT_DELAY_MS', integer(50, 60_000), '5000'),
     },
     cache: {
       keyPrefix: read(env, 'CACHE_KEY_PREFIX', z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'must be 1-32 letters, digits, _ or -'), 'ai_trading'),
@@ -119,6 +124,7 @@ export function loadConfig(env: Env): Config {
         veryLong: read(env, 'CACHE_TTL_VERY_LONG', integer(1, 31_536_000), '86400'),
       },
       fallbackMaxItems: read(env, 'CACHE_FALLBACK_MAX_ITEMS', integer(1, 10_000_000), '1000'),
+      fallbackMaxBytes: read(env, 'CACHE_FALLBACK_MAX_BYTES', integer(1024, 8 * 1024 ** 3), String(64 * 1024 ** 2)),
       warming: {
         enabled: read(env, 'CACHE_WARMING_ENABLED', booleanText, 'true'),
         intervalSeconds: read(env, 'CACHE_WARMING_INTERVAL', integer(1, 86_400), '300'),

@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+
 import { createGateway, type Gateway } from '../../src/app';
 import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
@@ -18,9 +20,22 @@ export interface GraphqlResult<Data> {
   readonly errors?: { message: string; path?: (string | number)[]; extensions?: { code?: string; [key: string]: unknown } }[];
 }
 
-/** Starts a real gateway on a free loopback port with quiet logs; `env` overrides the defaults. */
+/**
+ * Starts a real gateway on a free loopback port with quiet logs; `env` overrides the defaults.
+ * Its cache keys get a prefix of their own, so gateways sharing a Redis never see each other's entries.
+ */
 export async function startTestGateway(env: Record<string, string> = {}): Promise<TestGateway> {
-  const config = loadConfig({ NODE_ENV: 'test', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'silent', ADMIN_API_TOKEN: TEST_ADMIN_TOKEN, ...env });
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    HOST: '127.0.0.1',
+    PORT: '0',
+    LOG_LEVEL: 'silent',
+    ADMIN_API_TOKEN: TEST_ADMIN_TOKEN,
+    REDIS_URL: 'redis://127.0.0.1:6379',
+    REDIS_TIMEOUT: '0.5',
+    CACHE_KEY_PREFIX: `test_${randomBytes(4).toString('hex')}`,
+    ...env,
+  });
   const gateway = await createGateway(config, createLogger(config));
   const url = await gateway.listen();
   return {

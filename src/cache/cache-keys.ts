@@ -1,0 +1,83 @@
+import { createHash } from 'node:crypto';
+
+import { escapeGlob } from './glob';
+
+/**
+ * Every cache key and invalidation pattern is spelled here, in the seed's layout:
+ *
+ *   {prefix}:users:{id}                  user profile (and `users:{id}:{facet}` for derived data)
+ *   {prefix}:users:session:{sessionId}   session
+ *   {prefix}:signals:{identifier}        signals (`signals:{symbol}:…` for one instrument's lists)
+ *   {prefix}:market:{symbol}:{timeframe} market data (`price` stands for the live quote)
+ *   {prefix}:api:{endpoint}:{paramsHash} API and query responses
+ *
+ * Patterns escape the identifiers they embed, so request input can never widen them.
+ */
+export class CacheKeys {
+  constructor(readonly prefix: string) {}
+
+  user(userId: number | string, facet?: string): string {
+    return this.key('users', String(userId), ...(facet === undefined ? [] : [facet]));
+  }
+
+  session(sessionId: string): string {
+    return this.key('users', 'session', sessionId);
+  }
+
+  signals(...identifier: (string | number)[]): string {
+    return this.key('signals', ...identifier.map(String));
+  }
+
+  market(symbol: string, timeframe: string): string {
+    return this.key('market', symbol, timeframe);
+  }
+
+  api(endpoint: string, params: unknown): string {
+    return this.key('api', endpoint, paramsHash(params));
+  }
+
+  /** The user's own entries: `users:{id}` itself is deleted by key, this matches its facets. */
+  userFacetsPattern(userId: number | string): string {
+    return `${this.key('users', escapeGlob(String(userId)))}:*`;
+  }
+
+  /** One instrument's signal entries, or all signal entries. */
+  signalsPattern(symbol?: string): string {
+    return symbol === undefined ? `${this.key('signals')}:*` : `${this.key('signals', escapeGlob(symbol))}:*`;
+  }
+
+  /** One instrument's market data, or all market data. */
+  marketPattern(symbol?: string): string {
+    return symbol === undefined ? `${this.key('market')}:*` : `${this.key('market', escapeGlob(symbol))}:*`;
+  }
+
+  /** Everything this product wrote, and nothing else. */
+  allPattern(): string {
+    return `${escapeGlob(this.prefix)}:*`;
+  }
+
+  /** Confines an operator's glob (relative to the prefix) to this product's keys. */
+  scoped(pattern: string): string {
+    return `${escapeGlob(this.prefix)}:${pattern}`;
+  }
+
+  private key(...parts: string[]): string {
+    return [this.prefix, ...parts].join(':');
+  }
+}
+
+/** A stable hash of parameters: key order does not matter, `undefined` members are left out. */
+export function paramsHash(params: unknown): string {
+  return createHash('sha256').update(canonicalJson(params)).digest('hex').slice(0, 32);
+}
+
+function canonicalJson(value: unknown): string {
+  if (value === undefined) return 'null';
+  if (value === null || typeof value !== 'object') return JSON.stringify(value);
+  if (value instanceof Date) return JSON.stringify(value.toISOString());
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, member]) => member !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([key, member]) => `${JSON.stringify(key)}:${canonicalJson(member)}`).join(',')}}`;
+}

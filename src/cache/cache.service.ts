@@ -1,0 +1,250 @@
+import type { Logger } from '../logger';
+import { type MetricsSnapshot, OperationMetrics } from './cache-metrics';
+import type { CacheEntry, CacheTier } from './cache-tier';
+import { CorruptValueError, decode, encode } from './codec';
+import type { Invalidation, InvalidationJournal } from './invalidation-journal';
+import type { CacheStatus, RedisHealth } from './redis-health';
+
+/** The seed's TTL tiers, in seconds. */
+export interface TtlTiers {
+  /** Real-time data: prices (CACHE_TTL_SHORT, 300). */
+  readonly short: number;
+  /** Sessions, signals, API responses (CACHE_TTL_MEDIUM, 1800). */
+  readonly medium: number;
+  /** Profiles, statistics (CACHE_TTL_LONG, 3600). */
+  readonly long: number;
+  /** Static data (CACHE_TTL_VERY_LONG, 86400). */
+  readonly veryLong: number;
+}
+
+export interface CacheTiers {
+  readonly redis: CacheTier & { readonly metrics: OperationMetrics };
+  readonly memory: CacheTier & { readonly metrics: OperationMetrics; clear(): void };
+}
+
+export interface CacheHealthReport {
+  readonly status: CacheStatus;
+  readonly connection_healthy: boolean;
+  readonly fallback_enabled: boolean;
+  readonly pending_invalidations: number;
+  readonly metrics: MetricsSnapshot;
+}
+
+export interface CacheMetricsReport extends MetricsSnapshot {
+  readonly fallback_enabled: boolean;
+  readonly connection_healthy: boolean;
+  /** Values that could not be decoded: counted as misses and removed. */
+  readonly corrupt_values: number;
+  /** Loads run by getOrSet, and callers that joined a load already running instead of starting one. */
+  readonly loads: number;
+  readonly coalesced: number;
+  readonly tiers: { readonly redis: MetricsSnapshot; readonly memory: MetricsSnapshot };
+}
+
+/**
+ * The two-tier cache. Redis serves while it is healthy; the moment a command fails the memory
+ * tier serves instead, so a request never waits more than one command timeout and never fails
+ * because of the cache. What it swallows: every Redis error (counted, logged at debug, answered
+ * from memory) and corrupt values (a counted miss). What it guarantees: an invalidation is never
+ * undone — if Redis cannot take it now, it is journaled and applied before Redis serves again.
+ */
+export class CacheService {
+  readonly metrics = new OperationMetrics();
+  private corruptValues = 0;
+  private loads = 0;
+  private coalesced = 0;
+  /** Bumped by every invalidation: a load that started before one must not write its result back. */
+  private epoch = 0;
+  private readonly inflight = new Map<string, Promise<unknown>>();
+
+  constructor(
+    private readonly tiers: CacheTiers,
+    private readonly health: RedisHealth,
+    private readonly journal: InvalidationJournal,
+    readonly ttl: TtlTiers,
+    private readonly logger: Logger,
+    /** REDIS_RETRY_ON_TIMEOUT: an invalidation that fails is tried once more before it is journaled. Reads never retry. */
+    private readonly retryInvalidations: boolean,
+  ) {}
+
+  async get<T>(key: string): Promise<T | undefined> {
+    const values = await this.measured(async () => [this.decodeOrDrop(key, await this.read((tier) => tier.get(key)))]);
+    return values[0] as T | undefined;
+  }
+
+  /** One round trip for any number of keys; the result is in the order of `keys`. */
+  async mget<T>(keys: readonly string[]): Promise<(T | undefined)[]> {
+    if (keys.length === 0) return [];
+    return this.measured(async () => {
+      const raw = await this.read((tier) => tier.mget(keys));
+      return keys.map((key, index) => this.decodeOrDrop(key, raw[index])) as (T | undefined)[];
+    });
+  }
+
+  async set(key: string, value: unknown, ttlSeconds: number): Promise<void> {
+    await this.mset([{ key, value, ttlSeconds }]);
+  }
+
+  /** One round trip. `undefined` values are skipped: they cannot be told from a miss. */
+  async mset(entries: readonly { key: string; value: unknown; ttlSeconds: number }[]): Promise<void> {
+    const encoded: CacheEntry[] = entries
+      .filter((entry) => entry.value !== undefined)
+      .map((entry) => ({ key: entry.key, value: encode(entry.value), ttlSeconds: Math.max(1, Math.ceil(entry.ttlSeconds)) }));
+    if (encoded.length === 0) return;
+    await this.measured(() => this.write((tier) => tier.mset(encoded)), 'ok');
+  }
+
+  exists(key: string): Promise<boolean> {
+    return this.measured(() => this.read((tier) => tier.exists(key)), 'ok');
+  }
+
+  /** Seconds to live, `undefined` when absent. */
+  ttlOf(key: string): Promise<number | undefined> {
+    return this.measured(() => this.read((tier) => tier.ttl(key)), 'ok');
+  }
+
+  /**
+   * Read-through with single flight: concurrent callers for one key share one lookup and at most
+   * one `load`. The result is cached for `ttlSeconds` unless an invalidation happened meanwhile.
+   */
+  getOrSet<T>(key: string, load: () => Promise<T>, ttlSeconds: number): Promise<T> {
+    const running = this.inflight.get(key);
+    if (running !== undefined) {
+      this.coalesced += 1;
+      return running as Promise<T>;
+    }
+    const epoch = this.epoch;
+    const flight = (async () => {
+      const cached = await this.get<T>(key);
+      if (cached !== undefined) return cached;
+      this.loads += 1;
+      const value = await load();
+      if (this.epoch === epoch) await this.set(key, value, ttlSeconds);
+      return value;
+    })();
+    this.inflight.set(key, flight);
+    const forget = () => {
+      if (this.inflight.get(key) === flight) this.inflight.delete(key);
+    };
+    flight.then(forget, forget);
+    return flight;
+  }
+
+  /** Removes keys everywhere; returns how many existed. */
+  delete(...keys: string[]): Promise<number> {
+    return this.invalidate({ kind: 'keys', keys });
+  }
+
+  /** Removes the keys matching a Redis glob (build it with CacheKeys, which escapes input). */
+  deletePattern(pattern: string): Promise<number> {
+    return this.invalidate({ kind: 'pattern', pattern });
+  }
+
+  healthReport(): CacheHealthReport {
+    const redisServing = this.health.redisServing;
+    return {
+      status: this.health.status(),
+      connection_healthy: redisServing,
+      fallback_enabled: !redisServing,
+      pending_invalidations: this.journal.size,
+      metrics: this.metrics.snapshot(),
+    };
+  }
+
+  metricsReport(): CacheMetricsReport {
+    const redisServing = this.health.redisServing;
+    return {
+      ...this.metrics.snapshot(),
+      fallback_enabled: !redisServing,
+      connection_healthy: redisServing,
+      corrupt_values: this.corruptValues,
+      loads: this.loads,
+      coalesced: this.coalesced,
+      tiers: { redis: this.tiers.redis.metrics.snapshot(), memory: this.tiers.memory.metrics.snapshot() },
+    };
+  }
+
+  private async invalidate(invalidation: Invalidation): Promise<number> {
+    this.epoch += 1;
+    // Callers arriving after this point must not join a load that may return the old value.
+    this.inflight.clear();
+    const removed = await applyInvalidation(this.tiers.memory, invalidation);
+    for (let attempt = this.retryInvalidations ? 2 : 1; attempt > 0 && this.health.redisServing; attempt -= 1) {
+      try {
+        return removed + (await applyInvalidation(this.tiers.redis, invalidation));
+      } catch (error) {
+        if (attempt === 1) this.redisFailed(error);
+      }
+    }
+    this.journal.add(invalidation);
+    this.logger.info({ invalidation, pending: this.journal.size }, 'cache: invalidation journaled until Redis is back');
+    return removed;
+  }
+
+  /** Reads from the serving tier; a Redis failure is answered from memory, within the same call. */
+  private async read<T>(operation: (tier: CacheTier) => Promise<T>): Promise<T> {
+    if (this.health.redisServing) {
+      try {
+        return await operation(this.tiers.redis);
+      } catch (error) {
+        this.redisFailed(error);
+      }
+    }
+    return operation(this.tiers.memory);
+  }
+
+  private async write(operation: (tier: CacheTier) => Promise<void>): Promise<void> {
+    if (this.health.redisServing) {
+      try {
+        return await operation(this.tiers.redis);
+      } catch (error) {
+        this.redisFailed(error);
+      }
+    }
+    await operation(this.tiers.memory);
+  }
+
+  private redisFailed(error: unknown): void {
+    this.metrics.noteError();
+    this.logger.debug({ err: error }, 'cache: Redis command failed, using the memory tier');
+    this.health.reportFailure(error);
+  }
+
+  private decodeOrDrop(key: string, raw: string | undefined): unknown {
+    if (raw === undefined) return undefined;
+    try {
+      return decode(raw);
+    } catch (error) {
+      if (!(error instanceof CorruptValueError)) throw error;
+      this.corruptValues += 1;
+      this.logger.warn({ key, err: error }, 'cache: corrupt value removed');
+      void this.delete(key);
+      return undefined;
+    }
+  }
+
+  /** Service-level metrics: a lookup is a hit when any value came back from the serving tier. */
+  private async measured<T>(operation: () => Promise<T>, kind: 'lookup' | 'ok' = 'lookup'): Promise<T> {
+    const started = performance.now();
+    const result = await operation();
+    const elapsed = performance.now() - started;
+    if (kind === 'ok') {
+      this.metrics.record(elapsed, 'ok');
+    } else {
+      const values = result as unknown[];
+      const hits = values.filter((value) => value !== undefined).length;
+      this.metrics.record(elapsed, hits === values.length ? 'hit' : 'miss', hits, values.length - hits);
+    }
+    return result;
+  }
+}
+
+/** Applies an invalidation to one tier; returns how many entries it removed. */
+export function applyInvalidation(tier: CacheTier, invalidation: Invalidation): Promise<number> {
+  switch (invalidation.kind) {
+    case 'keys':
+      return tier.delete(invalidation.keys);
+    case 'pattern':
+      return tier.deletePattern(invalidation.pattern);
+  }
+}

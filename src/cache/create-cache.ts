@@ -1,0 +1,88 @@
+import type { Config } from '../config';
+import type { Logger } from '../logger';
+import { CacheInvalidator } from './cache-invalidator';
+import { CacheKeys } from './cache-keys';
+import { MeasuredTier } from './cache-metrics';
+import { applyInvalidation, CacheService } from './cache.service';
+import { InvalidationJournal } from './invalidation-journal';
+import { MemoryTier } from './memory-tier';
+import { RedisHealth } from './redis-health';
+import { RedisPool } from './redis-pool';
+import { RedisTier } from './redis-tier';
+
+/** Invalidations kept while Redis is unreachable before they collapse into one namespace-wide reset. */
+const JOURNAL_MAX_ENTRIES = 1_000;
+const MEMORY_PURGE_INTERVAL_MS = 30_000;
+/** On the memory tier for this long, the cache reports `unhealthy` instead of `degraded`. */
+const UNHEALTHY_AFTER_MS = 30_000;
+
+export interface Cache {
+  readonly service: CacheService;
+  readonly invalidator: CacheInvalidator;
+  readonly keys: CacheKeys;
+  /** Connects (never fails: an unreachable Redis means starting on the memory tier) and starts health checks. */
+  start(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Wires the cache: pool → tiers (measured) → health → service. */
+export function createCache(config: Config, logger: Logger): Cache {
+  const keys = new CacheKeys(config.cache.keyPrefix);
+  const pool = new RedisPool(
+    {
+      url: config.redis.url,
+      password: config.redis.password,
+      db: config.redis.db,
+      size: config.redis.poolSize,
+      timeoutMs: config.redis.timeoutMs,
+      maxReconnectDelayMs: config.redis.maxReconnectDelayMs,
+    },
+    logger,
+  );
+  const redisTier = new RedisTier(pool);
+  const memoryTier = new MemoryTier({
+    maxItems: config.cache.fallbackMaxItems,
+    maxBytes: config.cache.fallbackMaxBytes,
+    purgeIntervalMs: MEMORY_PURGE_INTERVAL_MS,
+  });
+  const tiers = { redis: new MeasuredTier(redisTier), memory: Object.assign(new MeasuredTier(memoryTier), { clear: () => memoryTier.clear() }) };
+  const journal = new InvalidationJournal(JOURNAL_MAX_ENTRIES, keys.allPattern());
+  const health = new RedisHealth(
+    {
+      ping: () => redisTier.ping(),
+      replay: async (invalidation) => {
+        await applyInvalidation(tiers.redis, invalidation);
+      },
+      beforeSwitchBack: () => memoryTier.clear(),
+    },
+    journal,
+    { checkIntervalMs: config.redis.healthCheckIntervalMs, unhealthyAfterMs: UNHEALTHY_AFTER_MS },
+    logger,
+  );
+  const service = new CacheService(tiers, health, journal, config.cache.ttlSeconds, logger, config.redis.retryOnTimeout);
+  const redisLocation = redactUrl(config.redis.url);
+
+  return {
+    service,
+    invalidator: new CacheInvalidator(service, keys),
+    keys,
+    async start() {
+      await pool.connect();
+      await health.check();
+      if (health.redisServing) logger.info({ redis: redisLocation }, 'cache: Redis reachable, using it as the shared tier');
+      else logger.warn({ redis: redisLocation }, 'cache: Redis unreachable, serving from the in-memory tier and reconnecting in the background');
+      health.start();
+    },
+    async close() {
+      health.stop();
+      memoryTier.close();
+      await pool.close();
+    },
+  };
+}
+
+function redactUrl(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.password !== '') parsed.password = '***';
+  return parsed.toString();
+}

@@ -1,0 +1,101 @@
+import type { Logger } from '../logger';
+import type { Invalidation, InvalidationJournal } from './invalidation-journal';
+
+/** healthy: Redis serves. degraded: the memory tier serves while Redis recovers. unhealthy: it has for too long. */
+export type CacheStatus = 'healthy' | 'degraded' | 'unhealthy';
+
+export interface RedisHealthOptions {
+  /** Between PINGs (REDIS_HEALTH_CHECK_INTERVAL_MS). */
+  readonly checkIntervalMs: number;
+  /** Time on the memory tier after which the status is `unhealthy` rather than `degraded`. */
+  readonly unhealthyAfterMs: number;
+}
+
+export interface RedisHealthPorts {
+  ping(): Promise<void>;
+  /** Applies one journaled invalidation to Redis; throws when Redis cannot. */
+  replay(invalidation: Invalidation): Promise<void>;
+  /** Called just before Redis serves again: whatever the memory tier holds may be stale by now. */
+  beforeSwitchBack(): void;
+}
+
+type State = { readonly serving: 'redis' } | { readonly serving: 'memory'; readonly sinceMs: number; readonly reason: string };
+
+/**
+ * Decides which tier serves. A failed command switches to the memory tier at once (so no request
+ * waits longer than one command timeout); a periodic PING, once it succeeds, replays the journal
+ * and only then switches back. Reconnection itself (exponential backoff with jitter) is ioredis's.
+ */
+export class RedisHealth {
+  private state: State;
+  private timer: NodeJS.Timeout | undefined;
+  private checking: Promise<void> | undefined;
+
+  constructor(
+    private readonly ports: RedisHealthPorts,
+    private readonly journal: InvalidationJournal,
+    private readonly options: RedisHealthOptions,
+    private readonly logger: Logger,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.state = { serving: 'memory', sinceMs: now(), reason: 'not connected yet' };
+  }
+
+  get redisServing(): boolean {
+    return this.state.serving === 'redis';
+  }
+
+  status(): CacheStatus {
+    if (this.state.serving === 'redis') return 'healthy';
+    return this.now() - this.state.sinceMs >= this.options.unhealthyAfterMs ? 'unhealthy' : 'degraded';
+  }
+
+  /** A Redis command failed: serve from memory until a check brings Redis back. */
+  reportFailure(error: unknown): void {
+    if (this.state.serving === 'memory') return;
+    const reason = error instanceof Error ? error.message : String(error);
+    this.state = { serving: 'memory', sinceMs: this.now(), reason };
+    this.logger.info({ reason }, 'cache: Redis unavailable, serving from the in-memory tier');
+  }
+
+  start(): void {
+    this.timer = setInterval(() => void this.check(), this.options.checkIntervalMs);
+    this.timer.unref();
+  }
+
+  /** One health check; concurrent callers share it. */
+  check(): Promise<void> {
+    this.checking ??= this.runCheck().finally(() => {
+      this.checking = undefined;
+    });
+    return this.checking;
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  private async runCheck(): Promise<void> {
+    try {
+      await this.ports.ping();
+    } catch (error) {
+      this.reportFailure(error);
+      return;
+    }
+    if (this.state.serving === 'redis') return;
+    // Replay in order; stop at the first failure and keep what is left for the next check.
+    for (let next = this.journal.peek(); next !== undefined; next = this.journal.peek()) {
+      try {
+        await this.ports.replay(next);
+      } catch {
+        return;
+      }
+      this.journal.done(next);
+    }
+    // No await between the empty journal and the switch: nothing can slip in between.
+    const outageMs = this.now() - this.state.sinceMs;
+    this.ports.beforeSwitchBack();
+    this.state = { serving: 'redis' };
+    this.logger.info({ outageMs }, 'cache: Redis reachable, serving from Redis');
+  }
+}

@@ -1,0 +1,84 @@
+import type { CacheEntry, CacheTier } from './cache-tier';
+import { TierUnavailableError } from './cache-tier';
+import type { RedisPool } from './redis-pool';
+
+/** Keys asked for per SCAN step and deleted per UNLINK. */
+const SCAN_BATCH = 500;
+
+/** The shared tier. Every failure is reported as TierUnavailableError, with the ioredis error as cause. */
+export class RedisTier implements CacheTier {
+  readonly name = 'redis';
+
+  constructor(private readonly pool: RedisPool) {}
+
+  get(key: string): Promise<string | undefined> {
+    return this.run(async (redis) => (await redis.get(key)) ?? undefined);
+  }
+
+  mget(keys: readonly string[]): Promise<(string | undefined)[]> {
+    if (keys.length === 0) return Promise.resolve([]);
+    return this.run(async (redis) => (await redis.mget(...keys)).map((value) => value ?? undefined));
+  }
+
+  set(entry: CacheEntry): Promise<void> {
+    return this.run(async (redis) => {
+      await redis.set(entry.key, entry.value, 'EX', entry.ttlSeconds);
+    });
+  }
+
+  mset(entries: readonly CacheEntry[]): Promise<void> {
+    if (entries.length === 0) return Promise.resolve();
+    return this.run(async (redis) => {
+      const pipeline = redis.pipeline();
+      for (const entry of entries) pipeline.set(entry.key, entry.value, 'EX', entry.ttlSeconds);
+      const results = (await pipeline.exec()) ?? [];
+      const failed = results.find(([error]) => error !== null)?.[0];
+      if (failed) throw failed;
+    });
+  }
+
+  exists(key: string): Promise<boolean> {
+    return this.run(async (redis) => (await redis.exists(key)) === 1);
+  }
+
+  ttl(key: string): Promise<number | undefined> {
+    return this.run(async (redis) => {
+      const seconds = await redis.ttl(key);
+      return seconds === -2 ? undefined : seconds;
+    });
+  }
+
+  delete(keys: readonly string[]): Promise<number> {
+    if (keys.length === 0) return Promise.resolve(0);
+    return this.run((redis) => redis.unlink(...keys));
+  }
+
+  /** SCAN + UNLINK in batches on one connection, so the cursor stays valid. */
+  deletePattern(pattern: string): Promise<number> {
+    return this.run(async (redis) => {
+      let cursor = '0';
+      let removed = 0;
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', SCAN_BATCH);
+        cursor = next;
+        if (keys.length > 0) removed += await redis.unlink(...keys);
+      } while (cursor !== '0');
+      return removed;
+    });
+  }
+
+  async ping(): Promise<void> {
+    await this.run(async (redis) => {
+      await redis.ping();
+    });
+  }
+
+  private async run<T>(command: (redis: ReturnType<RedisPool['pick']>) => Promise<T>): Promise<T> {
+    const redis = this.pool.pick();
+    try {
+      return await command(redis);
+    } catch (error) {
+      throw new TierUnavailableError('redis', error instanceof Error ? error.message : String(error), { cause: error });
+    }
+  }
+}

@@ -1,0 +1,146 @@
+import { OperationMetrics } from '../../src/cache/cache-metrics';
+import { CacheKeys, paramsHash } from '../../src/cache/cache-keys';
+import { CorruptValueError, decode, encode } from '../../src/cache/codec';
+import { escapeGlob, globToRegExp } from '../../src/cache/glob';
+import { InvalidationJournal } from '../../src/cache/invalidation-journal';
+import { MemoryTier } from '../../src/cache/memory-tier';
+
+describe('cache keys', () => {
+  const keys = new CacheKeys('ai_trading');
+
+  it('follow the seed layout', () => {
+    expect(keys.user(42)).toBe('ai_trading:users:42');
+    expect(keys.user(42, 'statistics')).toBe('ai_trading:users:42:statistics');
+    expect(keys.session('abc')).toBe('ai_trading:users:session:abc');
+    expect(keys.signals('EUR_USD', 'H1')).toBe('ai_trading:signals:EUR_USD:H1');
+    expect(keys.market('EUR_USD', 'H1')).toBe('ai_trading:market:EUR_USD:H1');
+    expect(keys.api('prices', { symbols: ['EUR_USD'] })).toMatch(/^ai_trading:api:prices:[0-9a-f]{32}$/);
+    expect(new CacheKeys('staging').user(1)).toBe('staging:users:1');
+  });
+
+  it('hash parameters stably: key order and undefined members do not matter, values do', () => {
+    expect(paramsHash({ a: 1, b: [1, 2], c: undefined })).toBe(paramsHash({ b: [1, 2], a: 1 }));
+    expect(paramsHash({ a: 1 })).not.toBe(paramsHash({ a: '1' }));
+    expect(paramsHash({ at: new Date('2026-01-01T00:00:00Z') })).toBe(paramsHash({ at: new Date('2026-01-01T00:00:00.000Z') }));
+  });
+
+  it('escape identifiers inside patterns', () => {
+    expect(keys.signalsPattern('*')).toBe('ai_trading:signals:\\*:*');
+    expect(keys.userFacetsPattern('1')).toBe('ai_trading:users:1:*');
+    expect(keys.scoped('signals:*')).toBe('ai_trading:signals:*');
+  });
+});
+
+describe('glob matching (as Redis does it)', () => {
+  it.each([
+    ['ai_trading:*', 'ai_trading:users:1', true],
+    ['ai_trading:*', 'other:users:1', false],
+    ['ai_trading:users:?', 'ai_trading:users:1', true],
+    ['ai_trading:users:?', 'ai_trading:users:10', false],
+    ['ai_trading:[ab]*', 'ai_trading:api:x', true],
+    ['ai_trading:[^ab]*', 'ai_trading:api:x', false],
+    ['ai_trading:users:1:*', 'ai_trading:users:10:statistics', false],
+  ])('%s matches %s: %s', (pattern, key, matches) => {
+    expect(globToRegExp(pattern).test(key)).toBe(matches);
+  });
+
+  it('makes escaped input match only itself', () => {
+    for (const input of ['*', '?', '[a]', 'a\\b', 'x^y']) {
+      const matcher = globToRegExp(`p:${escapeGlob(input)}`);
+      expect(matcher.test(`p:${input}`)).toBe(true);
+      expect(matcher.test('p:anything-else')).toBe(false);
+    }
+  });
+});
+
+describe('the value codec', () => {
+  it('round-trips dates, nulls and nested values', () => {
+    const value = { at: new Date('2026-11-25T10:00:00.123Z'), list: [null, 1, 'x', { deep: new Date(0) }] };
+    expect(decode(encode(value))).toEqual(value);
+  });
+
+  it.each(['{"a":', 'undefined', '{"$date":"not a date"}'])('refuses %p as corrupt', (text) => {
+    expect(() => decode(text)).toThrow(CorruptValueError);
+  });
+});
+
+describe('operation metrics', () => {
+  it('compute the seed fields from the counts', () => {
+    const metrics = new OperationMetrics();
+    metrics.record(1, 'hit');
+    metrics.record(2, 'hit');
+    metrics.record(3, 'hit');
+    metrics.record(4, 'miss');
+    metrics.record(10, 'error');
+    metrics.record(4, 'miss', 1, 3);
+    expect(metrics.snapshot()).toEqual({
+      hits: 4,
+      misses: 4,
+      errors: 1,
+      total_operations: 6,
+      hit_rate: 50,
+      error_rate: 16.67,
+      average_response_time_ms: 4,
+      p50_response_time_ms: 4,
+      p99_response_time_ms: 10,
+    });
+  });
+
+  it('report zeros, not NaN, before any operation', () => {
+    expect(new OperationMetrics().snapshot()).toMatchObject({ hit_rate: 0, error_rate: 0, average_response_time_ms: 0, p99_response_time_ms: 0 });
+  });
+});
+
+describe('the invalidation journal', () => {
+  it('keeps invalidations in order until each is confirmed', () => {
+    const journal = new InvalidationJournal(10, 'p:*');
+    const first = { kind: 'keys', keys: ['p:a'] } as const;
+    journal.add(first);
+    journal.add({ kind: 'pattern', pattern: 'p:b:*' });
+    expect(journal.peek()).toBe(first);
+    journal.done(first);
+    expect(journal.peek()).toEqual({ kind: 'pattern', pattern: 'p:b:*' });
+  });
+
+  it('collapses into one namespace-wide invalidation when full', () => {
+    const journal = new InvalidationJournal(3, 'p:*');
+    for (let i = 0; i < 10; i += 1) journal.add({ kind: 'keys', keys: [`p:${i}`] });
+    expect(journal.size).toBe(1);
+    expect(journal.peek()).toEqual({ kind: 'pattern', pattern: 'p:*' });
+  });
+});
+
+describe('the memory tier', () => {
+  let tier: MemoryTier;
+  afterEach(() => tier.close());
+
+  it('holds at most maxItems entries, evicting the least recently used', async () => {
+    tier = new MemoryTier({ maxItems: 3, maxBytes: 1_000_000, purgeIntervalMs: 60_000 });
+    for (const key of ['a', 'b', 'c']) await tier.set({ key, value: key, ttlSeconds: 60 });
+    await tier.get('a');
+    await tier.set({ key: 'd', value: 'd', ttlSeconds: 60 });
+    expect(await tier.mget(['a', 'b', 'c', 'd'])).toEqual(['a', undefined, 'c', 'd']);
+  });
+
+  it('stays within its byte bound', async () => {
+    tier = new MemoryTier({ maxItems: 1_000, maxBytes: 10_000, purgeIntervalMs: 60_000 });
+    for (let i = 0; i < 100; i += 1) await tier.set({ key: `k${i}`, value: 'x'.repeat(500), ttlSeconds: 60 });
+    expect(tier.bytes).toBeLessThanOrEqual(10_000);
+    expect(await tier.get('k99')).toBeDefined();
+  });
+
+  it('expires entries and purges them without being read', async () => {
+    tier = new MemoryTier({ maxItems: 10, maxBytes: 10_000, purgeIntervalMs: 50 });
+    await tier.set({ key: 'soon', value: 'x', ttlSeconds: 1 });
+    expect(await tier.ttl('soon')).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 1_150));
+    expect(tier.size).toBe(0);
+  });
+
+  it('deletes by pattern with Redis glob rules', async () => {
+    tier = new MemoryTier({ maxItems: 10, maxBytes: 10_000, purgeIntervalMs: 60_000 });
+    for (const key of ['p:users:1', 'p:users:1:stats', 'p:users:10']) await tier.set({ key, value: 'v', ttlSeconds: 60 });
+    expect(await tier.deletePattern('p:users:1:*')).toBe(1);
+    expect(await tier.exists('p:users:10')).toBe(true);
+  });
+});
