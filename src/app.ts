@@ -1,6 +1,8 @@
+import { randomBytes } from 'node:crypto';
+
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 
 import { type Cache, createCache } from './cache/create-cache';
 import type { Config } from './config';
@@ -13,30 +15,42 @@ import { createErrorFormatter } from './graphql/format-error';
 import { registerGraphqlRoute } from './http/graphql-route';
 import { registerHealthRoutes } from './http/health-routes';
 import type { Logger } from './logger';
+import { DEMO_INSTRUMENTS } from './market/instruments';
 import { type MarketDataProvider, UpstreamStats } from './market/market-data.provider';
 import { MarketService } from './market/market.service';
+import { marketDataWarming } from './market/market.warming';
 import { OandaMarketDataProvider } from './market/oanda.provider';
 import { SimulatedMarketDataProvider } from './market/simulated.provider';
+import { CacheAdminService } from './operator/cache-admin.service';
+import { registerOpsRoutes } from './operator/ops.routes';
+import { createMetricsRegistry, instrumentHttp } from './operator/prometheus';
 import { createLoaders, type RequestContext } from './request-context';
 import { buildGatewaySchema } from './schema';
 import { Authenticator } from './sessions/authenticator';
 import { SessionsRepository } from './sessions/sessions.repository';
+import { SessionsService } from './sessions/sessions.service';
 import { SignalsRepository } from './signals/signals.repository';
 import { SignalsService } from './signals/signals.service';
+import { signalsWarming, statisticsWarming } from './signals/signals.warming';
 import { UsersRepository } from './users/users.repository';
 import { UsersService } from './users/users.service';
+import { userDataWarming } from './users/users.warming';
+import { WarmingService } from './warming/warming.service';
 
 /** Largest request body accepted, in bytes. */
 const BODY_LIMIT_BYTES = 100 * 1024;
+/** A warming run that hangs releases its cross-instance lease after this long at most. */
+const WARMING_LEASE_TTL_MS = 120_000;
 
 export interface Gateway {
   readonly http: FastifyInstance;
   readonly db: Database;
   readonly cache: Cache;
+  readonly warming: WarmingService;
   readonly upstream: UpstreamStats;
-  /** Listens on the configured host and port; resolves to the base URL. */
+  /** Listens on the configured host and port, then starts warming; resolves to the base URL. */
   listen(): Promise<string>;
-  /** Stops accepting requests, lets in-flight ones finish, then closes the store. */
+  /** Stops accepting requests, lets in-flight ones finish, then closes the cache and the store. */
   close(): Promise<void>;
 }
 
@@ -55,18 +69,27 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
 
   const cache = createCache(config, logger);
   await cache.start();
+  const { service: cacheService, keys, invalidator } = cache;
 
   const upstream = new UpstreamStats();
+  const provider = createMarketDataProvider(config, upstream);
   const usersRepository = new UsersRepository(db);
-  const services = {
-    users: new UsersService(usersRepository),
-    signals: new SignalsService(new SignalsRepository(db), usersRepository),
-    market: new MarketService(createMarketDataProvider(config, upstream)),
-  };
-  const authenticator = new Authenticator(new SessionsRepository(db), config.adminApiToken);
+  const users = new UsersService(usersRepository, cacheService, keys, invalidator);
+  const signals = new SignalsService(new SignalsRepository(db), usersRepository, cacheService, keys, invalidator);
+  const market = new MarketService(provider, cacheService, keys, config.cache.priceTtlSeconds);
+  const symbols = DEMO_INSTRUMENTS.map((instrument) => instrument.symbol);
+  const warming = new WarmingService(
+    [userDataWarming(users, signals), signalsWarming(signals, symbols), marketDataWarming(market, symbols), statisticsWarming(signals, symbols)],
+    cache.leases,
+    keys.lease('warming'),
+    { ...config.cache.warming, leaseTtlMs: WARMING_LEASE_TTL_MS },
+    logger,
+  );
+  const admin = new CacheAdminService(cacheService, invalidator, warming);
+  const authenticator = new Authenticator(new SessionsService(new SessionsRepository(db), cacheService, keys), adminToken(config, logger));
 
   const apollo = new ApolloServer<RequestContext>({
-    schema: await buildGatewaySchema(services),
+    schema: await buildGatewaySchema({ users, signals, market, admin }),
     formatError: createErrorFormatter(logger),
     includeStacktraceInErrorResponses: false,
     introspection: true,
@@ -79,29 +102,57 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
   await apollo.start();
 
   const http = Fastify({ bodyLimit: BODY_LIMIT_BYTES, logger: false });
+  http.setErrorHandler((error: FastifyError, _request, reply) => {
+    const status = error.statusCode ?? 500;
+    if (status >= 500) {
+      logger.error({ err: error }, 'unexpected error in HTTP handler');
+      return reply.code(500).send({ error: { code: 'INTERNAL_SERVER_ERROR', message: 'Internal server error' } });
+    }
+    return reply.code(status).send({ error: { code: 'BAD_REQUEST', message: error.message } });
+  });
+  const metrics = createMetricsRegistry({ cache: cacheService, db, upstream, upstreamProvider: provider.name });
+  instrumentHttp(http, metrics);
   registerHealthRoutes(http, startedAtMs);
+  registerOpsRoutes(http, { admin, authenticator, cache: cacheService, db, metrics });
   registerGraphqlRoute(http, '/graphql', apollo, async (request) => ({
     viewer: await authenticator.authenticate(request.headers.authorization),
-    loaders: createLoaders(services),
+    loaders: createLoaders({ users, signals, market }),
   }));
 
   return {
     http,
     db,
     cache,
+    warming,
     upstream,
     async listen() {
       const url = await http.listen({ host: config.http.host, port: config.http.port });
-      logger.info({ url, database: config.database.url === undefined ? 'embedded' : 'postgres', marketData: config.marketData.provider }, 'gateway listening');
+      logger.info({ url, database: config.database.url === undefined ? 'embedded' : 'postgres', marketData: provider.name }, 'gateway listening');
+      warming.start();
       return url;
     },
     async close() {
+      warming.stop();
       await http.close();
       await apollo.stop();
       await cache.close();
       await db.close();
     },
   };
+}
+
+/**
+ * The admin token. Without one, admin operations are off in production; elsewhere a random
+ * token is made for this run and logged, so that a developer can use the operator API at once.
+ */
+function adminToken(config: Config, logger: Logger): string | undefined {
+  if (config.adminApiToken !== undefined || config.nodeEnv === 'production') {
+    if (config.adminApiToken === undefined) logger.warn('ADMIN_API_TOKEN is not set: admin operations are disabled');
+    return config.adminApiToken;
+  }
+  const token = randomBytes(24).toString('base64url');
+  logger.warn({ adminToken: token }, 'ADMIN_API_TOKEN is not set: generated a token for this development run');
+  return token;
 }
 
 async function createDriver(config: Config, logger: Logger): Promise<SqlDriver> {

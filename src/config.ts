@@ -35,6 +35,8 @@ export interface Config {
   readonly cache: {
     readonly keyPrefix: string;
     readonly ttlSeconds: { readonly short: number; readonly medium: number; readonly long: number; readonly veryLong: number };
+    /** Life of a cached quote: live prices go stale fast. */
+    readonly priceTtlSeconds: number;
     readonly fallbackMaxItems: number;
     readonly fallbackMaxBytes: number;
     readonly warming: { readonly enabled: boolean; readonly intervalSeconds: number; readonly maxConcurrent: number };
@@ -123,6 +125,7 @@ export function loadConfig(env: Env): Config {
         long: read(env, 'CACHE_TTL_LONG', integer(1, 31_536_000), '3600'),
         veryLong: read(env, 'CACHE_TTL_VERY_LONG', integer(1, 31_536_000), '86400'),
       },
+      priceTtlSeconds: read(env, 'CACHE_TTL_PRICE', integer(1, 3_600), '60'),
       fallbackMaxItems: read(env, 'CACHE_FALLBACK_MAX_ITEMS', integer(1, 10_000_000), '1000'),
       fallbackMaxBytes: read(env, 'CACHE_FALLBACK_MAX_BYTES', integer(1024, 8 * 1024 ** 3), String(64 * 1024 ** 2)),
       warming: {

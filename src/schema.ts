@@ -3,6 +3,8 @@ import { type GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphq
 import { buildGraphqlSchema, type ResolverBinding } from './graphql/build-schema';
 import { MarketResolver } from './market/market.resolver';
 import type { MarketService } from './market/market.service';
+import type { CacheAdminService } from './operator/cache-admin.service';
+import { OperatorResolver } from './operator/operator.resolver';
 import { SignalResolver } from './signals/signal.resolver';
 import type { SignalsService } from './signals/signals.service';
 import { UserResolver } from './users/user.resolver';
@@ -12,6 +14,7 @@ export interface SchemaServices {
   readonly users: UsersService;
   readonly signals: SignalsService;
   readonly market: MarketService;
+  readonly admin: CacheAdminService;
 }
 
 /** The gateway's schema, every resolver bound to its instance. */
@@ -23,7 +26,7 @@ export function buildGatewaySchema(services: SchemaServices): Promise<GraphQLSch
 export async function printGatewaySchema(): Promise<string> {
   // Printing never calls a resolver, so no services are needed.
   const unused = new Proxy({}, { get: () => { throw new Error('schema printing must not call services'); } });
-  const schema = await buildGatewaySchema({ users: unused, signals: unused, market: unused } as unknown as SchemaServices);
+  const schema = await buildGatewaySchema({ users: unused, signals: unused, market: unused, admin: unused } as unknown as SchemaServices);
   return `${printSchema(lexicographicSortSchema(schema))}\n`;
 }
 
@@ -32,5 +35,6 @@ function bindings(services: SchemaServices): ResolverBinding[] {
     [UserResolver, new UserResolver(services.users)],
     [SignalResolver, new SignalResolver(services.signals)],
     [MarketResolver, new MarketResolver(services.market)],
+    [OperatorResolver, new OperatorResolver(services.admin)],
   ];
 }

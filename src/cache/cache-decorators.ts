@@ -20,14 +20,16 @@ interface MethodInfo {
   readonly parameterNames: readonly (string | undefined)[];
 }
 
+type Tier = keyof TtlTiers;
+
 interface TtlOption {
-  /** Overrides the tier default, in seconds. */
-  readonly ttlSeconds?: number;
+  /** Overrides the default TTL: seconds, a tier of CACHE_TTL_*, or a function of the arguments. */
+  readonly ttl?: number | Tier | ((tiers: TtlTiers, ...args: never[]) => number);
 }
 
 /** User data under `users:{firstArgument}` (or `users:{id}:{facet}`); long TTL by default. */
 export function CacheUserData(options: TtlOption & { readonly facet?: string } = {}) {
-  return cached((keys, args) => keys.user(keyPart(args[0]), options.facet), options.ttlSeconds, (ttl) => ttl.long);
+  return cached((keys, args) => keys.user(keyPart(args[0]), options.facet), options.ttl ?? 'long');
 }
 
 /**
@@ -38,7 +40,7 @@ export function CacheDatabaseQuery(options: TtlOption & { readonly key?: (keys: 
   const keyOf: KeyOf = options.key === undefined
     ? (keys, args, method) => keys.api(`db.${method.className}.${method.methodName}`, args)
     : (keys, args) => options.key!(keys, ...(args as never[]));
-  return cached(keyOf, options.ttlSeconds, (ttl) => ttl.medium);
+  return cached(keyOf, options.ttl ?? 'medium');
 }
 
 /**
@@ -56,14 +58,19 @@ export function CacheApiResponse(options: TtlOption & { readonly endpoint?: stri
       });
       return keys.api(options.endpoint ?? `${method.className}.${method.methodName}`, params);
     },
-    options.ttlSeconds,
-    (ttl) => ttl.medium,
+    options.ttl ?? 'medium',
   );
 }
 
-/** Market data under `market:{symbol}:{timeframe}`: the first two arguments, `price` when there is no second. */
+/**
+ * Market data under `market:{symbol}:{timeframe}` from the first two arguments (`price` when
+ * there is no second); further arguments, such as a bar count, are appended (`market:EUR_USD:H1:100`).
+ */
 export function CacheMarketData(options: TtlOption = {}) {
-  return cached((keys, args) => keys.market(keyPart(args[0]), args[1] === undefined ? 'price' : keyPart(args[1])), options.ttlSeconds, (ttl) => ttl.short);
+  return cached((keys, args) => {
+    const [symbol, timeframe, ...rest] = args;
+    return keys.market(keyPart(symbol), [timeframe === undefined ? 'price' : keyPart(timeframe), ...rest.map(keyPart)].join(':'));
+  }, options.ttl ?? 'short');
 }
 
 /** Identifiers become key parts as they are; anything structured would be ambiguous, so it is refused. */
@@ -72,14 +79,16 @@ function keyPart(value: unknown): string {
   throw new TypeError(`cache key parts must be strings or numbers, got ${typeof value}`);
 }
 
-function cached(keyOf: KeyOf, ttlSeconds: number | undefined, defaultTtl: (tiers: TtlTiers) => number) {
+function cached(keyOf: KeyOf, ttl: NonNullable<TtlOption['ttl']>) {
+  const ttlOf = (tiers: TtlTiers, args: never[]): number =>
+    typeof ttl === 'number' ? ttl : typeof ttl === 'string' ? tiers[ttl] : ttl(tiers, ...args);
   return function decorate<Method extends AsyncMethod>(target: object, methodName: string, descriptor: TypedPropertyDescriptor<Method>): void {
     const original = descriptor.value;
     if (original === undefined) throw new TypeError(`@Cache… decorates methods only (${methodName})`);
     const method: MethodInfo = { className: target.constructor.name, methodName, parameterNames: parameterNames(original) };
     descriptor.value = function (this: CachingHost, ...args: never[]) {
       const key = keyOf(this.cacheKeys, args, method);
-      return this.cache.getOrSet(key, () => original.apply(this, args), ttlSeconds ?? defaultTtl(this.cache.ttl));
+      return this.cache.getOrSet(key, () => original.apply(this, args), ttlOf(this.cache.ttl, args));
     } as Method;
   };
 }

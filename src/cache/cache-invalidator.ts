@@ -16,6 +16,11 @@ export class CacheInvalidator {
     return (await this.cache.delete(this.keys.user(userId))) + (await this.cache.deletePattern(this.keys.userFacetsPattern(userId)));
   }
 
+  /** What is derived from a user (statistics, signal lists), leaving the profile cached. */
+  invalidateUserFacets(userId: number | string): Promise<number> {
+    return this.cache.deletePattern(this.keys.userFacetsPattern(userId));
+  }
+
   /** One instrument's signal entries, or every signal entry. */
   invalidateSignalCache(symbol?: string): Promise<number> {
     return this.cache.deletePattern(this.keys.signalsPattern(symbol));

@@ -36,6 +36,16 @@ export class CacheKeys {
     return this.key('api', endpoint, paramsHash(params));
   }
 
+  /** A lease (cross-instance lock) on a job, such as warming. */
+  lease(job: string): string {
+    return this.key('locks', job);
+  }
+
+  /** A stable hash of parameters, for key parts that stand for a whole filter. */
+  hash(params: unknown): string {
+    return paramsHash(params);
+  }
+
   /** The user's own entries: `users:{id}` itself is deleted by key, this matches its facets. */
   userFacetsPattern(userId: number | string): string {
     return `${this.key('users', escapeGlob(String(userId)))}:*`;

@@ -130,6 +130,35 @@ export class CacheService {
     return flight;
   }
 
+  /**
+   * The batch form of getOrSet, for DataLoaders: one multi-get for all ids, one `loadMissing`
+   * call for the misses only, one multi-set to write them back. `null` results (unknown ids) are
+   * returned but not cached, so an entity created later is seen at once.
+   */
+  async getManyOrLoad<Id, Value>(
+    ids: readonly Id[],
+    keyOf: (id: Id) => string,
+    loadMissing: (ids: readonly Id[]) => Promise<readonly (Value | null)[]>,
+    ttlSeconds: number,
+  ): Promise<(Value | null)[]> {
+    if (ids.length === 0) return [];
+    const epoch = this.epoch;
+    const keys = ids.map(keyOf);
+    const cached = await this.mget<Value>(keys);
+    const missing = ids.filter((_, index) => cached[index] === undefined);
+    if (missing.length === 0) return cached as Value[];
+    this.loads += 1;
+    const loaded = await loadMissing(missing);
+    const byId = new Map(missing.map((id, index) => [id, loaded[index] ?? null]));
+    if (this.epoch === epoch) {
+      await this.mset(missing.flatMap((id) => {
+        const value = byId.get(id);
+        return value === null || value === undefined ? [] : [{ key: keyOf(id), value, ttlSeconds }];
+      }));
+    }
+    return ids.map((id, index) => cached[index] ?? byId.get(id) ?? null);
+  }
+
   /** Removes keys everywhere; returns how many existed. */
   delete(...keys: string[]): Promise<number> {
     return this.invalidate({ kind: 'keys', keys });

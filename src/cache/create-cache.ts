@@ -5,6 +5,7 @@ import { CacheKeys } from './cache-keys';
 import { MeasuredTier } from './cache-metrics';
 import { applyInvalidation, CacheService } from './cache.service';
 import { InvalidationJournal } from './invalidation-journal';
+import { LeaseManager } from './lease';
 import { MemoryTier } from './memory-tier';
 import { RedisHealth } from './redis-health';
 import { RedisPool } from './redis-pool';
@@ -20,6 +21,7 @@ export interface Cache {
   readonly service: CacheService;
   readonly invalidator: CacheInvalidator;
   readonly keys: CacheKeys;
+  readonly leases: LeaseManager;
   /** Connects (never fails: an unreachable Redis means starting on the memory tier) and starts health checks. */
   start(): Promise<void>;
   close(): Promise<void>;
@@ -66,6 +68,7 @@ export function createCache(config: Config, logger: Logger): Cache {
     service,
     invalidator: new CacheInvalidator(service, keys),
     keys,
+    leases: new LeaseManager(redisTier, logger),
     async start() {
       await pool.connect();
       await health.check();

@@ -2,6 +2,8 @@ import type { CacheEntry, CacheTier } from './cache-tier';
 import { TierUnavailableError } from './cache-tier';
 import type { RedisPool } from './redis-pool';
 
+const COMPARE_AND_DELETE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
+
 /** Keys asked for per SCAN step and deleted per UNLINK. */
 const SCAN_BATCH = 500;
 
@@ -65,6 +67,16 @@ export class RedisTier implements CacheTier {
       } while (cursor !== '0');
       return removed;
     });
+  }
+
+  /** SET NX PX: true when this caller took the key. */
+  setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean> {
+    return this.run(async (redis) => (await redis.set(key, value, 'PX', ttlMs, 'NX')) === 'OK');
+  }
+
+  /** Deletes the key only if it still holds `value` (so a lease that expired and was taken by another is left alone). */
+  deleteIfEquals(key: string, value: string): Promise<boolean> {
+    return this.run(async (redis) => (await redis.eval(COMPARE_AND_DELETE, 1, key, value)) === 1);
   }
 
   async ping(): Promise<void> {

@@ -1,7 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 
 import { unauthenticated } from '../errors';
-import type { SessionsRepository } from './sessions.repository';
+import type { SessionsService } from './sessions.service';
 import { ANONYMOUS, type Viewer } from './viewer';
 
 /**
@@ -13,7 +13,7 @@ export class Authenticator {
   private readonly adminToken: Buffer | undefined;
 
   constructor(
-    private readonly sessions: SessionsRepository,
+    private readonly sessions: Pick<SessionsService, 'findUserIdByToken'>,
     adminApiToken: string | undefined,
   ) {
     this.adminToken = adminApiToken === undefined ? undefined : Buffer.from(adminApiToken);

@@ -7,17 +7,22 @@ export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
 
+export interface LiveSession {
+  readonly userId: number;
+  readonly expiresAt: Date;
+}
+
 export class SessionsRepository {
   constructor(private readonly db: Database) {}
 
-  /** The user of an unexpired session with this token, or `null`. */
-  async findUserIdByToken(token: string): Promise<number | null> {
-    const rows = await this.db.query<{ userId: number }>(
-      'sessions.findUserIdByToken',
-      `select s.user_id as "userId" from user_sessions s join users u on u.id = s.user_id
+  /** The unexpired session of an active user with this token hash, or `null`. */
+  async findByTokenHash(tokenHash: string): Promise<LiveSession | null> {
+    const rows = await this.db.query<LiveSession>(
+      'sessions.findByTokenHash',
+      `select s.user_id as "userId", s.expires_at as "expiresAt" from user_sessions s join users u on u.id = s.user_id
        where s.token_hash = $1 and s.expires_at > now() and u.is_active`,
-      [hashToken(token)],
+      [tokenHash],
     );
-    return rows[0]?.userId ?? null;
+    return rows[0] ?? null;
   }
 }

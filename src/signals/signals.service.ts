@@ -1,8 +1,12 @@
+import { CacheDatabaseQuery, type CachingHost } from '../cache/cache-decorators';
+import type { CacheInvalidator } from '../cache/cache-invalidator';
+import type { CacheKeys } from '../cache/cache-keys';
+import type { CacheService } from '../cache/cache.service';
 import { badInput, forbidden, notFound, unauthenticated } from '../errors';
 import type { Timeframe } from '../market/instruments';
 import type { Viewer } from '../sessions/viewer';
 import type { UsersRepository } from '../users/users.repository';
-import type { SignalAggregate, SignalDirection, SignalFilter, SignalRecord, SignalStatus } from './signal.model';
+import { EMPTY_AGGREGATE, type SignalAggregate, type SignalDirection, type SignalFilter, type SignalRecord, type SignalStatus } from './signal.model';
 import type { SignalsRepository } from './signals.repository';
 
 export interface CreateSignalCommand {
@@ -17,40 +21,68 @@ export interface CreateSignalCommand {
   readonly userId?: number | undefined;
 }
 
-export class SignalsService {
+/**
+ * Signal reads go through the cache under keys an invalidation can find: `signals:id:{id}`,
+ * `signals:{symbol}:…` (lists, latest, statistics), `signals:all:…` (lists across instruments)
+ * and `users:{id}:signals:…` / `users:{id}:statistics` (per author). Writes evict exactly those.
+ */
+export class SignalsService implements CachingHost {
   constructor(
     private readonly signals: SignalsRepository,
     private readonly users: UsersRepository,
+    readonly cache: CacheService,
+    readonly cacheKeys: CacheKeys,
+    private readonly invalidator: CacheInvalidator,
   ) {}
 
   getSignals(ids: readonly number[]): Promise<(SignalRecord | null)[]> {
-    return this.signals.findByIds(ids);
+    return this.cache.getManyOrLoad(ids, (id) => this.cacheKeys.signals('id', id), (missing) => this.signals.findByIds(missing), this.cache.ttl.medium);
   }
 
+  @CacheDatabaseQuery({ key: (keys: CacheKeys, filter: SignalFilter) => keys.signals(filter.symbol ?? 'all', 'list', keys.hash(filter)) })
   listSignals(filter: SignalFilter): Promise<SignalRecord[]> {
     return this.signals.find(filter);
   }
 
-  latestBySymbols(symbols: readonly string[], perSymbol: number): Promise<SignalRecord[][]> {
-    return this.signals.findLatestBySymbols(symbols, perSymbol);
+  async latestBySymbols(symbols: readonly string[], perSymbol: number): Promise<SignalRecord[][]> {
+    const lists = await this.cache.getManyOrLoad(
+      symbols,
+      (symbol) => this.cacheKeys.signals(symbol, 'latest', perSymbol),
+      (missing) => this.signals.findLatestBySymbols(missing, perSymbol),
+      this.cache.ttl.medium,
+    );
+    return lists.map((list) => list ?? []);
   }
 
-  latestByUsers(userIds: readonly number[], perUser: number): Promise<SignalRecord[][]> {
-    return this.signals.findLatestByUserIds(userIds, perUser);
+  async latestByUsers(userIds: readonly number[], perUser: number): Promise<SignalRecord[][]> {
+    const lists = await this.cache.getManyOrLoad(
+      userIds,
+      (id) => this.cacheKeys.user(id, `signals:${perUser}`),
+      (missing) => this.signals.findLatestByUserIds(missing, perUser),
+      this.cache.ttl.medium,
+    );
+    return lists.map((list) => list ?? []);
   }
 
+  @CacheDatabaseQuery({ ttl: 'long', key: (keys: CacheKeys, symbol: string) => keys.signals(symbol, 'statistics') })
   statisticsForSymbol(symbol: string): Promise<SignalAggregate> {
     return this.signals.statisticsBySymbol(symbol);
   }
 
-  statisticsForUsers(userIds: readonly number[]): Promise<SignalAggregate[]> {
-    return this.signals.statisticsByUserIds(userIds);
+  async statisticsForUsers(userIds: readonly number[]): Promise<SignalAggregate[]> {
+    const stats = await this.cache.getManyOrLoad(
+      userIds,
+      (id) => this.cacheKeys.user(id, 'statistics'),
+      (missing) => this.signals.statisticsByUserIds(missing),
+      this.cache.ttl.long,
+    );
+    return stats.map((aggregate) => aggregate ?? EMPTY_AGGREGATE);
   }
 
   async createSignal(viewer: Viewer, command: CreateSignalCommand): Promise<SignalRecord> {
     const userId = await this.authorFor(viewer, command.userId);
     assertCoherentLevels(command);
-    return this.signals.insert({
+    const created = await this.signals.insert({
       userId,
       symbol: command.symbol,
       timeframe: command.timeframe,
@@ -60,6 +92,8 @@ export class SignalsService {
       takeProfit: command.takeProfit ?? null,
       confidence: command.confidence,
     });
+    await this.evictDerivedFrom(created);
+    return created;
   }
 
   /** Only ACTIVE signals change status; the author and admins may change it. */
@@ -73,7 +107,16 @@ export class SignalsService {
     }
     const updated = await this.signals.updateStatus(id, status);
     if (updated === null) throw notFound(`Signal ${id}`);
+    await this.cache.delete(this.cacheKeys.signals('id', id));
+    await this.evictDerivedFrom(updated);
     return updated;
+  }
+
+  /** Everything a new or changed signal appears in: its instrument's lists and statistics, cross-instrument lists, its author's lists and statistics. */
+  private async evictDerivedFrom(signal: SignalRecord): Promise<void> {
+    await this.invalidator.invalidateSignalCache(signal.symbol);
+    await this.cache.deletePattern(this.cacheKeys.signalsPattern('all'));
+    await this.invalidator.invalidateUserFacets(signal.userId);
   }
 
   private async authorFor(viewer: Viewer, requestedUserId: number | undefined): Promise<number> {

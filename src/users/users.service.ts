@@ -1,14 +1,28 @@
+import type { CacheInvalidator } from '../cache/cache-invalidator';
+import type { CacheKeys } from '../cache/cache-keys';
+import type { CacheService } from '../cache/cache.service';
 import { badInput, forbidden, notFound, unauthenticated } from '../errors';
 import { actsFor, type Viewer } from '../sessions/viewer';
 import type { UserPatch, UserRecord } from './user.model';
 import type { UsersRepository } from './users.repository';
 
-/** User reads are batch-first so that a loader (and later the cache) can wrap them unchanged. */
+/** User reads go through the cache (profiles: long TTL); a change invalidates that user. */
 export class UsersService {
-  constructor(private readonly users: UsersRepository) {}
+  constructor(
+    private readonly users: UsersRepository,
+    private readonly cache: CacheService,
+    private readonly cacheKeys: CacheKeys,
+    private readonly invalidator: CacheInvalidator,
+  ) {}
 
+  /** One multi-get; only the misses are loaded, in one query. */
   getUsers(ids: readonly number[]): Promise<(UserRecord | null)[]> {
-    return this.users.findByIds(ids);
+    return this.cache.getManyOrLoad(ids, (id) => this.cacheKeys.user(id), (missing) => this.users.findByIds(missing), this.cache.ttl.long);
+  }
+
+  /** The most recently active users: the ones worth warming. */
+  activeUserIds(limit: number): Promise<number[]> {
+    return this.users.findActiveIds(limit);
   }
 
   /** Allowed for the user themself and for admins. */
@@ -21,6 +35,7 @@ export class UsersService {
     }
     const updated = await this.users.update(id, patch);
     if (updated === null) throw notFound(`User ${id}`);
+    await this.invalidator.invalidateUserCache(id);
     return updated;
   }
 }

@@ -34,6 +34,7 @@ export async function startTestGateway(env: Record<string, string> = {}): Promis
     REDIS_URL: 'redis://127.0.0.1:6379',
     REDIS_TIMEOUT: '0.5',
     CACHE_KEY_PREFIX: `test_${randomBytes(4).toString('hex')}`,
+    CACHE_WARMING_ENABLED: 'false',
     ...env,
   });
   const gateway = await createGateway(config, createLogger(config));

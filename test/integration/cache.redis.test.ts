@@ -183,7 +183,7 @@ describe('the two-tier cache on a real Redis', () => {
         readonly cacheKeys: CacheKeys,
       ) {}
 
-      @CacheUserData({ ttlSeconds: 120 })
+      @CacheUserData({ ttl: 120 })
       async userById(id: number) {
         this.calls += 1;
         return Promise.resolve({ id });
@@ -195,13 +195,13 @@ describe('the two-tier cache on a real Redis', () => {
         return Promise.resolve({ id, total: 3 });
       }
 
-      @CacheDatabaseQuery({ ttlSeconds: 600 })
+      @CacheDatabaseQuery({ ttl: 600 })
       async topSymbols(limit: number) {
         this.calls += 1;
         return Promise.resolve(['EUR_USD', 'GBP_USD'].slice(0, limit));
       }
 
-      @CacheApiResponse({ ttlSeconds: 60, ignoreParams: ['timestamp'] })
+      @CacheApiResponse({ ttl: 60, ignoreParams: ['timestamp'] })
       async currentPrice(symbol: string, timestamp?: Date) {
         this.calls += 1;
         return Promise.resolve({ symbol, at: timestamp?.toISOString() ?? null });

@@ -18,6 +18,9 @@ describe('the gateway with the OANDA provider', () => {
     });
   }, 60_000);
 
+  // Each case scripts the broker afresh; quotes cached by an earlier case would hide it.
+  beforeEach(() => gateway.gateway.cache.invalidator.invalidateMarketCache());
+
   afterAll(async () => {
     await gateway.close();
     await broker.close();

@@ -1,10 +1,10 @@
 import { Authenticator } from '../../src/sessions/authenticator';
-import type { SessionsRepository } from '../../src/sessions/sessions.repository';
+import type { SessionsService } from '../../src/sessions/sessions.service';
 
 const ADMIN = 'admin-token-0123456789abcdef';
 
 /** An in-memory session store: the edge we own. */
-const sessions = (live: Record<string, number>) => ({ findUserIdByToken: (token: string) => Promise.resolve(live[token] ?? null) }) as unknown as SessionsRepository;
+const sessions = (live: Record<string, number>) => ({ findUserIdByToken: (token: string) => Promise.resolve(live[token] ?? null) }) satisfies Pick<SessionsService, 'findUserIdByToken'>;
 
 describe('the authenticator', () => {
   const authenticator = new Authenticator(sessions({ 'alice-token': 1 }), ADMIN);

@@ -1,0 +1,96 @@
+import type { CacheInvalidator } from '../cache/cache-invalidator';
+import type { CacheHealthReport, CacheMetricsReport, CacheService } from '../cache/cache.service';
+import { badInput, forbidden, unauthenticated } from '../errors';
+import { INSTRUMENT_PATTERN } from '../market/instruments';
+import type { Viewer } from '../sessions/viewer';
+import type { WarmingMetrics, WarmingRun, WarmingService, WarmingStrategyName } from '../warming/warming.service';
+
+export const INVALIDATION_SCOPES = ['user', 'signals', 'market', 'pattern', 'all'] as const;
+export type InvalidationScope = (typeof INVALIDATION_SCOPES)[number];
+
+/**
+ * An operator's pattern, relative to the key prefix: letters, digits, `_ : -` and the wildcards
+ * `*` and `?`. Character classes and escapes (`[`, `]`, `\`) are refused: no operator needs
+ * them, and they are the usual way to smuggle a wider match past a filter.
+ */
+export const OPERATOR_PATTERN = /^[A-Za-z0-9_:*?-]{1,200}$/;
+
+export interface InvalidationRequest {
+  readonly scope: InvalidationScope;
+  readonly id?: number | undefined;
+  readonly symbol?: string | undefined;
+  readonly pattern?: string | undefined;
+}
+
+export interface InvalidationResult {
+  readonly scope: InvalidationScope;
+  /** Entries removed now; invalidations that must wait for Redis are journaled and not counted. */
+  readonly removed: number;
+}
+
+/** The operator's controls, shared by the GraphQL API and the REST endpoints. Changes need the admin token. */
+export class CacheAdminService {
+  constructor(
+    private readonly cache: CacheService,
+    private readonly invalidator: CacheInvalidator,
+    private readonly warming: WarmingService,
+  ) {}
+
+  health(): CacheHealthReport {
+    return this.cache.healthReport();
+  }
+
+  metrics(): CacheMetricsReport {
+    return this.cache.metricsReport();
+  }
+
+  warmingMetrics(): WarmingMetrics {
+    return this.warming.metrics();
+  }
+
+  async invalidate(viewer: Viewer, request: InvalidationRequest): Promise<InvalidationResult> {
+    requireAdmin(viewer);
+    return { scope: request.scope, removed: await this.apply(request) };
+  }
+
+  triggerWarming(viewer: Viewer, strategies?: readonly WarmingStrategyName[]): Promise<WarmingRun> {
+    requireAdmin(viewer);
+    return this.warming.warm(strategies === undefined || strategies.length === 0 ? undefined : strategies);
+  }
+
+  private apply(request: InvalidationRequest): Promise<number> {
+    const { scope, id, symbol, pattern } = request;
+    switch (scope) {
+      case 'user':
+        if (id === undefined) throw badInput('scope user needs id');
+        return this.invalidator.invalidateUserCache(id);
+      case 'signals':
+        return this.invalidator.invalidateSignalCache(checkedSymbol(symbol));
+      case 'market':
+        return this.invalidator.invalidateMarketCache(checkedSymbol(symbol));
+      case 'pattern':
+        if (pattern === undefined || !OPERATOR_PATTERN.test(pattern)) {
+          throw badInput('scope pattern needs a pattern of letters, digits, _ : - and the wildcards * ?', { field: 'pattern' });
+        }
+        return this.invalidator.invalidatePattern(pattern);
+      case 'all':
+        return this.invalidator.invalidateAllCache();
+    }
+  }
+}
+
+function checkedSymbol(symbol: string | undefined): string | undefined {
+  if (symbol !== undefined && !INSTRUMENT_PATTERN.test(symbol)) throw badInput('symbol must be an instrument like EUR_USD', { field: 'symbol' });
+  return symbol;
+}
+
+export function requireAdmin(viewer: Viewer): void {
+  switch (viewer.kind) {
+    case 'admin':
+      return;
+    case 'anonymous':
+      throw unauthenticated('This operation needs the admin token');
+    case 'user':
+      throw forbidden('This operation is for operators only');
+  }
+}

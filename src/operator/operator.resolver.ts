@@ -1,0 +1,114 @@
+import { Arg, Ctx, Mutation, Query, Resolver } from 'type-graphql';
+
+import type { MetricsSnapshot } from '../cache/cache-metrics';
+import type { RequestContext } from '../request-context';
+import type { StrategyMetrics, WarmingStrategyName } from '../warming/warming.service';
+import type { CacheAdminService } from './cache-admin.service';
+import {
+  CacheCounters,
+  CacheHealth,
+  CacheMetrics,
+  InvalidateCacheInput,
+  InvalidationResult,
+  WarmingMetrics,
+  WarmingRunResult,
+  WarmingStrategyEnum,
+  WarmingStrategyMetrics,
+} from './operator.type';
+
+/** Reads are open, as the seed's GET endpoints are; changes need the admin token. */
+@Resolver()
+export class OperatorResolver {
+  constructor(private readonly admin: CacheAdminService) {}
+
+  @Query(() => CacheMetrics)
+  cacheMetrics(): CacheMetrics {
+    const report = this.admin.metrics();
+    return {
+      ...counters(report),
+      fallbackEnabled: report.fallback_enabled,
+      connectionHealthy: report.connection_healthy,
+      corruptValues: report.corrupt_values,
+      loads: report.loads,
+      coalesced: report.coalesced,
+      tiers: [
+        { tier: 'redis', metrics: counters(report.tiers.redis) },
+        { tier: 'memory', metrics: counters(report.tiers.memory) },
+      ],
+    };
+  }
+
+  @Query(() => CacheHealth)
+  cacheHealth(): CacheHealth {
+    const report = this.admin.health();
+    return {
+      status: report.status,
+      connectionHealthy: report.connection_healthy,
+      fallbackEnabled: report.fallback_enabled,
+      pendingInvalidations: report.pending_invalidations,
+      metrics: counters(report.metrics),
+    };
+  }
+
+  @Query(() => WarmingMetrics)
+  warmingMetrics(): WarmingMetrics {
+    const metrics = this.admin.warmingMetrics();
+    return {
+      enabled: metrics.enabled,
+      running: metrics.running,
+      intervalSeconds: metrics.interval_seconds,
+      maxConcurrent: metrics.max_concurrent,
+      runs: metrics.runs,
+      skippedRuns: metrics.skipped_runs,
+      lastRunAt: metrics.last_run_at === null ? null : new Date(metrics.last_run_at),
+      strategies: metrics.strategies.map(strategyMetrics),
+    };
+  }
+
+  @Mutation(() => InvalidationResult, { description: 'Admin only' })
+  invalidateCache(@Arg('input') input: InvalidateCacheInput, @Ctx() { viewer }: RequestContext): Promise<InvalidationResult> {
+    return this.admin.invalidate(viewer, input);
+  }
+
+  @Mutation(() => WarmingRunResult, { description: 'Admin only. All strategies when none are named.' })
+  async triggerCacheWarming(
+    @Ctx() { viewer }: RequestContext,
+    @Arg('strategies', () => [WarmingStrategyEnum], { nullable: true }) strategies?: WarmingStrategyName[],
+  ): Promise<WarmingRunResult> {
+    const run = await this.admin.triggerWarming(viewer, strategies);
+    if (run.status === 'skipped') return { ran: false, skippedReason: run.reason, durationMs: 0, results: [] };
+    return {
+      ran: true,
+      skippedReason: null,
+      durationMs: run.duration_ms,
+      results: run.results.map((result) => strategyMetrics({ ...result, runs: 1, failures: result.success ? 0 : 1, last_run_at: run.started_at })),
+    };
+  }
+}
+
+function counters(snapshot: MetricsSnapshot): CacheCounters {
+  return {
+    hitRate: snapshot.hit_rate,
+    errorRate: snapshot.error_rate,
+    totalOperations: snapshot.total_operations,
+    hits: snapshot.hits,
+    misses: snapshot.misses,
+    errors: snapshot.errors,
+    averageResponseTimeMs: snapshot.average_response_time_ms,
+    p50ResponseTimeMs: snapshot.p50_response_time_ms,
+    p99ResponseTimeMs: snapshot.p99_response_time_ms,
+  };
+}
+
+function strategyMetrics(metrics: StrategyMetrics): WarmingStrategyMetrics {
+  return {
+    name: metrics.name,
+    success: metrics.success,
+    itemsProcessed: metrics.items_processed,
+    durationMs: metrics.duration_ms,
+    error: metrics.error,
+    runs: metrics.runs,
+    failures: metrics.failures,
+    lastRunAt: metrics.last_run_at === null ? null : new Date(metrics.last_run_at),
+  };
+}

@@ -1,0 +1,114 @@
+import type { FastifyInstance } from 'fastify';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+import type { CacheService } from '../cache/cache.service';
+import type { Database } from '../db/database';
+import type { UpstreamStats } from '../market/market-data.provider';
+
+export interface MetricSources {
+  readonly cache: CacheService;
+  readonly db: Database;
+  readonly upstream: UpstreamStats;
+  readonly upstreamProvider: string;
+}
+
+/**
+ * Prometheus metrics. Counters the gateway already keeps are read at scrape time rather than
+ * counted twice. Labels come from fixed sets only (tier, query label, route pattern, status code),
+ * so a flood of distinct URLs or queries cannot grow the series count.
+ */
+export function createMetricsRegistry(sources: MetricSources): Registry {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'gateway_' });
+
+  const tierCounter = (name: string, help: string, pick: (snapshot: ReturnType<CacheService['metricsReport']>['tiers']['redis']) => number) =>
+    new Counter({
+      name,
+      help,
+      labelNames: ['tier'],
+      registers: [registry],
+      collect() {
+        const tiers = sources.cache.metricsReport().tiers;
+        this.reset();
+        this.inc({ tier: 'redis' }, pick(tiers.redis));
+        this.inc({ tier: 'memory' }, pick(tiers.memory));
+      },
+    });
+  tierCounter('gateway_cache_operations_total', 'Cache operations per tier', (s) => s.total_operations);
+  tierCounter('gateway_cache_hits_total', 'Keys found per tier', (s) => s.hits);
+  tierCounter('gateway_cache_misses_total', 'Keys not found per tier', (s) => s.misses);
+  tierCounter('gateway_cache_errors_total', 'Failed operations per tier', (s) => s.errors);
+
+  new Gauge({
+    name: 'gateway_cache_fallback_active',
+    help: '1 while the in-memory tier serves instead of Redis',
+    registers: [registry],
+    collect() {
+      this.set(sources.cache.healthReport().fallback_enabled ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'gateway_cache_pending_invalidations',
+    help: 'Invalidations waiting for Redis to come back',
+    registers: [registry],
+    collect() {
+      this.set(sources.cache.healthReport().pending_invalidations);
+    },
+  });
+  new Counter({
+    name: 'gateway_cache_loads_total',
+    help: 'Loads from the data sources after a cache miss, and callers that joined a load in flight',
+    labelNames: ['kind'],
+    registers: [registry],
+    collect() {
+      const report = sources.cache.metricsReport();
+      this.reset();
+      this.inc({ kind: 'load' }, report.loads);
+      this.inc({ kind: 'coalesced' }, report.coalesced);
+      this.inc({ kind: 'corrupt' }, report.corrupt_values);
+    },
+  });
+  new Counter({
+    name: 'gateway_upstream_requests_total',
+    help: 'Requests to the market-data provider, by outcome',
+    labelNames: ['provider', 'outcome'],
+    registers: [registry],
+    collect() {
+      const { requests, failures, retries } = sources.upstream;
+      this.reset();
+      this.inc({ provider: sources.upstreamProvider, outcome: 'request' }, requests);
+      this.inc({ provider: sources.upstreamProvider, outcome: 'failure' }, failures);
+      this.inc({ provider: sources.upstreamProvider, outcome: 'retry' }, retries);
+    },
+  });
+  new Counter({
+    name: 'gateway_db_queries_total',
+    help: 'Database queries, by repository query',
+    labelNames: ['query'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [query, count] of Object.entries(sources.db.queryCounts().byLabel)) this.inc({ query }, count);
+    },
+  });
+  return registry;
+}
+
+/** Counts and times every HTTP request by route pattern (not raw URL) and status code. */
+export function instrumentHttp(http: FastifyInstance, registry: Registry): void {
+  const requests = new Counter({ name: 'gateway_http_requests_total', help: 'HTTP requests', labelNames: ['method', 'route', 'status'], registers: [registry] });
+  const duration = new Histogram({
+    name: 'gateway_http_request_duration_seconds',
+    help: 'HTTP request duration',
+    labelNames: ['method', 'route'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
+  http.addHook('onResponse', (request, reply, done) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    const method = ['GET', 'POST', 'HEAD', 'OPTIONS'].includes(request.method) ? request.method : 'OTHER';
+    requests.inc({ method, route, status: String(reply.statusCode) });
+    duration.observe({ method, route }, reply.elapsedTime / 1000);
+    done();
+  });
+}
