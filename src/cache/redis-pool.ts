@@ -69,7 +69,13 @@ export class RedisPool {
     return this.connections.filter((connection) => connection.status === 'ready').length;
   }
 
+  /** QUIT where a connection is up (pending replies arrive first); a down one just stops reconnecting. */
   async close(): Promise<void> {
-    await Promise.all(this.connections.map((connection) => connection.quit().catch(() => connection.disconnect())));
+    await Promise.all(
+      this.connections.map(async (connection) => {
+        if (connection.status !== 'ready') return connection.disconnect();
+        await connection.quit().catch(() => connection.disconnect());
+      }),
+    );
   }
 }
