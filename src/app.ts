@@ -1,8 +1,9 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 
 import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import { printSchema } from 'graphql';
 
 import { type Cache, createCache } from './cache/create-cache';
 import type { Config } from './config';
@@ -12,6 +13,8 @@ import { PgDriver } from './db/pg-driver';
 import { PgliteDriver } from './db/pglite-driver';
 import { seedDemoData } from './demo/demo-data';
 import { createErrorFormatter } from './graphql/format-error';
+import { ResponsePolicy, responsePolicyPlugin } from './graphql/response-cache/cache-policy';
+import { ResponseCache } from './graphql/response-cache/response-cache';
 import { registerGraphqlRoute } from './http/graphql-route';
 import { registerHealthRoutes } from './http/health-routes';
 import type { Logger } from './logger';
@@ -25,12 +28,14 @@ import { CacheAdminService } from './operator/cache-admin.service';
 import { registerOpsRoutes } from './operator/ops.routes';
 import { createMetricsRegistry, instrumentHttp } from './operator/prometheus';
 import { createLoaders, type RequestContext } from './request-context';
+import { tagEntities } from './response-tags';
 import { buildGatewaySchema } from './schema';
 import { Authenticator } from './sessions/authenticator';
 import { SessionsRepository } from './sessions/sessions.repository';
 import { SessionsService } from './sessions/sessions.service';
 import { SignalsRepository } from './signals/signals.repository';
 import { SignalsService } from './signals/signals.service';
+import type { Viewer } from './sessions/viewer';
 import { signalsWarming, statisticsWarming } from './signals/signals.warming';
 import { UsersRepository } from './users/users.repository';
 import { UsersService } from './users/users.service';
@@ -48,6 +53,7 @@ export interface Gateway {
   readonly cache: Cache;
   readonly warming: WarmingService;
   readonly upstream: UpstreamStats;
+  readonly responseCache: ResponseCache | undefined;
   /** Listens on the configured host and port, then starts warming; resolves to the base URL. */
   listen(): Promise<string>;
   /** Stops accepting requests, lets in-flight ones finish, then closes the cache and the store. */
@@ -88,15 +94,29 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
   const admin = new CacheAdminService(cacheService, invalidator, warming);
   const authenticator = new Authenticator(new SessionsService(new SessionsRepository(db), cacheService, keys), adminToken(config, logger));
 
+  const schema = await buildGatewaySchema({ users, signals, market, admin });
+  const responseCache = config.responseCache.enabled
+    ? new ResponseCache(cacheService, keys, {
+        nearEnabled: config.responseCache.nearEnabled,
+        nearMaxBytes: config.responseCache.nearMaxBytes,
+        nearMaxTtlSeconds: config.responseCache.nearMaxTtlSeconds,
+        schemaVersion: createHash('sha256').update(printSchema(schema)).digest('hex').slice(0, 16),
+      })
+    : undefined;
   const apollo = new ApolloServer<RequestContext>({
-    schema: await buildGatewaySchema({ users, signals, market, admin }),
+    schema,
     formatError: createErrorFormatter(logger),
     includeStacktraceInErrorResponses: false,
     introspection: true,
     csrfPrevention: true,
     // main.ts owns SIGTERM; a second stop() from Apollo's own handler never resolves in 5.5.
     stopOnTerminationSignals: false,
-    plugins: [ApolloServerPluginLandingPageDisabled()],
+    plugins: [
+      ApolloServerPluginLandingPageDisabled(),
+      // Replaced by responsePolicyPlugin, which also reads hints by schema coordinate and tags entities.
+      ApolloServerPluginCacheControlDisabled(),
+      responsePolicyPlugin<RequestContext>({ overrides: config.responseCache.hints, tagger: tagEntities }),
+    ],
     logger,
   });
   await apollo.start();
@@ -114,10 +134,18 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
   instrumentHttp(http, metrics);
   registerHealthRoutes(http, startedAtMs);
   registerOpsRoutes(http, { admin, authenticator, cache: cacheService, db, metrics });
-  registerGraphqlRoute(http, '/graphql', apollo, async (request) => ({
-    viewer: await authenticator.authenticate(request.headers.authorization),
-    loaders: createLoaders({ users, signals, market }),
-  }));
+  registerGraphqlRoute<RequestContext>(http, {
+    path: '/graphql',
+    apollo,
+    responseCache,
+    async identify(request) {
+      const viewer = await authenticator.authenticate(request.headers.authorization);
+      return {
+        identity: identityOf(viewer),
+        context: () => ({ viewer, loaders: createLoaders({ users, signals, market }), responsePolicy: new ResponsePolicy() }),
+      };
+    },
+  });
 
   return {
     http,
@@ -125,6 +153,7 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
     cache,
     warming,
     upstream,
+    responseCache,
     async listen() {
       const url = await http.listen({ host: config.http.host, port: config.http.port });
       logger.info({ url, database: config.database.url === undefined ? 'embedded' : 'postgres', marketData: provider.name }, 'gateway listening');
@@ -139,6 +168,18 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
       await db.close();
     },
   };
+}
+
+/** Whose PRIVATE responses a request may see. */
+function identityOf(viewer: Viewer): string {
+  switch (viewer.kind) {
+    case 'anonymous':
+      return 'anonymous';
+    case 'admin':
+      return 'admin';
+    case 'user':
+      return `user:${viewer.userId}`;
+  }
 }
 
 /**

@@ -41,8 +41,19 @@ export interface Config {
     readonly fallbackMaxBytes: number;
     readonly warming: { readonly enabled: boolean; readonly intervalSeconds: number; readonly maxConcurrent: number };
   };
+  readonly responseCache: {
+    readonly enabled: boolean;
+    /** In-process copies of responses in front of Redis. */
+    readonly nearEnabled: boolean;
+    readonly nearMaxBytes: number;
+    readonly nearMaxTtlSeconds: number;
+    /** Cache hints by schema coordinate (`Price`, `User.email`), over the ones in code. */
+    readonly hints: ReadonlyMap<string, { readonly maxAge?: number; readonly scope?: 'PUBLIC' | 'PRIVATE' }>;
+  };
   /** Bearer token that grants operator rights; `undefined` means no admin access at all. */
   readonly adminApiToken: string | undefined;
+  /** GraphiQL at `GET /graphql` for browsers (assets under `/playground/`); off in production unless enabled. */
+  readonly playground: { readonly enabled: boolean };
   readonly marketData: {
     readonly provider: MarketDataProviderKind;
     /** Artificial delay of the simulated feed, to model a remote API. */
@@ -83,6 +94,24 @@ function read<T>(env: Env, name: string, schema: z.ZodType<T>, fallback: string 
 }
 
 const optionalText = z.string().min(1).optional();
+
+/** `{"Price": {"maxAge": 5}, "User.email": {"scope": "PRIVATE"}}`: hints by schema coordinate. */
+const hintsJson = z
+  .string()
+  .transform((text, context) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      context.addIssue({ code: 'custom', message: 'must be JSON' });
+      return z.NEVER;
+    }
+  })
+  .pipe(
+    z.record(
+      z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$/, 'keys must be schema coordinates like Type or Type.field'),
+      z.strictObject({ maxAge: z.number().int().min(0).optional(), scope: z.enum(['PUBLIC', 'PRIVATE']).optional() }),
+    ),
+  );
 
 export function loadConfig(env: Env): Config {
   const nodeEnv = read(env, 'NODE_ENV', z.enum(['development', 'production', 'test']), 'development');
@@ -134,7 +163,15 @@ export function loadConfig(env: Env): Config {
         maxConcurrent: read(env, 'CACHE_WARMING_MAX_CONCURRENT', integer(1, 100), '5'),
       },
     },
+    responseCache: {
+      enabled: read(env, 'RESPONSE_CACHE_ENABLED', booleanText, 'true'),
+      nearEnabled: read(env, 'RESPONSE_CACHE_NEAR_ENABLED', booleanText, 'true'),
+      nearMaxBytes: read(env, 'RESPONSE_CACHE_NEAR_MAX_BYTES', integer(1024, 8 * 1024 ** 3), String(32 * 1024 ** 2)),
+      nearMaxTtlSeconds: read(env, 'RESPONSE_CACHE_NEAR_MAX_TTL_SECONDS', integer(1, 86_400), '30'),
+      hints: new Map(Object.entries(read(env, 'RESPONSE_CACHE_HINTS', hintsJson, '{}'))),
+    },
     adminApiToken,
+    playground: { enabled: read(env, 'PLAYGROUND_ENABLED', booleanText, nodeEnv === 'production' ? 'false' : 'true') },
     marketData: {
       provider,
       simulatedLatencyMs: read(env, 'MARKET_SIM_LATENCY_MS', integer(0, 60_000), '0'),

@@ -1,5 +1,6 @@
 import DataLoader from 'dataloader';
 
+import type { ResponsePolicy } from './graphql/response-cache/cache-policy';
 import type { Quote } from './market/market-data.provider';
 import type { MarketService } from './market/market.service';
 import type { Viewer } from './sessions/viewer';
@@ -24,6 +25,8 @@ export interface Loaders {
 export interface RequestContext {
   readonly viewer: Viewer;
   readonly loaders: Loaders;
+  /** Filled during execution: whether and how long the response may be cached, and what it shows. */
+  readonly responsePolicy?: ResponsePolicy;
 }
 
 export interface LoaderServices {

@@ -36,6 +36,26 @@ export class CacheKeys {
     return this.key('api', endpoint, paramsHash(params));
   }
 
+  /** The set of keys written with a tag (kept by the Redis tier, expiring with its members). */
+  tagSet(tag: string): string {
+    return this.key('tags', tag);
+  }
+
+  /** A whole GraphQL response, in the seed's `api:{endpoint}:{params_hash}` layout. */
+  graphqlResponse(paramsHashValue: string): string {
+    return this.key('api', 'graphql', paramsHashValue);
+  }
+
+  /** Every cached GraphQL response. */
+  graphqlResponsesPattern(): string {
+    return `${this.key('api', 'graphql')}:*`;
+  }
+
+  /** The pub/sub channel on which instances announce invalidations. */
+  busChannel(): string {
+    return this.key('bus', 'invalidations');
+  }
+
   /** A lease (cross-instance lock) on a job, such as warming. */
   lease(job: string): string {
     return this.key('locks', job);

@@ -117,6 +117,10 @@ export class MeasuredTier implements CacheTier {
     return this.measure(() => this.inner.deletePattern(pattern));
   }
 
+  deleteTagged(tags: readonly string[]): Promise<number> {
+    return this.measure(() => this.inner.deleteTagged(tags));
+  }
+
   private async measure<T>(operation: () => Promise<T>, outcome: (result: T) => Outcome = () => 'ok'): Promise<T> {
     const started = performance.now();
     try {

@@ -3,6 +3,8 @@ export interface CacheEntry {
   readonly key: string;
   readonly value: string;
   readonly ttlSeconds: number;
+  /** Names under which the entry can be evicted as a group (e.g. `User:42`), see deleteTagged. */
+  readonly tags?: readonly string[];
 }
 
 export type TierName = 'redis' | 'memory';
@@ -26,6 +28,8 @@ export interface CacheTier {
   delete(keys: readonly string[]): Promise<number>;
   /** Deletes the keys matching a Redis glob; returns how many. Never KEYS, never FLUSH*. */
   deletePattern(pattern: string): Promise<number>;
+  /** Deletes every entry written with any of `tags`; returns how many. */
+  deleteTagged(tags: readonly string[]): Promise<number>;
 }
 
 /** A tier that cannot answer now (unreachable, timed out): the caller falls back, it does not fail. */

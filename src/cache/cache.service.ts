@@ -1,4 +1,5 @@
 import type { Logger } from '../logger';
+import type { CacheBus } from './cache-bus';
 import { type MetricsSnapshot, OperationMetrics } from './cache-metrics';
 import type { CacheEntry, CacheTier } from './cache-tier';
 import { CorruptValueError, decode, encode } from './codec';
@@ -65,6 +66,8 @@ export class CacheService {
     private readonly logger: Logger,
     /** REDIS_RETRY_ON_TIMEOUT: an invalidation that fails is tried once more before it is journaled. Reads never retry. */
     private readonly retryInvalidations: boolean,
+    /** Tells in-process copies here and on other instances about every invalidation. */
+    readonly bus: CacheBus,
   ) {}
 
   async get<T>(key: string): Promise<T | undefined> {
@@ -169,6 +172,30 @@ export class CacheService {
     return this.invalidate({ kind: 'pattern', pattern });
   }
 
+  /** Removes every entry written with any of `tags` (see setRaw). */
+  deleteTagged(tags: readonly string[]): Promise<number> {
+    return tags.length === 0 ? Promise.resolve(0) : this.invalidate({ kind: 'tags', tags });
+  }
+
+  /**
+   * Values stored as they are, without the JSON codec: for payloads that are already bytes on the
+   * wire, such as whole GraphQL responses. Same tiers, fallback and metrics as get/mget.
+   */
+  getRaw(keys: readonly string[]): Promise<(string | undefined)[]> {
+    return this.measured(() => this.read((tier) => tier.mget(keys)));
+  }
+
+  /** Writes raw values, optionally tagged so that deleteTagged can evict them as a group. */
+  async setRaw(entries: readonly CacheEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    await this.measured(() => this.write((tier) => tier.mset(entries)), 'ok');
+  }
+
+  /** The current invalidation epoch: a value loaded before the epoch moved must not be written back. */
+  get invalidationEpoch(): number {
+    return this.epoch;
+  }
+
   healthReport(): CacheHealthReport {
     const redisServing = this.health.redisServing;
     return {
@@ -197,6 +224,7 @@ export class CacheService {
     this.epoch += 1;
     // Callers arriving after this point must not join a load that may return the old value.
     this.inflight.clear();
+    this.bus.publish(invalidation);
     const removed = await applyInvalidation(this.tiers.memory, invalidation);
     for (let attempt = this.retryInvalidations ? 2 : 1; attempt > 0 && this.health.redisServing; attempt -= 1) {
       try {
@@ -275,5 +303,7 @@ export function applyInvalidation(tier: CacheTier, invalidation: Invalidation): 
       return tier.delete(invalidation.keys);
     case 'pattern':
       return tier.deletePattern(invalidation.pattern);
+    case 'tags':
+      return tier.deleteTagged(invalidation.tags);
   }
 }

@@ -1,5 +1,6 @@
 import type { Config } from '../config';
 import type { Logger } from '../logger';
+import { CacheBus } from './cache-bus';
 import { CacheInvalidator } from './cache-invalidator';
 import { CacheKeys } from './cache-keys';
 import { MeasuredTier } from './cache-metrics';
@@ -41,7 +42,7 @@ export function createCache(config: Config, logger: Logger): Cache {
     },
     logger,
   );
-  const redisTier = new RedisTier(pool);
+  const redisTier = new RedisTier(pool, (tag) => keys.tagSet(tag));
   const memoryTier = new MemoryTier({
     maxItems: config.cache.fallbackMaxItems,
     maxBytes: config.cache.fallbackMaxBytes,
@@ -49,19 +50,35 @@ export function createCache(config: Config, logger: Logger): Cache {
   });
   const tiers = { redis: new MeasuredTier(redisTier), memory: Object.assign(new MeasuredTier(memoryTier), { clear: () => memoryTier.clear() }) };
   const journal = new InvalidationJournal(JOURNAL_MAX_ENTRIES, keys.allPattern());
+  const bus = new CacheBus(
+    {
+      url: config.redis.url,
+      password: config.redis.password,
+      db: config.redis.db,
+      timeoutMs: config.redis.timeoutMs,
+      maxReconnectDelayMs: config.redis.maxReconnectDelayMs,
+      channel: keys.busChannel(),
+    },
+    () => pool.pick(),
+    logger,
+  );
   const health = new RedisHealth(
     {
       ping: () => redisTier.ping(),
       replay: async (invalidation) => {
         await applyInvalidation(tiers.redis, invalidation);
+        bus.publish(invalidation);
       },
-      beforeSwitchBack: () => memoryTier.clear(),
+      beforeSwitchBack: () => {
+        memoryTier.clear();
+        bus.reset();
+      },
     },
     journal,
     { checkIntervalMs: config.redis.healthCheckIntervalMs, unhealthyAfterMs: UNHEALTHY_AFTER_MS },
     logger,
   );
-  const service = new CacheService(tiers, health, journal, config.cache.ttlSeconds, logger, config.redis.retryOnTimeout);
+  const service = new CacheService(tiers, health, journal, config.cache.ttlSeconds, logger, config.redis.retryOnTimeout, bus);
   const redisLocation = redactUrl(config.redis.url);
 
   return {
@@ -70,7 +87,7 @@ export function createCache(config: Config, logger: Logger): Cache {
     keys,
     leases: new LeaseManager(redisTier, logger),
     async start() {
-      await pool.connect();
+      await Promise.all([pool.connect(), bus.start()]);
       await health.check();
       if (health.redisServing) logger.info({ redis: redisLocation }, 'cache: Redis reachable, using it as the shared tier');
       else logger.warn({ redis: redisLocation }, 'cache: Redis unreachable, serving from the in-memory tier and reconnecting in the background');
@@ -79,7 +96,7 @@ export function createCache(config: Config, logger: Logger): Cache {
     async close() {
       health.stop();
       memoryTier.close();
-      await pool.close();
+      await Promise.all([pool.close(), bus.close()]);
     },
   };
 }

@@ -1,5 +1,8 @@
-/** What an invalidation removes: exact keys, or the keys matching a glob. */
-export type Invalidation = { readonly kind: 'keys'; readonly keys: readonly string[] } | { readonly kind: 'pattern'; readonly pattern: string };
+/** What an invalidation removes: exact keys, the keys matching a glob, or the entries written with a tag. */
+export type Invalidation =
+  | { readonly kind: 'keys'; readonly keys: readonly string[] }
+  | { readonly kind: 'pattern'; readonly pattern: string }
+  | { readonly kind: 'tags'; readonly tags: readonly string[] };
 
 /**
  * Invalidations that could not reach Redis. They are replayed, in order, before Redis serves a

@@ -11,7 +11,11 @@ const SCAN_BATCH = 500;
 export class RedisTier implements CacheTier {
   readonly name = 'redis';
 
-  constructor(private readonly pool: RedisPool) {}
+  /** `tagSetKey` names the Redis set that lists the keys written with a tag. */
+  constructor(
+    private readonly pool: RedisPool,
+    private readonly tagSetKey: (tag: string) => string,
+  ) {}
 
   get(key: string): Promise<string | undefined> {
     return this.run(async (redis) => (await redis.get(key)) ?? undefined);
@@ -32,7 +36,14 @@ export class RedisTier implements CacheTier {
     if (entries.length === 0) return Promise.resolve();
     return this.run(async (redis) => {
       const pipeline = redis.pipeline();
-      for (const entry of entries) pipeline.set(entry.key, entry.value, 'EX', entry.ttlSeconds);
+      for (const entry of entries) {
+        pipeline.set(entry.key, entry.value, 'EX', entry.ttlSeconds);
+        // A tag set lives as long as its longest-lived member: NX gives a new set a TTL, GT extends it.
+        for (const tag of entry.tags ?? []) {
+          const setKey = this.tagSetKey(tag);
+          pipeline.sadd(setKey, entry.key).expire(setKey, entry.ttlSeconds, 'NX').expire(setKey, entry.ttlSeconds, 'GT');
+        }
+      }
       const results = (await pipeline.exec()) ?? [];
       const failed = results.find(([error]) => error !== null)?.[0];
       if (failed) throw failed;
@@ -65,6 +76,26 @@ export class RedisTier implements CacheTier {
         cursor = next;
         if (keys.length > 0) removed += await redis.unlink(...keys);
       } while (cursor !== '0');
+      return removed;
+    });
+  }
+
+  /** One round trip to read the tag sets, one to unlink their members and the sets themselves. */
+  deleteTagged(tags: readonly string[]): Promise<number> {
+    if (tags.length === 0) return Promise.resolve(0);
+    return this.run(async (redis) => {
+      const setKeys = tags.map(this.tagSetKey);
+      const pipeline = redis.pipeline();
+      for (const setKey of setKeys) pipeline.smembers(setKey);
+      const members = new Set<string>();
+      for (const [error, keys] of (await pipeline.exec()) ?? []) {
+        if (error) throw error;
+        for (const key of keys as string[]) members.add(key);
+      }
+      let removed = 0;
+      const all = [...members];
+      for (let start = 0; start < all.length; start += SCAN_BATCH) removed += await redis.unlink(...all.slice(start, start + SCAN_BATCH));
+      await redis.unlink(...setKeys);
       return removed;
     });
   }

@@ -1,6 +1,7 @@
 import type { GraphQLSchema } from 'graphql';
 import { buildSchema, type BuildSchemaOptions } from 'type-graphql';
 
+import { cacheControlDirective } from './response-cache/cache-policy';
 import { validateArgs } from './validate-args';
 
 /** A resolver class and the instance that serves it (built by the composition root). */
@@ -23,6 +24,7 @@ export function buildGraphqlSchema(bindings: readonly ResolverBinding[]): Promis
       },
     },
     validateFn: (value) => validateArgs(value),
+    directives: [cacheControlDirective],
     emitSchemaFile: false,
   });
 }

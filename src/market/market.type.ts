@@ -1,10 +1,12 @@
 import { Field, Float, Int, ObjectType, registerEnumType } from 'type-graphql';
 
+import { CacheControl } from '../graphql/response-cache/cache-policy';
 import { TIMEFRAMES, type Timeframe } from './instruments';
 
 export const TimeframeEnum = Object.fromEntries(TIMEFRAMES.map((t) => [t, t])) as { readonly [K in Timeframe]: K };
 registerEnumType(TimeframeEnum, { name: 'Timeframe', description: 'Bar size: minutes (M), hours (H) or a day (D1)' });
 
+@CacheControl({ maxAge: 60 })
 @ObjectType({ description: 'The current quote of an instrument' })
 export class Price {
   @Field({ description: 'Instrument, for example EUR_USD' })
@@ -26,6 +28,7 @@ export class Price {
   time!: Date;
 }
 
+@CacheControl({ maxAge: 60 })
 @ObjectType({ description: 'One OHLC bar (midpoint prices)' })
 export class Candle {
   @Field({ description: 'Start of the bar' })

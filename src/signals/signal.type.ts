@@ -1,5 +1,6 @@
 import { Field, Float, Int, ObjectType, registerEnumType } from 'type-graphql';
 
+import { CacheControl } from '../graphql/response-cache/cache-policy';
 import type { Timeframe } from '../market/instruments';
 import { TimeframeEnum } from '../market/market.type';
 import { SIGNAL_DIRECTIONS, SIGNAL_STATUSES, type SignalDirection, type SignalStatus } from './signal.model';
@@ -13,6 +14,7 @@ registerEnumType(SignalStatusEnum, {
   description: 'ACTIVE signals may become EXECUTED, EXPIRED or CANCELLED; those are final',
 });
 
+@CacheControl({ maxAge: 1800 })
 @ObjectType({ description: 'A trading signal produced by a model or a trader' })
 export class Signal {
   @Field(() => Int)
@@ -52,6 +54,7 @@ export class Signal {
   updatedAt!: Date;
 }
 
+@CacheControl({ maxAge: 600 })
 @ObjectType({ description: 'Aggregates over all signals of one instrument' })
 export class SignalStatistics {
   @Field()

@@ -107,7 +107,7 @@ export class SignalsService implements CachingHost {
     }
     const updated = await this.signals.updateStatus(id, status);
     if (updated === null) throw notFound(`Signal ${id}`);
-    await this.cache.delete(this.cacheKeys.signals('id', id));
+    await this.invalidator.invalidateSignal(id);
     await this.evictDerivedFrom(updated);
     return updated;
   }
@@ -115,7 +115,6 @@ export class SignalsService implements CachingHost {
   /** Everything a new or changed signal appears in: its instrument's lists and statistics, cross-instrument lists, its author's lists and statistics. */
   private async evictDerivedFrom(signal: SignalRecord): Promise<void> {
     await this.invalidator.invalidateSignalCache(signal.symbol);
-    await this.cache.deletePattern(this.cacheKeys.signalsPattern('all'));
     await this.invalidator.invalidateUserFacets(signal.userId);
   }
 

@@ -1,5 +1,6 @@
 import { Args, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
 
+import { CacheControl } from '../graphql/response-cache/cache-policy';
 import type { RequestContext } from '../request-context';
 import { actsFor } from '../sessions/viewer';
 import type { SignalRecord } from '../signals/signal.model';
@@ -23,6 +24,7 @@ export class UserResolver {
     return Promise.all(ids.map((id) => loaders.user.load(id)));
   }
 
+  @CacheControl({ maxAge: 300, scope: 'PRIVATE' })
   @Query(() => User, { nullable: true, description: 'The user of the session token; null without one' })
   me(@Ctx() { viewer, loaders }: RequestContext): Promise<UserRecord | null> | null {
     return viewer.kind === 'user' ? loaders.user.load(viewer.userId) : null;
@@ -35,6 +37,7 @@ export class UserResolver {
     return updated;
   }
 
+  @CacheControl({ scope: 'PRIVATE' })
   @FieldResolver(() => String, { nullable: true, description: 'Private: visible to the user and to admins, null for anyone else' })
   email(@Root() user: UserRecord, @Ctx() { viewer }: RequestContext): string | null {
     return actsFor(viewer, user.id) ? user.email : null;

@@ -1,10 +1,12 @@
 import { Field, Float, Int, ObjectType, registerEnumType } from 'type-graphql';
 
+import { CacheControl } from '../graphql/response-cache/cache-policy';
 import { USER_TIERS, type UserTier } from './user.model';
 
 export const UserTierEnum = Object.fromEntries(USER_TIERS.map((t) => [t, t])) as { readonly [K in UserTier]: K };
 registerEnumType(UserTierEnum, { name: 'UserTier' });
 
+@CacheControl({ maxAge: 3600 })
 @ObjectType({ description: 'A trader on the platform' })
 export class User {
   @Field(() => Int)
@@ -29,6 +31,7 @@ export class User {
   updatedAt!: Date;
 }
 
+@CacheControl({ maxAge: 600 })
 @ObjectType({ description: "Aggregates over one user's signals" })
 export class UserStatistics {
   @Field(() => Int)

@@ -41,7 +41,7 @@ describe('cache warming', () => {
   const leasesOn = (url: string) => {
     const pool = new RedisPool({ url, password: undefined, db: 0, size: 1, timeoutMs: 200, maxReconnectDelayMs: 200 }, logger);
     pools.push(pool);
-    return { connect: () => pool.connect(), leases: new LeaseManager(new RedisTier(pool), logger) };
+    return { connect: () => pool.connect(), leases: new LeaseManager(new RedisTier(pool, (tag) => `test:tags:${tag}`), logger) };
   };
 
   beforeAll(async () => {

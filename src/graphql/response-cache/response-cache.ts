@@ -1,0 +1,239 @@
+import { createHash } from 'node:crypto';
+
+import { LRUCache } from 'lru-cache';
+
+import type { BusEvent } from '../../cache/cache-bus';
+import type { CacheKeys } from '../../cache/cache-keys';
+import { paramsHash } from '../../cache/cache-keys';
+import type { CacheService } from '../../cache/cache.service';
+import { globToRegExp } from '../../cache/glob';
+import type { CacheScope } from './cache-policy';
+
+/** One GraphQL operation as sent: what the cache key is made of. */
+export interface OperationRequest {
+  readonly query: string;
+  readonly operationName: string | undefined;
+  readonly variables: Readonly<Record<string, unknown>> | undefined;
+}
+
+/** A response as stored: the body bytes exactly as first sent, and what the headers need. */
+export interface StoredResponse {
+  readonly body: string;
+  readonly etag: string;
+  readonly storedAtMs: number;
+  readonly maxAgeSeconds: number;
+  readonly scope: CacheScope;
+  readonly tags: readonly string[];
+}
+
+export type HitTier = 'near' | 'shared';
+
+export interface ResponseCacheOptions {
+  /** In-process copy in front of Redis; `false` reads Redis on every hit. */
+  readonly nearEnabled: boolean;
+  readonly nearMaxBytes: number;
+  /** A near copy lives at most this long, bounding staleness if an invalidation message is lost. */
+  readonly nearMaxTtlSeconds: number;
+  /** Hash of the schema: a new schema never serves responses cached under the old one. */
+  readonly schemaVersion: string;
+}
+
+export interface ResponseCacheMetrics {
+  readonly hits: number;
+  readonly near_hits: number;
+  readonly shared_hits: number;
+  readonly misses: number;
+  readonly stores: number;
+  readonly executions: number;
+  readonly coalesced: number;
+  readonly uncacheable: number;
+  readonly not_modified: number;
+  readonly near_entries: number;
+}
+
+/**
+ * Whole-response cache on the two-tier cache. Responses are kept as the exact bytes first sent,
+ * so a hit costs a lookup and a write to the socket: no parse, no execution, no serialisation.
+ * Keys cover the document, operation name, variables, schema version and, for PRIVATE responses,
+ * the viewer. Tags recorded at execution let any invalidation evict what shows the changed data,
+ * here (near copies) and, through the cache bus, on every instance.
+ */
+export class ResponseCache {
+  private readonly near: LRUCache<string, StoredResponse> | undefined;
+  private readonly nearKeysByTag = new Map<string, Set<string>>();
+  private readonly flights = new Map<string, Promise<unknown>>();
+  private readonly counters = { hits: 0, near_hits: 0, shared_hits: 0, misses: 0, stores: 0, executions: 0, coalesced: 0, uncacheable: 0, not_modified: 0 };
+
+  constructor(
+    private readonly cache: CacheService,
+    private readonly keys: CacheKeys,
+    private readonly options: ResponseCacheOptions,
+  ) {
+    if (options.nearEnabled) {
+      this.near = new LRUCache<string, StoredResponse>({
+        maxSize: options.nearMaxBytes,
+        sizeCalculation: (entry, key) => (entry.body.length + key.length) * 2 + 200,
+        ttlAutopurge: false,
+        dispose: (entry, key) => this.unindex(key, entry.tags),
+      });
+    }
+    cache.bus.onEvent((event) => this.onBusEvent(event));
+  }
+
+  /** The public key, and the key of this viewer's private copy. */
+  keysFor(operation: OperationRequest, identity: string): { readonly publicKey: string; readonly privateKey: string } {
+    const base = { v: this.options.schemaVersion, q: operation.query, o: operation.operationName ?? null, x: operation.variables ?? {} };
+    return { publicKey: this.keys.graphqlResponse(paramsHash(base)), privateKey: this.keys.graphqlResponse(paramsHash({ ...base, i: identity })) };
+  }
+
+  /** Near copy first, then one round trip for both keys to the shared tier (which fills the near copy). */
+  async lookup(publicKey: string, privateKey: string): Promise<{ response: StoredResponse; tier: HitTier } | undefined> {
+    const near = this.near?.get(publicKey) ?? this.near?.get(privateKey);
+    if (near !== undefined) return this.hit({ response: near, tier: 'near' });
+    const [publicRaw, privateRaw] = await this.cache.getRaw([publicKey, privateKey]);
+    const found = decodeStored(publicRaw) ?? decodeStored(privateRaw);
+    if (found === undefined) {
+      this.counters.misses += 1;
+      return undefined;
+    }
+    this.remember(found.scope === 'PUBLIC' ? publicKey : privateKey, found);
+    return this.hit({ response: found, tier: 'shared' });
+  }
+
+  /**
+   * Runs `execute` once for concurrent identical requests (same key and viewer); the others wait
+   * for its result. A result the leader marks as not shareable (a mutation) is not reused.
+   */
+  async singleFlight<T extends { readonly shareable: boolean }>(flightKey: string, execute: () => Promise<T>): Promise<T> {
+    const running = this.flights.get(flightKey) as Promise<T> | undefined;
+    if (running !== undefined) {
+      const result = await running;
+      if (result.shareable) {
+        this.counters.coalesced += 1;
+        return result;
+      }
+      return this.execute(execute);
+    }
+    const flight = this.execute(execute);
+    this.flights.set(flightKey, flight);
+    const forget = () => {
+      if (this.flights.get(flightKey) === flight) this.flights.delete(flightKey);
+    };
+    flight.then(forget, forget);
+    return flight;
+  }
+
+  /** Stores a response unless an invalidation happened since `epoch` (it may show old data). */
+  async store(key: string, body: string, policy: { ttlSeconds: number; scope: CacheScope; tags: ReadonlySet<string> }, epoch: number): Promise<StoredResponse | undefined> {
+    if (this.cache.invalidationEpoch !== epoch) return undefined;
+    const response: StoredResponse = {
+      body,
+      etag: `"${createHash('sha1').update(body).digest('base64url').slice(0, 22)}"`,
+      storedAtMs: Date.now(),
+      maxAgeSeconds: policy.ttlSeconds,
+      scope: policy.scope,
+      tags: [...policy.tags],
+    };
+    await this.cache.setRaw([{ key, value: encodeStored(response), ttlSeconds: policy.ttlSeconds, tags: response.tags }]);
+    this.counters.stores += 1;
+    this.remember(key, response);
+    return response;
+  }
+
+  /** Capture before executing; pass to store, which refuses if an invalidation happened since. */
+  epoch(): number {
+    return this.cache.invalidationEpoch;
+  }
+
+  noteUncacheable(): void {
+    this.counters.uncacheable += 1;
+  }
+
+  noteNotModified(): void {
+    this.counters.not_modified += 1;
+  }
+
+  metrics(): ResponseCacheMetrics {
+    return { ...this.counters, near_entries: this.near?.size ?? 0 };
+  }
+
+  private async execute<T>(execute: () => Promise<T>): Promise<T> {
+    this.counters.executions += 1;
+    return execute();
+  }
+
+  private hit(found: { response: StoredResponse; tier: HitTier }): { response: StoredResponse; tier: HitTier } {
+    this.counters.hits += 1;
+    if (found.tier === 'near') this.counters.near_hits += 1;
+    else this.counters.shared_hits += 1;
+    return found;
+  }
+
+  private remember(key: string, response: StoredResponse): void {
+    if (this.near === undefined) return;
+    const remainingSeconds = response.maxAgeSeconds - (Date.now() - response.storedAtMs) / 1000;
+    const ttlMs = Math.min(remainingSeconds, this.options.nearMaxTtlSeconds) * 1000;
+    if (ttlMs <= 0) return;
+    this.near.set(key, response, { ttl: ttlMs });
+    if (!this.near.has(key)) return;
+    for (const tag of response.tags) {
+      let keys = this.nearKeysByTag.get(tag);
+      if (keys === undefined) this.nearKeysByTag.set(tag, (keys = new Set()));
+      keys.add(key);
+    }
+  }
+
+  private unindex(key: string, tags: readonly string[]): void {
+    for (const tag of tags) {
+      const keys = this.nearKeysByTag.get(tag);
+      keys?.delete(key);
+      if (keys?.size === 0) this.nearKeysByTag.delete(tag);
+    }
+  }
+
+  /** Every invalidation, local or from another instance, drops the near copies it concerns. */
+  private onBusEvent(event: BusEvent): void {
+    const near = this.near;
+    if (near === undefined) return;
+    if (event.kind === 'reset') {
+      near.clear();
+      return;
+    }
+    const { invalidation } = event;
+    switch (invalidation.kind) {
+      case 'tags':
+        for (const tag of invalidation.tags) for (const key of [...(this.nearKeysByTag.get(tag) ?? [])]) near.delete(key);
+        return;
+      case 'keys':
+        for (const key of invalidation.keys) near.delete(key);
+        return;
+      case 'pattern': {
+        const matcher = globToRegExp(invalidation.pattern);
+        for (const key of [...near.keys()]) if (matcher.test(key)) near.delete(key);
+        return;
+      }
+    }
+  }
+}
+
+/** `{header}\n{body}`: a hit parses only the small header, never the body. */
+function encodeStored(response: StoredResponse): string {
+  const header = { e: response.etag, t: response.storedAtMs, m: response.maxAgeSeconds, s: response.scope, g: response.tags };
+  return `${JSON.stringify(header)}\n${response.body}`;
+}
+
+/** `undefined` for absent or unreadable entries (a corrupt entry is a miss, never an error). */
+function decodeStored(raw: string | undefined): StoredResponse | undefined {
+  if (raw === undefined) return undefined;
+  const newline = raw.indexOf('\n');
+  if (newline === -1) return undefined;
+  try {
+    const header = JSON.parse(raw.slice(0, newline)) as { e?: unknown; t?: unknown; m?: unknown; s?: unknown; g?: unknown };
+    if (typeof header.e !== 'string' || typeof header.t !== 'number' || typeof header.m !== 'number' || (header.s !== 'PUBLIC' && header.s !== 'PRIVATE') || !Array.isArray(header.g)) {
+      return undefined;
+    }
+    return { body: raw.slice(newline + 1), etag: header.e, storedAtMs: header.t, maxAgeSeconds: header.m, scope: header.s, tags: header.g as string[] };
+  } catch {
+    return undefined;
+  }
+}
