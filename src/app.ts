@@ -17,6 +17,7 @@ import { ResponsePolicy, responsePolicyPlugin } from './graphql/response-cache/c
 import { ResponseCache } from './graphql/response-cache/response-cache';
 import { registerGraphqlRoute } from './http/graphql-route';
 import { registerHealthRoutes } from './http/health-routes';
+import { PLAYGROUND_ASSET_PATH, playgroundHtml, registerPlayground, wantsPlayground } from './http/playground';
 import type { Logger } from './logger';
 import { DEMO_INSTRUMENTS } from './market/instruments';
 import { type MarketDataProvider, UpstreamStats } from './market/market-data.provider';
@@ -91,11 +92,13 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
     { ...config.cache.warming, leaseTtlMs: WARMING_LEASE_TTL_MS },
     logger,
   );
-  const admin = new CacheAdminService(cacheService, invalidator, warming);
+  // The response cache needs the schema, which needs this service: the counters are read late.
+  let responseCache: ResponseCache | undefined;
+  const admin = new CacheAdminService(cacheService, invalidator, warming, () => responseCache?.metrics());
   const authenticator = new Authenticator(new SessionsService(new SessionsRepository(db), cacheService, keys), adminToken(config, logger));
 
   const schema = await buildGatewaySchema({ users, signals, market, admin });
-  const responseCache = config.responseCache.enabled
+  responseCache = config.responseCache.enabled
     ? new ResponseCache(cacheService, keys, {
         nearEnabled: config.responseCache.nearEnabled,
         nearMaxBytes: config.responseCache.nearMaxBytes,
@@ -130,14 +133,16 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
     }
     return reply.code(status).send({ error: { code: 'BAD_REQUEST', message: error.message } });
   });
-  const metrics = createMetricsRegistry({ cache: cacheService, db, upstream, upstreamProvider: provider.name });
+  const metrics = createMetricsRegistry({ cache: cacheService, db, upstream, upstreamProvider: provider.name, responseCache });
   instrumentHttp(http, metrics);
   registerHealthRoutes(http, startedAtMs);
+  if (config.playground.enabled) registerPlayground(http, { path: PLAYGROUND_ASSET_PATH });
   registerOpsRoutes(http, { admin, authenticator, cache: cacheService, db, metrics });
   registerGraphqlRoute<RequestContext>(http, {
     path: '/graphql',
     apollo,
     responseCache,
+    playground: config.playground.enabled ? { wants: wantsPlayground, html: () => playgroundHtml(PLAYGROUND_ASSET_PATH) } : undefined,
     async identify(request) {
       const viewer = await authenticator.authenticate(request.headers.authorization);
       return {

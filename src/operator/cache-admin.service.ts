@@ -1,5 +1,6 @@
 import type { CacheInvalidator } from '../cache/cache-invalidator';
 import type { CacheHealthReport, CacheMetricsReport, CacheService } from '../cache/cache.service';
+import type { ResponseCacheMetrics } from '../graphql/response-cache/response-cache';
 import { badInput, forbidden, unauthenticated } from '../errors';
 import { INSTRUMENT_PATTERN } from '../market/instruments';
 import type { Viewer } from '../sessions/viewer';
@@ -34,14 +35,16 @@ export class CacheAdminService {
     private readonly cache: CacheService,
     private readonly invalidator: CacheInvalidator,
     private readonly warming: WarmingService,
+    /** Response-cache counters, when the response cache is on. */
+    private readonly responseCacheMetrics: () => ResponseCacheMetrics | undefined,
   ) {}
 
   health(): CacheHealthReport {
     return this.cache.healthReport();
   }
 
-  metrics(): CacheMetricsReport {
-    return this.cache.metricsReport();
+  metrics(): CacheMetricsReport & { readonly response_cache: ResponseCacheMetrics | null } {
+    return { ...this.cache.metricsReport(), response_cache: this.responseCacheMetrics() ?? null };
   }
 
   warmingMetrics(): WarmingMetrics {

@@ -35,6 +35,20 @@ export class OperatorResolver {
         { tier: 'redis', metrics: counters(report.tiers.redis) },
         { tier: 'memory', metrics: counters(report.tiers.memory) },
       ],
+      responseCache:
+        report.response_cache === null
+          ? null
+          : {
+              hits: report.response_cache.hits,
+              nearHits: report.response_cache.near_hits,
+              sharedHits: report.response_cache.shared_hits,
+              misses: report.response_cache.misses,
+              stores: report.response_cache.stores,
+              executions: report.response_cache.executions,
+              coalesced: report.response_cache.coalesced,
+              uncacheable: report.response_cache.uncacheable,
+              notModified: report.response_cache.not_modified,
+            },
     };
   }
 

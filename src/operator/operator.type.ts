@@ -57,6 +57,36 @@ export class CacheTierMetrics {
   metrics!: CacheCounters;
 }
 
+@ObjectType({ description: 'Whole-response cache counters' })
+export class ResponseCacheCounters {
+  @Field(() => Int)
+  hits!: number;
+
+  @Field(() => Int, { description: 'Served from the in-process copy' })
+  nearHits!: number;
+
+  @Field(() => Int, { description: 'Served from Redis (or the memory tier while Redis is down)' })
+  sharedHits!: number;
+
+  @Field(() => Int)
+  misses!: number;
+
+  @Field(() => Int)
+  stores!: number;
+
+  @Field(() => Int, { description: 'Operations actually executed' })
+  executions!: number;
+
+  @Field(() => Int, { description: 'Requests that waited for an identical one in flight instead of executing' })
+  coalesced!: number;
+
+  @Field(() => Int, { description: 'Responses that could not be cached (mutations, errors, no hint, introspection)' })
+  uncacheable!: number;
+
+  @Field(() => Int, { description: '304 answers to If-None-Match' })
+  notModified!: number;
+}
+
 @ObjectType({ description: 'The cache as the gateway sees it, plus each tier on its own' })
 export class CacheMetrics extends CacheCounters {
   @Field()
@@ -76,6 +106,9 @@ export class CacheMetrics extends CacheCounters {
 
   @Field(() => [CacheTierMetrics])
   tiers!: CacheTierMetrics[];
+
+  @Field(() => ResponseCacheCounters, { nullable: true, description: 'null when the response cache is off' })
+  responseCache!: ResponseCacheCounters | null;
 }
 
 @ObjectType()

@@ -3,6 +3,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 
 import type { CacheService } from '../cache/cache.service';
 import type { Database } from '../db/database';
+import type { ResponseCache } from '../graphql/response-cache/response-cache';
 import type { UpstreamStats } from '../market/market-data.provider';
 
 export interface MetricSources {
@@ -10,6 +11,7 @@ export interface MetricSources {
   readonly db: Database;
   readonly upstream: UpstreamStats;
   readonly upstreamProvider: string;
+  readonly responseCache: ResponseCache | undefined;
 }
 
 /**
@@ -66,6 +68,18 @@ export function createMetricsRegistry(sources: MetricSources): Registry {
       this.inc({ kind: 'load' }, report.loads);
       this.inc({ kind: 'coalesced' }, report.coalesced);
       this.inc({ kind: 'corrupt' }, report.corrupt_values);
+    },
+  });
+  new Counter({
+    name: 'gateway_response_cache_events_total',
+    help: 'Whole-response cache: hits (near, shared), misses, stores, executions, coalesced requests, uncacheable responses, 304s',
+    labelNames: ['event'],
+    registers: [registry],
+    collect() {
+      const counts = sources.responseCache?.metrics();
+      this.reset();
+      if (counts === undefined) return;
+      for (const event of ['near_hits', 'shared_hits', 'misses', 'stores', 'executions', 'coalesced', 'uncacheable', 'not_modified'] as const) this.inc({ event }, counts[event]);
     },
   });
   new Counter({

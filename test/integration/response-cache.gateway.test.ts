@@ -1,0 +1,192 @@
+import { Redis } from 'ioredis';
+
+import { TEST_ADMIN_TOKEN, startTestGateway, type TestGateway } from '../helpers/test-gateway';
+
+const ALICE = 'demo-alice-session-token';
+const BOB = 'demo-bob-session-token';
+
+interface Sent {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly text: string;
+}
+
+describe('the response cache, over HTTP', () => {
+  let gw: TestGateway;
+  let redis: Redis;
+
+  beforeAll(async () => {
+    gw = await startTestGateway();
+    redis = new Redis('redis://127.0.0.1:6379');
+  }, 60_000);
+
+  afterAll(async () => {
+    await gw.gateway.cache.invalidator.invalidateAllCache();
+    redis.disconnect();
+    await gw.close();
+  });
+
+  const post = async (query: string, token?: string, variables?: Record<string, unknown>): Promise<Sent> => {
+    const response = await fetch(`${gw.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(token === undefined ? {} : { authorization: `Bearer ${token}` }) },
+      body: JSON.stringify({ query, variables }),
+    });
+    return { status: response.status, headers: response.headers, text: await response.text() };
+  };
+  const executions = () => gw.gateway.responseCache!.metrics().executions;
+
+  it('serves a repeated query from the stored bytes, with Cache-Control, Age, ETag and a hit marker', async () => {
+    const query = '{ signals(symbol: "USD_CAD", limit: 5) { id symbol user { username } currentPrice { bid ask } } }';
+    const first = await post(query);
+    const before = executions();
+    const calls = gw.gateway.db.queryCounts().total + gw.gateway.upstream.requests;
+    const second = await post(query);
+    expect(first.headers.get('x-cache')).toBe('MISS');
+    expect(second.headers.get('x-cache')).toBe('HIT');
+    expect(second.text).toBe(first.text);
+    expect(executions()).toBe(before);
+    expect(gw.gateway.db.queryCounts().total + gw.gateway.upstream.requests).toBe(calls);
+    // Price (60 s) is the smallest hint in this response.
+    expect(second.headers.get('cache-control')).toMatch(/^public, max-age=(59|60)$/);
+    expect(Number(second.headers.get('age'))).toBeGreaterThanOrEqual(0);
+    expect(second.headers.get('etag')).toBe(first.headers.get('etag'));
+  });
+
+  it('takes the TTL from the smallest hint', async () => {
+    expect((await post('{ user(id: 61) { id username } }')).headers.get('cache-control')).toBe('public, max-age=3600');
+    expect((await post('{ user(id: 61) { id statistics { totalSignals } } }')).headers.get('cache-control')).toBe('public, max-age=600');
+  });
+
+  it('answers a GET with a matching If-None-Match with 304 and no body', async () => {
+    const url = `${gw.url}/graphql?query=${encodeURIComponent('{ user(id: 62) { username } }')}`;
+    const headers = { 'apollo-require-preflight': 'true' };
+    const first = await fetch(url, { headers });
+    const etag = first.headers.get('etag')!;
+    await first.text();
+    const revalidated = await fetch(url, { headers: { ...headers, 'if-none-match': etag } });
+    expect(revalidated.status).toBe(304);
+    expect(await revalidated.text()).toBe('');
+  });
+
+  it('still applies CSRF prevention to a cached query sent as a simple GET', async () => {
+    await post('{ user(id: 63) { username } }');
+    const response = await fetch(`${gw.url}/graphql?query=${encodeURIComponent('{ user(id: 63) { username } }')}`);
+    expect(response.status).toBe(400);
+  });
+
+  it.each([
+    ['a mutation', 'mutation { updateUser(id: 64, input: { displayName: "M" }) { id } }', TEST_ADMIN_TOKEN],
+    ['a response with errors', '{ candles(symbol: "ABC_XYZ", timeframe: H1) { open } }', undefined],
+    ['introspection', '{ __schema { queryType { name } } }', undefined],
+    ['a query without cache hints', '{ cacheHealth { status } }', undefined],
+  ])('never caches %s', async (_label, query, token) => {
+    const first = await post(query, token);
+    const before = executions();
+    const second = await post(query, token);
+    expect(first.headers.get('x-cache')).toBe('BYPASS');
+    expect(second.headers.get('x-cache')).toBe('BYPASS');
+    expect(second.headers.get('cache-control')).toBe('no-store');
+    expect(executions()).toBe(before + 1);
+  });
+
+  describe('private data', () => {
+    it("never serves one user's private response to another user or to anonymous callers", async () => {
+      const query = '{ user(id: 1) { id email } }';
+      const alice = await post(query, ALICE);
+      expect(alice.headers.get('cache-control')).toMatch(/^private/);
+      expect(JSON.parse(alice.text)).toEqual({ data: { user: { id: 1, email: 'alice@example.com' } } });
+      expect((await post(query, ALICE)).headers.get('x-cache')).toBe('HIT');
+      for (const token of [BOB, undefined]) {
+        const other = await post(query, token);
+        expect(JSON.parse(other.text)).toEqual({ data: { user: { id: 1, email: null } } });
+      }
+      expect(JSON.parse((await post(query, BOB)).text)).toEqual({ data: { user: { id: 1, email: null } } });
+    });
+
+    it('keeps `me` per user', async () => {
+      const me = '{ me { id username } }';
+      expect(JSON.parse((await post(me, ALICE)).text).data.me.username).toBe('alice');
+      expect(JSON.parse((await post(me, BOB)).text).data.me.username).toBe('bob');
+      expect(JSON.parse((await post(me, ALICE)).text).data.me.username).toBe('alice');
+      expect(JSON.parse((await post(me)).text).data.me).toBeNull();
+    });
+
+    it('is not poisoned by variables the operation does not declare', async () => {
+      const query = 'query One($id: Int!) { user(id: $id) { username } }';
+      const honest = await post(query, undefined, { id: 65 });
+      const padded = await post(query, undefined, { id: 65, poison: 'x'.repeat(100) });
+      expect(JSON.parse(padded.text)).toEqual(JSON.parse(honest.text));
+    });
+  });
+
+  describe('entity invalidation', () => {
+    it('evicts responses showing a user when that user changes', async () => {
+      const query = '{ signals(limit: 3) { id user { id displayName } } user(id: 66) { displayName } }';
+      await post(query);
+      expect((await post(query)).headers.get('x-cache')).toBe('HIT');
+      await post('mutation { updateUser(id: 66, input: { displayName: "Sixty-Six" }) { id } }', TEST_ADMIN_TOKEN);
+      const after = await post(query);
+      expect(after.headers.get('x-cache')).toBe('MISS');
+      expect(JSON.parse(after.text).data.user.displayName).toBe('Sixty-Six');
+    });
+
+    it("evicts an instrument's lists and statistics when a signal is created, and the author's", async () => {
+      const lists = '{ signals(symbol: "EUR_GBP", limit: 1) { id } signalStatistics(symbol: "EUR_GBP") { totalSignals } }';
+      const author = '{ user(id: 2) { statistics { totalSignals } } }';
+      const other = '{ signals(symbol: "EUR_JPY", limit: 1) { id } }';
+      await Promise.all([post(lists), post(author), post(other)]);
+      const created = await post('mutation { createSignal(input: { symbol: "EUR_GBP", timeframe: D1, direction: BUY, entryPrice: 0.85, confidence: 0.6 }) { id } }', BOB);
+      const id = JSON.parse(created.text).data.createSignal.id as number;
+      const afterLists = await post(lists);
+      expect(afterLists.headers.get('x-cache')).toBe('MISS');
+      expect(JSON.parse(afterLists.text).data.signals[0].id).toBe(id);
+      expect((await post(author)).headers.get('x-cache')).toBe('MISS');
+      expect((await post(other)).headers.get('x-cache')).toBe('HIT');
+    });
+
+    it('evicts a signal shown anywhere when its status changes', async () => {
+      const created = await post('mutation { createSignal(input: { symbol: "USD_CHF", timeframe: M1, direction: SELL, entryPrice: 0.88, confidence: 0.5 }) { id } }', ALICE);
+      const id = JSON.parse(created.text).data.createSignal.id as number;
+      const query = `{ signal(id: ${id}) { status } }`;
+      await post(query);
+      expect((await post(query)).headers.get('x-cache')).toBe('HIT');
+      await post(`mutation { updateSignalStatus(id: ${id}, status: CANCELLED) { id } }`, ALICE);
+      expect(JSON.parse((await post(query)).text)).toEqual({ data: { signal: { status: 'CANCELLED' } } });
+    });
+
+    it('evicts market responses on an admin invalidation, by GraphQL or REST', async () => {
+      const price = '{ price(symbol: "EUR_USD") { bid } }';
+      await post(price);
+      expect((await post(price)).headers.get('x-cache')).toBe('HIT');
+      await post('mutation { invalidateCache(input: { scope: MARKET, symbol: "EUR_USD" }) { removed } }', TEST_ADMIN_TOKEN);
+      expect((await post(price)).headers.get('x-cache')).toBe('MISS');
+      await fetch(`${gw.url}/cache/invalidate`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${TEST_ADMIN_TOKEN}` },
+        body: JSON.stringify({ scope: 'market' }),
+      });
+      expect((await post(price)).headers.get('x-cache')).toBe('MISS');
+    });
+
+    it('keeps its tag bookkeeping in expiring Redis sets', async () => {
+      await post('{ user(id: 67) { username } }');
+      const tagSet = gw.gateway.cache.keys.tagSet('User:67');
+      expect(await redis.scard(tagSet)).toBeGreaterThan(0);
+      expect(await redis.ttl(tagSet)).toBeGreaterThan(3000);
+    });
+  });
+
+  it('executes a burst of 500 identical cold requests once', async () => {
+    const query = '{ latestSignals(symbols: ["NZD_USD", "AUD_USD"], perSymbol: 10) { id user { username } currentPrice { bid } } }';
+    const before = executions();
+    const calls = gw.gateway.db.queryCounts().total + gw.gateway.upstream.requests;
+    const responses = await Promise.all(Array.from({ length: 500 }, () => post(query)));
+    expect(new Set(responses.map((r) => r.text)).size).toBe(1);
+    expect(responses.every((r) => r.status === 200)).toBe(true);
+    expect(executions() - before).toBe(1);
+    expect(gw.gateway.db.queryCounts().total + gw.gateway.upstream.requests - calls).toBeLessThanOrEqual(3);
+    const rest = (await (await fetch(`${gw.url}/cache/metrics`)).json()) as { response_cache: { coalesced: number } };
+    expect(rest.response_cache.coalesced).toBeGreaterThan(0);
+  });
+});
