@@ -3,7 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
-import { printSchema } from 'graphql';
+import { type GraphQLSchema, printSchema } from 'graphql';
 
 import { type Cache, createCache } from './cache/create-cache';
 import type { Config } from './config';
@@ -55,6 +55,8 @@ export interface Gateway {
   readonly warming: WarmingService;
   readonly upstream: UpstreamStats;
   readonly responseCache: ResponseCache | undefined;
+  /** The executable schema and its per-request context, for embedding it in another server (the benchmark's baselines do). */
+  readonly graphql: { readonly schema: GraphQLSchema; contextFor(authorization: string | undefined): Promise<RequestContext> };
   /** Listens on the configured host and port, then starts warming; resolves to the base URL. */
   listen(): Promise<string>;
   /** Stops accepting requests, lets in-flight ones finish, then closes the cache and the store. */
@@ -92,13 +94,12 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
     { ...config.cache.warming, leaseTtlMs: WARMING_LEASE_TTL_MS },
     logger,
   );
-  // The response cache needs the schema, which needs this service: the counters are read late.
-  let responseCache: ResponseCache | undefined;
+  // The response cache needs the schema, which needs this service: its counters are read at request time.
   const admin = new CacheAdminService(cacheService, invalidator, warming, () => responseCache?.metrics());
   const authenticator = new Authenticator(new SessionsService(new SessionsRepository(db), cacheService, keys), adminToken(config, logger));
 
   const schema = await buildGatewaySchema({ users, signals, market, admin });
-  responseCache = config.responseCache.enabled
+  const responseCache = config.responseCache.enabled
     ? new ResponseCache(cacheService, keys, {
         nearEnabled: config.responseCache.nearEnabled,
         nearMaxBytes: config.responseCache.nearMaxBytes,
@@ -138,6 +139,7 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
   registerHealthRoutes(http, startedAtMs);
   if (config.playground.enabled) registerPlayground(http, { path: PLAYGROUND_ASSET_PATH });
   registerOpsRoutes(http, { admin, authenticator, cache: cacheService, db, metrics });
+  const contextOf = (viewer: Viewer): RequestContext => ({ viewer, loaders: createLoaders({ users, signals, market }) });
   registerGraphqlRoute<RequestContext>(http, {
     path: '/graphql',
     apollo,
@@ -145,10 +147,7 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
     playground: config.playground.enabled ? { wants: wantsPlayground, html: () => playgroundHtml(PLAYGROUND_ASSET_PATH) } : undefined,
     async identify(request) {
       const viewer = await authenticator.authenticate(request.headers.authorization);
-      return {
-        identity: identityOf(viewer),
-        context: () => ({ viewer, loaders: createLoaders({ users, signals, market }), responsePolicy: new ResponsePolicy() }),
-      };
+      return { identity: identityOf(viewer), context: () => ({ ...contextOf(viewer), responsePolicy: new ResponsePolicy() }) };
     },
   });
 
@@ -159,6 +158,12 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
     warming,
     upstream,
     responseCache,
+    graphql: {
+      schema,
+      async contextFor(authorization) {
+        return contextOf(await authenticator.authenticate(authorization));
+      },
+    },
     async listen() {
       const url = await http.listen({ host: config.http.host, port: config.http.port });
       logger.info({ url, database: config.database.url === undefined ? 'embedded' : 'postgres', marketData: provider.name }, 'gateway listening');

@@ -58,14 +58,19 @@ export function registerGraphqlRoute<Context extends PolicyContext>(http: Fastif
     }
 
     const { publicKey, privateKey } = responseCache.keysFor(operation, who.identity);
-    const found = await responseCache.lookup(publicKey, privateKey);
-    if (found !== undefined) return sendStored(request, reply, found.response, found.tier === 'near' ? 'HIT' : 'HIT-SHARED', responseCache);
+    const near = responseCache.nearLookup(publicKey, privateKey);
+    if (near !== undefined) return sendStored(request, reply, near, 'HIT', responseCache);
 
+    // The shared lookup is inside the flight: a request arriving while the leader stores its
+    // result joins it instead of missing and executing a second time.
     const result = await responseCache.singleFlight(privateKey, async () => {
+      const found = await responseCache.lookup(publicKey, privateKey);
+      if (found !== undefined) return { shareable: true, status: 200, headers: [], body: found.response.body, stored: found.response, hit: true };
+      responseCache.noteExecution();
       const context = who.context();
       const epoch = responseCache.epoch();
       const response = await apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest: toApolloRequest(request), context: () => Promise.resolve(context) });
-      const body = response.body.kind === 'complete' ? response.body.string : await collect(response.body.asyncIterator);
+      const body = Buffer.from(response.body.kind === 'complete' ? response.body.string : await collect(response.body.asyncIterator), 'utf8');
       const status = response.status ?? 200;
       const policy = context.responsePolicy;
       let stored: StoredResponse | undefined;
@@ -74,9 +79,9 @@ export function registerGraphqlRoute<Context extends PolicyContext>(http: Fastif
       } else {
         responseCache.noteUncacheable();
       }
-      return { shareable: policy?.isQuery === true, status, headers: [...response.headers], body, stored };
+      return { shareable: policy?.isQuery === true, status, headers: [...response.headers], body, stored, hit: false };
     });
-    if (result.stored !== undefined) return sendStored(request, reply, result.stored, 'MISS', responseCache);
+    if (result.stored !== undefined) return sendStored(request, reply, result.stored, result.hit ? 'HIT-SHARED' : 'MISS', responseCache);
     reply.code(result.status);
     for (const [name, value] of result.headers) reply.header(name, value);
     return reply.header('cache-control', 'no-store').header('x-cache', 'BYPASS').send(result.body);
@@ -89,17 +94,19 @@ export function registerGraphqlRoute<Context extends PolicyContext>(http: Fastif
 /** The stored bytes with Cache-Control, Age and ETag; a GET with a matching If-None-Match gets 304. */
 function sendStored(request: FastifyRequest, reply: FastifyReply, stored: StoredResponse, marker: string, responseCache: ResponseCache) {
   const ageSeconds = Math.max(0, Math.floor((Date.now() - stored.storedAtMs) / 1000));
-  reply
-    .header('cache-control', `${stored.scope === 'PRIVATE' ? 'private' : 'public'}, max-age=${Math.max(0, stored.maxAgeSeconds - ageSeconds)}`)
-    .header('age', String(ageSeconds))
-    .header('etag', stored.etag)
-    .header('x-cache', marker);
-  if (stored.scope === 'PRIVATE') reply.header('vary', 'authorization');
+  const isPrivate = stored.scope === 'PRIVATE';
+  reply.headers({
+    'cache-control': `${isPrivate ? 'private' : 'public'}, max-age=${Math.max(0, stored.maxAgeSeconds - ageSeconds)}`,
+    age: String(ageSeconds),
+    etag: stored.etag,
+    'x-cache': marker,
+    ...(isPrivate ? { vary: 'authorization' } : {}),
+  });
   if (request.method === 'GET' && request.headers['if-none-match'] === stored.etag) {
     responseCache.noteNotModified();
     return reply.code(304).send();
   }
-  return reply.code(200).type('application/json; charset=utf-8').send(stored.body);
+  return reply.code(200).header('content-type', 'application/json; charset=utf-8').send(stored.body);
 }
 
 /** The operation of a single (not batched) request, or `undefined` when Apollo should decide what it is. */

@@ -34,6 +34,8 @@ describe('the response cache, over HTTP', () => {
     });
     return { status: response.status, headers: response.headers, text: await response.text() };
   };
+  /** The `data` of a response, typed by the caller. */
+  const dataOf = <T>(sent: Sent): T => (JSON.parse(sent.text) as { data: T }).data;
   const executions = () => gw.gateway.responseCache!.metrics().executions;
 
   it('serves a repeated query from the stored bytes, with Cache-Control, Age, ETag and a hit marker', async () => {
@@ -106,10 +108,10 @@ describe('the response cache, over HTTP', () => {
 
     it('keeps `me` per user', async () => {
       const me = '{ me { id username } }';
-      expect(JSON.parse((await post(me, ALICE)).text).data.me.username).toBe('alice');
-      expect(JSON.parse((await post(me, BOB)).text).data.me.username).toBe('bob');
-      expect(JSON.parse((await post(me, ALICE)).text).data.me.username).toBe('alice');
-      expect(JSON.parse((await post(me)).text).data.me).toBeNull();
+      expect(dataOf<{ me: { username: string } | null }>(await post(me, ALICE)).me?.username).toBe('alice');
+      expect(dataOf<{ me: { username: string } | null }>(await post(me, BOB)).me?.username).toBe('bob');
+      expect(dataOf<{ me: { username: string } | null }>(await post(me, ALICE)).me?.username).toBe('alice');
+      expect(dataOf<{ me: { username: string } | null }>(await post(me)).me).toBeNull();
     });
 
     it('is not poisoned by variables the operation does not declare', async () => {
@@ -128,7 +130,7 @@ describe('the response cache, over HTTP', () => {
       await post('mutation { updateUser(id: 66, input: { displayName: "Sixty-Six" }) { id } }', TEST_ADMIN_TOKEN);
       const after = await post(query);
       expect(after.headers.get('x-cache')).toBe('MISS');
-      expect(JSON.parse(after.text).data.user.displayName).toBe('Sixty-Six');
+      expect(dataOf<{ user: { displayName: string } }>(after).user.displayName).toBe('Sixty-Six');
     });
 
     it("evicts an instrument's lists and statistics when a signal is created, and the author's", async () => {
@@ -137,17 +139,17 @@ describe('the response cache, over HTTP', () => {
       const other = '{ signals(symbol: "EUR_JPY", limit: 1) { id } }';
       await Promise.all([post(lists), post(author), post(other)]);
       const created = await post('mutation { createSignal(input: { symbol: "EUR_GBP", timeframe: D1, direction: BUY, entryPrice: 0.85, confidence: 0.6 }) { id } }', BOB);
-      const id = JSON.parse(created.text).data.createSignal.id as number;
+      const id = dataOf<{ createSignal: { id: number } }>(created).createSignal.id;
       const afterLists = await post(lists);
       expect(afterLists.headers.get('x-cache')).toBe('MISS');
-      expect(JSON.parse(afterLists.text).data.signals[0].id).toBe(id);
+      expect(dataOf<{ signals: { id: number }[] }>(afterLists).signals[0]!.id).toBe(id);
       expect((await post(author)).headers.get('x-cache')).toBe('MISS');
       expect((await post(other)).headers.get('x-cache')).toBe('HIT');
     });
 
     it('evicts a signal shown anywhere when its status changes', async () => {
       const created = await post('mutation { createSignal(input: { symbol: "USD_CHF", timeframe: M1, direction: SELL, entryPrice: 0.88, confidence: 0.5 }) { id } }', ALICE);
-      const id = JSON.parse(created.text).data.createSignal.id as number;
+      const id = dataOf<{ createSignal: { id: number } }>(created).createSignal.id;
       const query = `{ signal(id: ${id}) { status } }`;
       await post(query);
       expect((await post(query)).headers.get('x-cache')).toBe('HIT');

@@ -42,7 +42,7 @@ describe('the response cache across instances', () => {
     const a = await instance(true);
     const b = await instance(true);
     const { publicKey, privateKey } = a.responses.keysFor(OPERATION, 'anonymous');
-    await a.responses.store(publicKey, '{"data":{"user":{"name":"old"}}}', POLICY, a.responses.epoch());
+    await a.responses.store(publicKey, Buffer.from('{"data":{"user":{"name":"old"}}}'), POLICY, a.responses.epoch());
     expect((await a.responses.lookup(publicKey, privateKey))?.tier).toBe('near');
     expect((await b.responses.lookup(publicKey, privateKey))?.tier).toBe('shared');
     expect((await b.responses.lookup(publicKey, privateKey))?.tier).toBe('near');
@@ -55,7 +55,7 @@ describe('the response cache across instances', () => {
   it('reads every hit from Redis when the near cache is off', async () => {
     const a = await instance(false);
     const { publicKey, privateKey } = a.responses.keysFor({ ...OPERATION, variables: { v: 2 } }, 'anonymous');
-    await a.responses.store(publicKey, '{"data":{}}', POLICY, a.responses.epoch());
+    await a.responses.store(publicKey, Buffer.from('{"data":{}}'), POLICY, a.responses.epoch());
     expect((await a.responses.lookup(publicKey, privateKey))?.tier).toBe('shared');
     expect((await a.responses.lookup(publicKey, privateKey))?.tier).toBe('shared');
   });
@@ -65,7 +65,7 @@ describe('the response cache across instances', () => {
     const { publicKey, privateKey } = a.responses.keysFor({ ...OPERATION, variables: { v: 3 } }, 'anonymous');
     const epoch = a.responses.epoch();
     await a.cache.invalidator.invalidateUserCache(1);
-    expect(await a.responses.store(publicKey, '{"data":{"user":{"name":"old"}}}', POLICY, epoch)).toBeUndefined();
+    expect(await a.responses.store(publicKey, Buffer.from('{"data":{"user":{"name":"old"}}}'), POLICY, epoch)).toBeUndefined();
     expect(await a.responses.lookup(publicKey, privateKey)).toBeUndefined();
   });
 
@@ -79,7 +79,7 @@ describe('the response cache across instances', () => {
   it('clears near copies when its subscriber reconnects (messages may have been lost)', async () => {
     const a = await instance(true);
     const { publicKey, privateKey } = a.responses.keysFor({ ...OPERATION, variables: { v: 5 } }, 'anonymous');
-    await a.responses.store(publicKey, '{"data":{}}', POLICY, a.responses.epoch());
+    await a.responses.store(publicKey, Buffer.from('{"data":{}}'), POLICY, a.responses.epoch());
     expect(a.responses.metrics().near_entries).toBeGreaterThan(0);
     await server.restart();
     await eventually(() => a.responses.metrics().near_entries === 0, 10_000);

@@ -18,7 +18,8 @@ export interface OperationRequest {
 
 /** A response as stored: the body bytes exactly as first sent, and what the headers need. */
 export interface StoredResponse {
-  readonly body: string;
+  /** Bytes, not a string: the socket takes them without encoding them again on every hit. */
+  readonly body: Buffer;
   readonly etag: string;
   readonly storedAtMs: number;
   readonly maxAgeSeconds: number;
@@ -72,7 +73,7 @@ export class ResponseCache {
     if (options.nearEnabled) {
       this.near = new LRUCache<string, StoredResponse>({
         maxSize: options.nearMaxBytes,
-        sizeCalculation: (entry, key) => (entry.body.length + key.length) * 2 + 200,
+        sizeCalculation: (entry, key) => entry.body.length + key.length * 2 + 200,
         ttlAutopurge: false,
         dispose: (entry, key) => this.unindex(key, entry.tags),
       });
@@ -80,16 +81,23 @@ export class ResponseCache {
     cache.bus.onEvent((event) => this.onBusEvent(event));
   }
 
-  /** The public key, and the key of this viewer's private copy. */
+  /** The public key, and the key of this viewer's private copy (the same hash, suffixed with the viewer). */
   keysFor(operation: OperationRequest, identity: string): { readonly publicKey: string; readonly privateKey: string } {
-    const base = { v: this.options.schemaVersion, q: operation.query, o: operation.operationName ?? null, x: operation.variables ?? {} };
-    return { publicKey: this.keys.graphqlResponse(paramsHash(base)), privateKey: this.keys.graphqlResponse(paramsHash({ ...base, i: identity })) };
+    const publicKey = this.keys.graphqlResponse(paramsHash({ v: this.options.schemaVersion, q: operation.query, o: operation.operationName ?? null, x: operation.variables ?? {} }));
+    return { publicKey, privateKey: `${publicKey}:${identity}` };
+  }
+
+  /** The in-process copy, if any: synchronous, the cheapest possible hit. */
+  nearLookup(publicKey: string, privateKey: string): StoredResponse | undefined {
+    const near = this.near?.get(publicKey) ?? this.near?.get(privateKey);
+    if (near !== undefined) this.hit({ response: near, tier: 'near' });
+    return near;
   }
 
   /** Near copy first, then one round trip for both keys to the shared tier (which fills the near copy). */
   async lookup(publicKey: string, privateKey: string): Promise<{ response: StoredResponse; tier: HitTier } | undefined> {
-    const near = this.near?.get(publicKey) ?? this.near?.get(privateKey);
-    if (near !== undefined) return this.hit({ response: near, tier: 'near' });
+    const near = this.nearLookup(publicKey, privateKey);
+    if (near !== undefined) return { response: near, tier: 'near' };
     const [publicRaw, privateRaw] = await this.cache.getRaw([publicKey, privateKey]);
     const found = decodeStored(publicRaw) ?? decodeStored(privateRaw);
     if (found === undefined) {
@@ -102,7 +110,8 @@ export class ResponseCache {
 
   /**
    * Runs `execute` once for concurrent identical requests (same key and viewer); the others wait
-   * for its result. A result the leader marks as not shareable (a mutation) is not reused.
+   * for its result. A result the leader marks as not shareable (a mutation) is not reused: the
+   * follower runs `execute` itself.
    */
   async singleFlight<T extends { readonly shareable: boolean }>(flightKey: string, execute: () => Promise<T>): Promise<T> {
     const running = this.flights.get(flightKey) as Promise<T> | undefined;
@@ -112,9 +121,9 @@ export class ResponseCache {
         this.counters.coalesced += 1;
         return result;
       }
-      return this.execute(execute);
+      return execute();
     }
-    const flight = this.execute(execute);
+    const flight = execute();
     this.flights.set(flightKey, flight);
     const forget = () => {
       if (this.flights.get(flightKey) === flight) this.flights.delete(flightKey);
@@ -124,7 +133,7 @@ export class ResponseCache {
   }
 
   /** Stores a response unless an invalidation happened since `epoch` (it may show old data). */
-  async store(key: string, body: string, policy: { ttlSeconds: number; scope: CacheScope; tags: ReadonlySet<string> }, epoch: number): Promise<StoredResponse | undefined> {
+  async store(key: string, body: Buffer, policy: { ttlSeconds: number; scope: CacheScope; tags: ReadonlySet<string> }, epoch: number): Promise<StoredResponse | undefined> {
     if (this.cache.invalidationEpoch !== epoch) return undefined;
     const response: StoredResponse = {
       body,
@@ -145,6 +154,11 @@ export class ResponseCache {
     return this.cache.invalidationEpoch;
   }
 
+  /** An operation actually executed (a miss that no flight could answer). */
+  noteExecution(): void {
+    this.counters.executions += 1;
+  }
+
   noteUncacheable(): void {
     this.counters.uncacheable += 1;
   }
@@ -155,11 +169,6 @@ export class ResponseCache {
 
   metrics(): ResponseCacheMetrics {
     return { ...this.counters, near_entries: this.near?.size ?? 0 };
-  }
-
-  private async execute<T>(execute: () => Promise<T>): Promise<T> {
-    this.counters.executions += 1;
-    return execute();
   }
 
   private hit(found: { response: StoredResponse; tier: HitTier }): { response: StoredResponse; tier: HitTier } {
@@ -219,7 +228,7 @@ export class ResponseCache {
 /** `{header}\n{body}`: a hit parses only the small header, never the body. */
 function encodeStored(response: StoredResponse): string {
   const header = { e: response.etag, t: response.storedAtMs, m: response.maxAgeSeconds, s: response.scope, g: response.tags };
-  return `${JSON.stringify(header)}\n${response.body}`;
+  return `${JSON.stringify(header)}\n${response.body.toString('utf8')}`;
 }
 
 /** `undefined` for absent or unreadable entries (a corrupt entry is a miss, never an error). */
@@ -232,7 +241,7 @@ function decodeStored(raw: string | undefined): StoredResponse | undefined {
     if (typeof header.e !== 'string' || typeof header.t !== 'number' || typeof header.m !== 'number' || (header.s !== 'PUBLIC' && header.s !== 'PRIVATE') || !Array.isArray(header.g)) {
       return undefined;
     }
-    return { body: raw.slice(newline + 1), etag: header.e, storedAtMs: header.t, maxAgeSeconds: header.m, scope: header.s, tags: header.g as string[] };
+    return { body: Buffer.from(raw.slice(newline + 1), 'utf8'), etag: header.e, storedAtMs: header.t, maxAgeSeconds: header.m, scope: header.s, tags: header.g as string[] };
   } catch {
     return undefined;
   }

@@ -1,0 +1,266 @@
+/**
+ * Response-cache benchmark: this gateway against stock Apollo Server 5 with its response-cache
+ * plugin, in one sitting, on this machine.
+ *
+ *   npm run bench        (tsc, then node dist/bench/response-cache.bench.js; writes BENCHMARKS.md's section)
+ *
+ * Every server is a child process of its own (the load generator never shares its event loop):
+ *   ceiling       node:http returning the very bytes of the cached response
+ *   apollo-memory stock Apollo Server 5 (startStandaloneServer) + @apollo/server-plugin-response-cache, in-memory cache
+ *   apollo-redis  the same with a Redis KeyvAdapter
+ *   gateway-near  this gateway, near cache on (the default)
+ *   gateway-redis this gateway reading every hit from Redis (RESPONSE_CACHE_NEAR_ENABLED=false)
+ * All GraphQL servers run the same schema over the same data (the gateway's own, embedded PostgreSQL).
+ */
+import 'reflect-metadata';
+
+import { fork, type ChildProcess } from 'node:child_process';
+import { writeFileSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { join } from 'node:path';
+
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import responseCachePlugin from '@apollo/server-plugin-response-cache';
+import { startStandaloneServer } from '@apollo/server/standalone';
+import { KeyvAdapter } from '@apollo/utils.keyvadapter';
+import KeyvRedis from '@keyv/redis';
+import autocannon from 'autocannon';
+import { Keyv } from 'keyv';
+
+import { createGateway } from '../src/app';
+import { loadConfig } from '../src/config';
+import { createLogger } from '../src/logger';
+import type { RequestContext } from '../src/request-context';
+
+const VARIANTS = ['ceiling', 'apollo-memory', 'apollo-redis', 'gateway-near', 'gateway-redis'] as const;
+type Variant = (typeof VARIANTS)[number];
+
+const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const CONNECTIONS = 50;
+const WARMUP_SECONDS = 2;
+const RUN_SECONDS = 5;
+const ROUNDS = 2;
+const BURST = 500;
+
+const QUERY = `query Board($symbol: String!, $limit: Int!) {
+  signals(symbol: $symbol, limit: $limit) {
+    id symbol timeframe direction status entryPrice stopLoss takeProfit confidence createdAt
+    user { id username displayName }
+    currentPrice { bid ask mid }
+  }
+}`;
+const body = (limit: number) => JSON.stringify({ query: QUERY, variables: { symbol: 'EUR_USD', limit } });
+const HOT_LIMIT = 24;
+
+type Stats = { cpuMicros: number; rssBytes: number; executions: number; dataSourceCalls: number };
+type ToChild = { type: 'stats' } | { type: 'stop' };
+type FromChild = { type: 'ready'; port: number } | ({ type: 'stats' } & Stats);
+
+// ---------------------------------------------------------------- child side
+
+async function serve(variant: Variant, ceilingBytes: string | undefined): Promise<void> {
+  let port: number;
+  let counts = (): { executions: number; dataSourceCalls: number } => ({ executions: 0, dataSourceCalls: 0 });
+
+  if (variant === 'ceiling') {
+    const bytes = Buffer.from(ceilingBytes ?? '');
+    const server = createServer((request, response) => {
+      request.resume();
+      request.on('end', () => response.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': bytes.length }).end(bytes));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as { port: number }).port;
+  } else {
+    const near = variant === 'gateway-near';
+    const config = loadConfig({
+      NODE_ENV: 'production',
+      HOST: '127.0.0.1',
+      PORT: '0',
+      LOG_LEVEL: 'warn',
+      SEED_DEMO_DATA: 'true',
+      REDIS_URL,
+      REDIS_TIMEOUT: '1',
+      CACHE_KEY_PREFIX: `bench_${variant.replace('-', '_')}_${process.pid}`,
+      CACHE_WARMING_ENABLED: 'false',
+      RESPONSE_CACHE_ENABLED: variant.startsWith('gateway') ? 'true' : 'false',
+      RESPONSE_CACHE_NEAR_ENABLED: near ? 'true' : 'false',
+    });
+    const gateway = await createGateway(config, createLogger(config));
+    const dataSourceCalls = () => gateway.db.queryCounts().total + gateway.upstream.requests;
+    if (variant.startsWith('gateway')) {
+      const url = await gateway.listen();
+      port = Number(new URL(url).port);
+      counts = () => ({ executions: gateway.responseCache?.metrics().executions ?? 0, dataSourceCalls: dataSourceCalls() });
+    } else {
+      let executions = 0;
+      const counter: ApolloServerPlugin<RequestContext> = {
+        requestDidStart: () =>
+          Promise.resolve({
+            executionDidStart: () => {
+              executions += 1;
+              return Promise.resolve();
+            },
+          }),
+      };
+      const cache = variant === 'apollo-redis' ? new KeyvAdapter(new Keyv(new KeyvRedis(REDIS_URL), { namespace: `bench_${process.pid}` })) : undefined;
+      const apollo = new ApolloServer<RequestContext>({
+        schema: gateway.graphql.schema,
+        plugins: [responseCachePlugin(), counter],
+        ...(cache === undefined ? {} : { cache }),
+        stopOnTerminationSignals: false,
+      });
+      const { url } = await startStandaloneServer(apollo, {
+        listen: { port: 0, host: '127.0.0.1' },
+        context: ({ req }) => gateway.graphql.contextFor(req.headers.authorization),
+      });
+      port = Number(new URL(url).port);
+      counts = () => ({ executions, dataSourceCalls: dataSourceCalls() });
+    }
+  }
+  process.on('message', (message: ToChild) => {
+    if (message.type === 'stop') process.exit(0);
+    const cpu = process.cpuUsage();
+    process.send?.({ type: 'stats', cpuMicros: cpu.user + cpu.system, rssBytes: process.memoryUsage().rss, ...counts() } satisfies FromChild);
+  });
+  process.send?.({ type: 'ready', port } satisfies FromChild);
+}
+
+// ---------------------------------------------------------------- parent side
+
+interface Child {
+  readonly variant: Variant;
+  readonly process: ChildProcess;
+  readonly port: number;
+}
+
+function start(variant: Variant, ceilingBytes?: string): Promise<Child> {
+  return new Promise((resolve, reject) => {
+    const child = fork(__filename, ['serve', variant], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, BENCH_CEILING: ceilingBytes ?? '' } });
+    const timer = setTimeout(() => reject(new Error(`${variant} did not start`)), 120_000);
+    child.once('message', (message: FromChild) => {
+      clearTimeout(timer);
+      if (message.type === 'ready') resolve({ variant, process: child, port: message.port });
+    });
+    child.once('exit', (code) => reject(new Error(`${variant} exited (${code})`)));
+  });
+}
+
+function stats(child: Child): Promise<Stats> {
+  return new Promise((resolve) => {
+    child.process.once('message', (message: FromChild) => {
+      if (message.type === 'stats') resolve(message);
+    });
+    child.process.send({ type: 'stats' } satisfies ToChild);
+  });
+}
+
+async function post(child: Child, payload: string): Promise<string> {
+  const response = await fetch(`http://127.0.0.1:${child.port}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: payload });
+  return response.text();
+}
+
+async function load(child: Child, seconds: number) {
+  const result = await autocannon({
+    url: `http://127.0.0.1:${child.port}/graphql`,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: body(HOT_LIMIT),
+    connections: CONNECTIONS,
+    duration: seconds,
+  });
+  if (result.non2xx > 0 || result.errors > 0) throw new Error(`${child.variant}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, requests: result.requests.total };
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+};
+
+async function main(): Promise<void> {
+  // The ceiling serves the gateway's own bytes for the hot query, so every variant sends the same answer.
+  const reference = await start('gateway-near');
+  const bytes = await post(reference, body(HOT_LIMIT));
+  const children: Child[] = [await start('ceiling', bytes), await start('apollo-memory'), await start('apollo-redis'), reference, await start('gateway-redis')];
+  // Same signals and authors everywhere; live prices may differ by the second they were taken.
+  const shape = (text: string) => {
+    const answer = JSON.parse(text) as { data?: { signals: { id: number; user: { id: number } }[] }; errors?: unknown };
+    if (answer.errors !== undefined || answer.data === undefined) return 'error';
+    return JSON.stringify(answer.data.signals.map((signal) => [signal.id, signal.user.id]));
+  };
+  for (const child of children) {
+    if (shape(await post(child, body(HOT_LIMIT))) !== shape(bytes)) throw new Error(`${child.variant} answers differently`);
+  }
+
+  const rows = new Map<Variant, { rps: number[]; p50: number[]; p99: number[]; cpuPerRequest: number[]; dataCalls: number[]; rss: number }>();
+  for (const child of children) {
+    await load(child, WARMUP_SECONDS);
+    rows.set(child.variant, { rps: [], p50: [], p99: [], cpuPerRequest: [], dataCalls: [], rss: 0 });
+  }
+  for (let round = 0; round < ROUNDS; round += 1) {
+    for (const child of children) {
+      const before = await stats(child);
+      const run = await load(child, RUN_SECONDS);
+      const after = await stats(child);
+      const row = rows.get(child.variant)!;
+      row.rps.push(run.rps);
+      row.p50.push(run.p50);
+      row.p99.push(run.p99);
+      row.cpuPerRequest.push((after.cpuMicros - before.cpuMicros) / run.requests);
+      row.dataCalls.push((after.dataSourceCalls - before.dataSourceCalls) / run.requests);
+      row.rss = after.rssBytes;
+      process.stdout.write(`round ${round + 1} ${child.variant.padEnd(14)} ${run.rps.toFixed(0).padStart(7)} req/s p50 ${run.p50} ms p99 ${run.p99} ms\n`);
+    }
+  }
+
+  // Cold burst: 500 identical requests for a key nobody has asked for yet.
+  const bursts = new Map<Variant, { executions: number; dataCalls: number }>();
+  let limit = 40;
+  for (const child of children.filter((c) => c.variant !== 'ceiling')) {
+    limit += 1;
+    const before = await stats(child);
+    await Promise.all(Array.from({ length: BURST }, () => post(child, body(limit))));
+    const after = await stats(child);
+    bursts.set(child.variant, { executions: after.executions - before.executions, dataCalls: after.dataSourceCalls - before.dataSourceCalls });
+  }
+  for (const child of children) child.process.send({ type: 'stop' } satisfies ToChild);
+
+  const rps = (variant: Variant) => median(rows.get(variant)!.rps);
+  const lines = [
+    `Command: \`npm run bench\` (${new Date().toISOString().slice(0, 10)}, Node ${process.version}, 2 cores, Redis 7 on loopback). Query: 24 EUR_USD signals with author and current price, ${Buffer.byteLength(bytes)} bytes; autocannon, ${CONNECTIONS} connections, ${WARMUP_SECONDS} s warm-up, ${ROUNDS} rounds of ${RUN_SECONDS} s interleaved across variants; medians.`,
+    '',
+    '| variant | req/s | p50 ms | p99 ms | server CPU µs/req | RSS MiB | × ceiling | × Apollo (same tier) | data-source calls/req | cold burst of 500: executions | cold burst: data-source calls |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const variant of VARIANTS) {
+    const row = rows.get(variant)!;
+    const baseline = variant === 'gateway-near' ? 'apollo-memory' : variant === 'gateway-redis' ? 'apollo-redis' : undefined;
+    const burst = bursts.get(variant);
+    lines.push(
+      `| ${variant} | ${rps(variant).toFixed(0)} | ${median(row.p50)} | ${median(row.p99)} | ${median(row.cpuPerRequest).toFixed(0)} | ${(row.rss / 1024 ** 2).toFixed(0)} | ${(rps(variant) / rps('ceiling')).toFixed(2)} | ${baseline === undefined ? '' : `${(rps(variant) / rps(baseline)).toFixed(2)}×`} | ${variant === 'ceiling' ? '' : median(row.dataCalls).toFixed(3)} | ${burst?.executions ?? ''} | ${burst?.dataCalls ?? ''} |`,
+    );
+  }
+  const report = lines.join('\n');
+  process.stdout.write(`\n${report}\n`);
+  const file = join(process.cwd(), 'BENCHMARKS.md');
+  const marker = '## Response cache';
+  const current = readFileSync(file, 'utf8');
+  const head = current.includes(marker) ? current.slice(0, current.indexOf(marker)) : `${current.trimEnd()}\n\n`;
+  writeFileSync(file, `${head}${marker}\n\n${report}\n`);
+}
+
+if (process.argv[2] === 'serve') {
+  serve(process.argv[3] as Variant, process.env.BENCH_CEILING).catch((error: unknown) => {
+    process.stderr.write(`${String(error)}\n`);
+    process.exit(1);
+  });
+} else {
+  main().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.exit(1);
+    },
+  );
+}
