@@ -1,0 +1,158 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
+
+import { startTestGateway, TEST_ADMIN_TOKEN, type TestGateway } from '../helpers/test-gateway';
+
+/**
+ * The playground as a developer meets it: Debian's Chromium opens GET /graphql, a query is typed
+ * into GraphiQL's editor and run, and the answer is read off the page. Every request the page
+ * makes to anything but this machine is refused and recorded, so the test also proves that the
+ * playground needs no internet access (no CDN script, style sheet or font).
+ */
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const STEP_TIMEOUT_MS = 15_000;
+
+const QUERY_EDITOR = '.graphiql-query-editor .CodeMirror';
+const RESPONSE = '.graphiql-response .CodeMirror';
+const VISIBLE_TOOL_EDITOR = '.graphiql-editor-tool .graphiql-editor:not(.hidden) .CodeMirror';
+
+function isLoopback(url: string): boolean {
+  const { protocol, hostname } = new URL(url);
+  if (protocol === 'data:' || protocol === 'blob:' || protocol === 'about:') return true;
+  return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
+}
+
+/** The text of a CodeMirror 5 editor on the page (GraphiQL's editors), whole even when only part is rendered. */
+function editorText(page: Page, selector: string): Promise<string> {
+  return page.$eval(selector, (element) => (element as unknown as { CodeMirror: { getValue(): string } }).CodeMirror.getValue());
+}
+
+async function replaceEditorText(page: Page, selector: string, text: string): Promise<void> {
+  await page.click(selector);
+  await page.keyboard.press('Control+A');
+  await page.keyboard.press('Delete');
+  // Typed key by key, as a person would (GraphiQL closes brackets and quotes as they are typed).
+  await page.keyboard.type(text);
+  expect(await editorText(page, selector)).toBe(text);
+}
+
+/** Runs the query in the editor with the toolbar's button and waits for an answer that mentions `expected`. */
+async function runAndRead(page: Page, expected: string): Promise<unknown> {
+  await page.click('button.graphiql-execute-button');
+  // A function, not a string: the page's Content-Security-Policy may forbid eval. It runs in the
+  // page, and this project compiles without the DOM library, hence `globalThis`.
+  await page.waitForFunction(
+    ({ selector, text }) => {
+      const page = globalThis as unknown as { document: { querySelector(selector: string): { CodeMirror?: { getValue(): string } } | null } };
+      return page.document.querySelector(selector)?.CodeMirror?.getValue().includes(text) === true;
+    },
+    { selector: RESPONSE, text: expected },
+    { timeout: STEP_TIMEOUT_MS },
+  );
+  return JSON.parse(await editorText(page, RESPONSE)) as unknown;
+}
+
+describe('the GraphQL playground in a browser, offline', () => {
+  let gateway: TestGateway;
+  let context: BrowserContext;
+  let page: Page;
+  let profileDir: string;
+  const outside: string[] = [];
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) {
+      throw new Error(`Chromium is not installed at ${CHROMIUM}: run "apt-get update && apt-get install -y chromium" (.ci/run does this), or set CHROMIUM_PATH`);
+    }
+    gateway = await startTestGateway();
+    profileDir = mkdtempSync(join(tmpdir(), 'playground-chromium-'));
+    // A fresh profile: no cached asset or saved GraphiQL state from an earlier run.
+    context = await chromium.launchPersistentContext(profileDir, { executablePath: CHROMIUM, args: CHROMIUM_FLAGS, headless: true, timeout: 30_000 });
+    // Anything not on this machine is refused before it leaves the browser, and recorded.
+    await context.route('**/*', async (route) => {
+      const url = route.request().url();
+      if (isLoopback(url)) return route.continue();
+      outside.push(url);
+      return route.abort('blockedbyclient');
+    });
+    page = await context.newPage();
+    page.setDefaultTimeout(STEP_TIMEOUT_MS);
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+  }, 90_000);
+
+  afterAll(async () => {
+    await context?.close();
+    await gateway?.close();
+    if (profileDir !== undefined) rmSync(profileDir, { recursive: true, force: true });
+  }, 30_000);
+
+  it('opens GraphiQL at GET /graphql with every asset served by the gateway', async () => {
+    const assets: string[] = [];
+    page.on('request', (request) => assets.push(request.url()));
+    const response = await page.goto(`${gateway.url}/graphql`);
+    expect(response?.status()).toBe(200);
+    expect(response?.headers()['content-type']).toMatch(/^text\/html/);
+    await page.waitForSelector(QUERY_EDITOR);
+    expect(await page.title()).toMatch(/playground/i);
+    expect(assets.filter((url) => new URL(url).pathname.startsWith('/playground/')).length).toBeGreaterThanOrEqual(4);
+  }, 60_000);
+
+  it('runs a query typed into the editor and shows its result', async () => {
+    await replaceEditorText(page, QUERY_EDITOR, '{ user(id: 1) { username displayName } }');
+    expect(await runAndRead(page, 'username')).toEqual({ data: { user: { username: 'alice', displayName: expect.any(String) } } });
+  }, 60_000);
+
+  it('sends the headers typed in the Headers pane: the admin token, for cacheMetrics', async () => {
+    await page.getByRole('button', { name: 'Headers' }).click();
+    const headers = `{"Authorization":"Bearer ${TEST_ADMIN_TOKEN}"}`;
+    await replaceEditorText(page, VISIBLE_TOOL_EDITOR, headers);
+    await replaceEditorText(page, QUERY_EDITOR, '{ cacheMetrics { hitRate totalOperations } }');
+
+    const sent = page.waitForRequest((request) => request.method() === 'POST' && request.postData()?.includes('cacheMetrics') === true);
+    const result = (await runAndRead(page, 'totalOperations')) as { data: { cacheMetrics: { hitRate: number; totalOperations: number } } };
+    expect((await sent).headers().authorization).toBe(`Bearer ${TEST_ADMIN_TOKEN}`);
+    expect(result.data.cacheMetrics).toEqual({ hitRate: expect.any(Number), totalOperations: expect.any(Number) });
+    expect(result.data.cacheMetrics.totalOperations).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('opens a shared link with its query and variables in the editors', async () => {
+    const query = 'query Candles($count: Int!) { candles(symbol: "EUR_USD", timeframe: H1, count: $count) { close } }';
+    const linked = await context.newPage();
+    try {
+      await linked.goto(`${gateway.url}/graphql?query=${encodeURIComponent(query)}&variables=${encodeURIComponent('{"count":2}')}`);
+      await linked.waitForSelector(QUERY_EDITOR);
+      expect(await editorText(linked, QUERY_EDITOR)).toBe(query);
+      const result = (await runAndRead(linked, 'close')) as { data: { candles: { close: number }[] } };
+      expect(result.data.candles).toHaveLength(2);
+    } finally {
+      await linked.close();
+    }
+  }, 60_000);
+
+  it('attempted no request off this machine and raised no script error', () => {
+    expect(outside).toEqual([]);
+    expect(pageErrors).toEqual([]);
+  });
+});
+
+describe('GET /graphql without the playground', () => {
+  let gateway: TestGateway;
+
+  beforeAll(async () => {
+    gateway = await startTestGateway({ PLAYGROUND_ENABLED: 'false' });
+  }, 60_000);
+
+  afterAll(() => gateway?.close(), 30_000);
+
+  it('answers browsers as Apollo does and serves no playground asset when PLAYGROUND_ENABLED=false', async () => {
+    const page = await fetch(`${gateway.url}/graphql`, { headers: { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' } });
+    await page.arrayBuffer();
+    expect(page.headers.get('content-type') ?? '').not.toMatch(/text\/html/);
+    expect((await fetch(`${gateway.url}/playground/graphiql.js`)).status).toBe(404);
+  }, 30_000);
+});
