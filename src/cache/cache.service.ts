@@ -179,10 +179,12 @@ export class CacheService {
 
   /**
    * Values stored as they are, without the JSON codec: for payloads that are already bytes on the
-   * wire, such as whole GraphQL responses. Same tiers, fallback and metrics as get/mget.
+   * wire, such as whole GraphQL responses. Same tiers and fallback as get/mget.
    */
   getRaw(keys: readonly string[]): Promise<(string | undefined)[]> {
-    return this.measured(() => this.read((tier) => tier.mget(keys)));
+    // Counted as an operation, not as hits or misses: the response cache keeps its own, and a
+    // response miss must not drag down the hit rate of the data entries.
+    return this.measured(() => this.read((tier) => tier.mget(keys)), 'ok');
   }
 
   /** Writes raw values, optionally tagged so that deleteTagged can evict them as a group. */

@@ -128,8 +128,9 @@ describe('the gateway with its cache on Redis', () => {
   describe('operator GraphQL API', () => {
     it('reports metrics in the seed shape, per tier, and they move with traffic', async () => {
       const before = await cacheCounters();
-      await gw.graphql('{ user(id: 30) { id } }');
-      await gw.graphql('{ user(id: 30) { id } }');
+      // cacheHealth has no cache hint, so the response is executed (not served whole) and reads the data cache.
+      await gw.graphql('{ user(id: 30) { id } cacheHealth { status } }');
+      await gw.graphql('{ user(id: 30) { id } cacheHealth { status } }');
       const after = await gw.graphql<{ cacheMetrics: Counters & { tiers: { tier: string; metrics: Counters }[]; connectionHealthy: boolean } }>(
         '{ cacheMetrics { hitRate hits misses errors totalOperations averageResponseTimeMs p99ResponseTimeMs connectionHealthy fallbackEnabled tiers { tier metrics { hits misses } } } }',
       );
@@ -161,7 +162,8 @@ describe('the gateway with its cache on Redis', () => {
       await gw.graphql('{ user(id: 41) { id } }');
       expect(usersQueries()).toBe(cachedRead);
       const result = await gw.graphql('mutation { invalidateCache(input: { scope: USER, id: 41 }) { scope removed } }', undefined, TEST_ADMIN_TOKEN);
-      expect(result.data).toEqual({ invalidateCache: { scope: 'USER', removed: 1 } });
+      // The profile entry, and the cached response that showed it.
+      expect(result.data).toEqual({ invalidateCache: { scope: 'USER', removed: 2 } });
       await gw.graphql('{ user(id: 41) { id } }');
       expect(usersQueries()).toBe(cachedRead + 1);
     });
@@ -243,7 +245,7 @@ describe('the gateway with its cache on Redis', () => {
       expect(await redis.exists(`${prefix}:users:50`)).toBe(1);
       expect(await rest('POST', '/cache/invalidate', { scope: 'everything' }, TEST_ADMIN_TOKEN)).toMatchObject({ status: 400, body: { error: { code: 'BAD_USER_INPUT' } } });
       expect(await rest('POST', '/cache/invalidate', { scope: 'market', symbol: 'EUR*' }, TEST_ADMIN_TOKEN)).toMatchObject({ status: 400 });
-      expect(await rest('POST', '/cache/invalidate', { scope: 'user', id: 50 }, TEST_ADMIN_TOKEN)).toEqual({ status: 200, body: { scope: 'user', removed: 1 } });
+      expect(await rest('POST', '/cache/invalidate', { scope: 'user', id: 50 }, TEST_ADMIN_TOKEN)).toEqual({ status: 200, body: { scope: 'user', removed: 2 } });
       expect(await redis.exists(`${prefix}:users:50`)).toBe(0);
     });
 
