@@ -17,6 +17,9 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger(config);
+  // A stray rejection inside a client library (seen in ioredis on reconnection) must not take the
+  // gateway down while it can still answer: log it loudly and keep serving.
+  process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection'));
   const gateway = await createGateway(config, logger);
   await gateway.listen();
 

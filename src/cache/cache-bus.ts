@@ -42,10 +42,14 @@ export class CacheBus {
       maxRetriesPerRequest: null,
       disableClientInfo: true,
       connectionName: 'trading-gateway-bus',
+      // ioredis resubscribes without handling a failure (an unhandled rejection if the connection
+      // drops meanwhile, which would end the process); this class resubscribes itself on 'ready'.
+      autoResubscribe: false,
       retryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt, 10), options.maxReconnectDelayMs) + Math.floor(Math.random() * 100),
     });
     this.subscriber.on('error', (error: Error) => logger.debug({ err: error }, 'cache bus: subscriber error'));
     this.subscriber.on('ready', () => {
+      this.subscriber.subscribe(options.channel).catch((error: unknown) => logger.debug({ err: error }, 'cache bus: subscribe failed'));
       if (this.wasReady) {
         this.logger.info('cache bus: resubscribed, dropping in-process copies (messages may have been missed)');
         this.emit({ kind: 'reset' });
@@ -59,11 +63,9 @@ export class CacheBus {
     this.listeners.push(listener);
   }
 
-  /** Subscribes; an unreachable Redis is not an error (ioredis keeps trying, and announces a reset when it succeeds). */
+  /** Connects (subscribing on every 'ready'); an unreachable Redis is not an error: ioredis keeps trying, and a later connection announces a reset. */
   async start(): Promise<void> {
     await this.subscriber.connect().catch(() => undefined);
-    // Not awaited: while Redis is unreachable the subscription waits in ioredis's queue.
-    this.subscriber.subscribe(this.options.channel).catch((error: unknown) => this.logger.debug({ err: error }, 'cache bus: subscribe failed'));
   }
 
   /** Announces a local invalidation here at once and, best effort, to the other instances. */
