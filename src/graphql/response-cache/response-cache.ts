@@ -4,7 +4,6 @@ import { LRUCache } from 'lru-cache';
 
 import type { BusEvent } from '../../cache/cache-bus';
 import type { CacheKeys } from '../../cache/cache-keys';
-import { paramsHash } from '../../cache/cache-keys';
 import type { CacheService } from '../../cache/cache.service';
 import { globToRegExp } from '../../cache/glob';
 import type { CacheScope } from './cache-policy';
@@ -81,9 +80,17 @@ export class ResponseCache {
     cache.bus.onEvent((event) => this.onBusEvent(event));
   }
 
-  /** The public key, and the key of this viewer's private copy (the same hash, suffixed with the viewer). */
+  /**
+   * The public key, and the key of this viewer's private copy (the same hash, suffixed with the
+   * viewer). Variables are hashed as sent, not canonicalised: on the hot path of every request,
+   * a client that reorders its variables costs a second entry, never a wrong answer.
+   */
   keysFor(operation: OperationRequest, identity: string): { readonly publicKey: string; readonly privateKey: string } {
-    const publicKey = this.keys.graphqlResponse(paramsHash({ v: this.options.schemaVersion, q: operation.query, o: operation.operationName ?? null, x: operation.variables ?? {} }));
+    const hash = createHash('sha1')
+      .update(`${this.options.schemaVersion}\0${operation.operationName ?? ''}\0${JSON.stringify(operation.variables ?? {})}\0`)
+      .update(operation.query)
+      .digest('base64url');
+    const publicKey = this.keys.graphqlResponse(hash);
     return { publicKey, privateKey: `${publicKey}:${identity}` };
   }
 
