@@ -17,7 +17,7 @@ import { ResponsePolicy, responsePolicyPlugin } from './graphql/response-cache/c
 import { ResponseCache } from './graphql/response-cache/response-cache';
 import { registerGraphqlRoute } from './http/graphql-route';
 import { registerHealthRoutes } from './http/health-routes';
-import { PLAYGROUND_ASSET_PATH, playgroundHtml, registerPlayground, wantsPlayground } from './http/playground';
+import { PLAYGROUND_ASSET_PATH, PLAYGROUND_HTML_HEADERS, playgroundHtml, registerPlayground, wantsPlayground } from './http/playground';
 import type { Logger } from './logger';
 import { DEMO_INSTRUMENTS } from './market/instruments';
 import { type MarketDataProvider, UpstreamStats } from './market/market-data.provider';
@@ -144,7 +144,7 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
     path: '/graphql',
     apollo,
     responseCache,
-    playground: config.playground.enabled ? { wants: wantsPlayground, html: () => playgroundHtml(PLAYGROUND_ASSET_PATH) } : undefined,
+    playground: config.playground.enabled ? { wants: wantsPlayground, html: () => playgroundHtml(PLAYGROUND_ASSET_PATH), headers: PLAYGROUND_HTML_HEADERS } : undefined,
     async identify(request) {
       const viewer = await authenticator.authenticate(request.headers.authorization);
       return { identity: identityOf(viewer), context: () => ({ ...contextOf(viewer), responsePolicy: new ResponsePolicy() }) };
