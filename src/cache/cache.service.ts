@@ -71,7 +71,7 @@ export class CacheService {
   ) {}
 
   async get<T>(key: string): Promise<T | undefined> {
-    const values = await this.measured(async () => [this.decodeOrDrop(key, await this.read((tier) => tier.get(key)))]);
+    const values = await this.measured(async () => [this.decodeOrDrop(key, await this.onServingTier((tier) => tier.get(key)))]);
     return values[0] as T | undefined;
   }
 
@@ -79,7 +79,7 @@ export class CacheService {
   async mget<T>(keys: readonly string[]): Promise<(T | undefined)[]> {
     if (keys.length === 0) return [];
     return this.measured(async () => {
-      const raw = await this.read((tier) => tier.mget(keys));
+      const raw = await this.onServingTier((tier) => tier.mget(keys));
       return keys.map((key, index) => this.decodeOrDrop(key, raw[index])) as (T | undefined)[];
     });
   }
@@ -94,16 +94,16 @@ export class CacheService {
       .filter((entry) => entry.value !== undefined)
       .map((entry) => ({ key: entry.key, value: encode(entry.value), ttlSeconds: Math.max(1, Math.ceil(entry.ttlSeconds)) }));
     if (encoded.length === 0) return;
-    await this.measured(() => this.write((tier) => tier.mset(encoded)), 'ok');
+    await this.measured(() => this.onServingTier((tier) => tier.mset(encoded)), 'ok');
   }
 
   exists(key: string): Promise<boolean> {
-    return this.measured(() => this.read((tier) => tier.exists(key)), 'ok');
+    return this.measured(() => this.onServingTier((tier) => tier.exists(key)), 'ok');
   }
 
   /** Seconds to live, `undefined` when absent. */
   ttlOf(key: string): Promise<number | undefined> {
-    return this.measured(() => this.read((tier) => tier.ttl(key)), 'ok');
+    return this.measured(() => this.onServingTier((tier) => tier.ttl(key)), 'ok');
   }
 
   /**
@@ -184,13 +184,13 @@ export class CacheService {
   getRaw(keys: readonly string[]): Promise<(string | undefined)[]> {
     // Counted as an operation, not as hits or misses: the response cache keeps its own, and a
     // response miss must not drag down the hit rate of the data entries.
-    return this.measured(() => this.read((tier) => tier.mget(keys)), 'ok');
+    return this.measured(() => this.onServingTier((tier) => tier.mget(keys)), 'ok');
   }
 
   /** Writes raw values, optionally tagged so that deleteTagged can evict them as a group. */
   async setRaw(entries: readonly CacheEntry[]): Promise<void> {
     if (entries.length === 0) return;
-    await this.measured(() => this.write((tier) => tier.mset(entries)), 'ok');
+    await this.measured(() => this.onServingTier((tier) => tier.mset(entries)), 'ok');
   }
 
   /** The current invalidation epoch: a value loaded before the epoch moved must not be written back. */
@@ -240,8 +240,8 @@ export class CacheService {
     return removed;
   }
 
-  /** Reads from the serving tier; a Redis failure is answered from memory, within the same call. */
-  private async read<T>(operation: (tier: CacheTier) => Promise<T>): Promise<T> {
+  /** Runs on the serving tier; a Redis failure is answered from memory, within the same call. */
+  private async onServingTier<T>(operation: (tier: CacheTier) => Promise<T>): Promise<T> {
     if (this.health.redisServing) {
       try {
         return await operation(this.tiers.redis);
@@ -250,17 +250,6 @@ export class CacheService {
       }
     }
     return operation(this.tiers.memory);
-  }
-
-  private async write(operation: (tier: CacheTier) => Promise<void>): Promise<void> {
-    if (this.health.redisServing) {
-      try {
-        return await operation(this.tiers.redis);
-      } catch (error) {
-        this.redisFailed(error);
-      }
-    }
-    await operation(this.tiers.memory);
   }
 
   private redisFailed(error: unknown): void {
