@@ -12,9 +12,11 @@ import { migrate } from './db/migrations';
 import { PgDriver } from './db/pg-driver';
 import { PgliteDriver } from './db/pglite-driver';
 import { seedDemoData } from './demo/demo-data';
-import { createErrorFormatter } from './graphql/format-error';
+import { createErrorFormatter, maskedErrorsPlugin } from './graphql/format-error';
 import { ResponsePolicy, responsePolicyPlugin } from './graphql/response-cache/cache-policy';
 import { ResponseCache } from './graphql/response-cache/response-cache';
+import { queryLimitsRule } from './graphql/query-limits';
+import { registerCors } from './http/cors';
 import { registerGraphqlRoute } from './http/graphql-route';
 import { registerHealthRoutes } from './http/health-routes';
 import { PLAYGROUND_ASSET_PATH, PLAYGROUND_HTML_HEADERS, playgroundHtml, registerPlayground, wantsPlayground } from './http/playground';
@@ -43,8 +45,6 @@ import { UsersService } from './users/users.service';
 import { userDataWarming } from './users/users.warming';
 import { WarmingService } from './warming/warming.service';
 
-/** Largest request body accepted, in bytes. */
-const BODY_LIMIT_BYTES = 100 * 1024;
 /** A warming run that hangs releases its cross-instance lease after this long at most. */
 const WARMING_LEASE_TTL_MS = 120_000;
 
@@ -109,9 +109,14 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
     : undefined;
   const apollo = new ApolloServer<RequestContext>({
     schema,
-    formatError: createErrorFormatter(logger),
+    formatError: createErrorFormatter(),
     includeStacktraceInErrorResponses: false,
-    introspection: true,
+    introspection: config.graphql.introspection,
+    // Without introspection, "did you mean …" suggestions would leak the schema field by field.
+    hideSchemaDetailsFromClientErrors: !config.graphql.introspection,
+    validationRules: [queryLimitsRule(config.graphql)],
+    parseOptions: { maxTokens: config.graphql.maxTokens },
+    allowBatchedHttpRequests: false,
     csrfPrevention: true,
     // main.ts owns SIGTERM; a second stop() from Apollo's own handler never resolves in 5.5.
     stopOnTerminationSignals: false,
@@ -120,12 +125,18 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
       // Replaced by responsePolicyPlugin, which also reads hints by schema coordinate and tags entities.
       ApolloServerPluginCacheControlDisabled(),
       responsePolicyPlugin<RequestContext>({ overrides: config.responseCache.hints, tagger: tagEntities }),
+      maskedErrorsPlugin<RequestContext>(logger),
     ],
     logger,
   });
   await apollo.start();
 
-  const http = Fastify({ bodyLimit: BODY_LIMIT_BYTES, logger: false });
+  const http = Fastify({ bodyLimit: config.http.bodyLimitBytes, logger: false, genReqId: () => randomBytes(8).toString('hex') });
+  http.addHook('onSend', (request, reply, _payload, done) => {
+    reply.header('x-request-id', request.id);
+    done();
+  });
+  registerCors(http, config.http.corsOrigins);
   http.setErrorHandler((error: FastifyError, _request, reply) => {
     const status = error.statusCode ?? 500;
     if (status >= 500) {
@@ -139,7 +150,7 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
   registerHealthRoutes(http, startedAtMs);
   if (config.playground.enabled) registerPlayground(http, { path: PLAYGROUND_ASSET_PATH });
   registerOpsRoutes(http, { admin, authenticator, cache: cacheService, db, metrics });
-  const contextOf = (viewer: Viewer): RequestContext => ({ viewer, loaders: createLoaders({ users, signals, market }) });
+  const contextOf = (viewer: Viewer, requestId: string): RequestContext => ({ viewer, requestId, loaders: createLoaders({ users, signals, market }) });
   registerGraphqlRoute<RequestContext>(http, {
     path: '/graphql',
     apollo,
@@ -147,7 +158,7 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
     playground: config.playground.enabled ? { wants: wantsPlayground, html: () => playgroundHtml(PLAYGROUND_ASSET_PATH), headers: PLAYGROUND_HTML_HEADERS } : undefined,
     async identify(request) {
       const viewer = await authenticator.authenticate(request.headers.authorization);
-      return { identity: identityOf(viewer), context: () => ({ ...contextOf(viewer), responsePolicy: new ResponsePolicy() }) };
+      return { identity: identityOf(viewer), context: () => ({ ...contextOf(viewer, request.id), responsePolicy: new ResponsePolicy() }) };
     },
   });
 
@@ -161,7 +172,7 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
     graphql: {
       schema,
       async contextFor(authorization) {
-        return contextOf(await authenticator.authenticate(authorization));
+        return contextOf(await authenticator.authenticate(authorization), randomBytes(8).toString('hex'));
       },
     },
     async listen() {

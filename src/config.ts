@@ -13,7 +13,6 @@ export type MarketDataProviderKind = 'simulated' | 'oanda';
 
 export interface Config {
   readonly nodeEnv: NodeEnv;
-  readonly http: { readonly host: string; readonly port: number };
   readonly logLevel: LogLevel;
   /** `undefined` selects the embedded PostgreSQL (PGlite, in memory). */
   readonly database: {
@@ -41,6 +40,16 @@ export interface Config {
     readonly fallbackMaxBytes: number;
     readonly warming: { readonly enabled: boolean; readonly intervalSeconds: number; readonly maxConcurrent: number };
   };
+  readonly graphql: {
+    readonly maxDepth: number;
+    readonly maxAliases: number;
+    readonly maxDirectives: number;
+    readonly maxCost: number;
+    readonly maxTokens: number;
+    /** Introspection, and "did you mean" suggestions in validation errors. */
+    readonly introspection: boolean;
+  };
+  readonly http: { readonly host: string; readonly port: number; readonly bodyLimitBytes: number; readonly corsOrigins: readonly string[] };
   readonly responseCache: {
     readonly enabled: boolean;
     /** In-process copies of responses in front of Redis. */
@@ -128,6 +137,21 @@ export function loadConfig(env: Env): Config {
     http: {
       host: read(env, 'HOST', z.string().min(1), '0.0.0.0'),
       port: read(env, 'PORT', integer(0, 65_535), '4000'),
+      bodyLimitBytes: read(env, 'HTTP_BODY_LIMIT_BYTES', integer(1024, 10 * 1024 ** 2), String(100 * 1024)),
+      corsOrigins: read(
+        env,
+        'CORS_ORIGINS',
+        z.string().transform((text) => text.split(',').map((origin) => origin.trim()).filter(Boolean)).pipe(z.array(z.url({ protocol: /^https?$/ }))),
+        '',
+      ),
+    },
+    graphql: {
+      maxDepth: read(env, 'GRAPHQL_MAX_DEPTH', integer(1, 100), '8'),
+      maxAliases: read(env, 'GRAPHQL_MAX_ALIASES', integer(0, 1000), '15'),
+      maxDirectives: read(env, 'GRAPHQL_MAX_DIRECTIVES', integer(0, 1000), '50'),
+      maxCost: read(env, 'GRAPHQL_MAX_COST', integer(1, 10_000_000), '5000'),
+      maxTokens: read(env, 'GRAPHQL_MAX_TOKENS', integer(10, 1_000_000), '1000'),
+      introspection: read(env, 'GRAPHQL_INTROSPECTION', booleanText, nodeEnv === 'production' ? 'false' : 'true'),
     },
     logLevel: read(env, 'LOG_LEVEL', z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), 'info'),
     database: {

@@ -24,6 +24,8 @@ export interface Loaders {
 
 export interface RequestContext {
   readonly viewer: Viewer;
+  /** Also in the `x-request-id` header and in every log line about this request. */
+  readonly requestId: string;
   readonly loaders: Loaders;
   /** Filled during execution: whether and how long the response may be cached, and what it shows. */
   readonly responsePolicy?: ResponsePolicy;

@@ -24,8 +24,9 @@ export class PgliteDriver implements SqlDriver {
     return this.db.transaction((tx) => work(new PgliteTransactionDriver(tx)));
   }
 
+  /** Idempotent, as `pg`'s pool end is. */
   close(): Promise<void> {
-    return this.db.close();
+    return this.db.closed ? Promise.resolve() : this.db.close();
   }
 }
 

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 
 import { createGateway, type Gateway } from '../../src/app';
 import { loadConfig } from '../../src/config';
-import { createLogger } from '../../src/logger';
+import { createLogger, type Logger } from '../../src/logger';
 
 export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
 
@@ -24,7 +24,7 @@ export interface GraphqlResult<Data> {
  * Starts a real gateway on a free loopback port with quiet logs; `env` overrides the defaults.
  * Its cache keys get a prefix of their own, so gateways sharing a Redis never see each other's entries.
  */
-export async function startTestGateway(env: Record<string, string> = {}): Promise<TestGateway> {
+export async function startTestGateway(env: Record<string, string> = {}, options: { logger?: Logger } = {}): Promise<TestGateway> {
   const config = loadConfig({
     NODE_ENV: 'test',
     HOST: '127.0.0.1',
@@ -38,7 +38,7 @@ export async function startTestGateway(env: Record<string, string> = {}): Promis
     CACHE_WARMING_ENABLED: 'false',
     ...env,
   });
-  const gateway = await createGateway(config, createLogger(config));
+  const gateway = await createGateway(config, options.logger ?? createLogger(config));
   const url = await gateway.listen();
   return {
     gateway,

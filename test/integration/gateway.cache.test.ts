@@ -194,8 +194,8 @@ describe('the gateway with its cache on Redis', () => {
       ]);
       const active = await gw.gateway.db.query<{ id: number }>('test.active', 'select id from users where is_active order by updated_at desc, id limit 200');
       const before = await cacheCounters();
-      for (let i = 0; i < active.length; i += 20) {
-        const batch = active.slice(i, i + 20);
+      for (let i = 0; i < active.length; i += 10) {
+        const batch = active.slice(i, i + 10);
         await gw.graphql(`{ ${batch.map((u) => `u${u.id}: user(id: ${u.id}) { id username statistics { totalSignals } }`).join(' ')} }`);
       }
       const after = await cacheCounters();
