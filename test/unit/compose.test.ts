@@ -39,7 +39,7 @@ const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
 
 /** The variables `src/config.ts` reads, as the .env.example test finds them. */
 function variablesConfigReads(): Set<string> {
-  return new Set([...readFileSync(join(ROOT, 'src', 'config.ts'), 'utf8').matchAll(/read\(env, '([A-Z_]+)'/g)].map((match) => match[1]!));
+  return new Set([...readFileSync(join(ROOT, 'src', 'config.ts'), 'utf8').matchAll(/read\(\s*env,\s*'([A-Z_]+)'/g)].map((match) => match[1]!));
 }
 
 /** Compose's interpolation: `$$`, `${VAR}`, `${VAR:-default}`, `${VAR-default}`, `${VAR:?error}`, `${VAR?error}`. */

@@ -85,7 +85,7 @@ describe('configuration', () => {
 describe('.env.example', () => {
   it('documents exactly the variables the configuration reads', () => {
     const root = join(__dirname, '..', '..');
-    const read = [...readFileSync(join(root, 'src', 'config.ts'), 'utf8').matchAll(/read\(env, '([A-Z_]+)'/g)].map((m) => m[1]);
+    const read = [...readFileSync(join(root, 'src', 'config.ts'), 'utf8').matchAll(/read\(\s*env,\s*'([A-Z_]+)'/g)].map((m) => m[1]);
     const documented = [...readFileSync(join(root, '.env.example'), 'utf8').matchAll(/^([A-Z_]+)=/gm)].map((m) => m[1]);
     expect([...new Set(documented)].sort()).toEqual([...new Set(read)].sort());
   });
