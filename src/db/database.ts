@@ -23,10 +23,6 @@ export class Database {
     return this.driver.query<Row>(sql, params);
   }
 
-  exec(sql: string): Promise<void> {
-    return this.driver.exec(sql);
-  }
-
   transaction<T>(work: (tx: SqlDriver) => Promise<T>): Promise<T> {
     return this.driver.transaction(work);
   }
