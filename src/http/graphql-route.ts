@@ -70,8 +70,9 @@ export function registerGraphqlRoute<Context extends PolicyContext>(http: Fastif
     // The shared lookup is inside the flight: a request arriving while the leader stores its
     // result joins it instead of missing and executing a second time.
     const result = await responseCache.singleFlight(privateKey, async () => {
-      const found = await responseCache.lookup(publicKey, privateKey);
-      if (found !== undefined) return { shareable: true, status: 200, headers: [], body: found.response.body, stored: found.response, hit: true };
+      // The near copy was checked just above; only the shared tier is left to ask.
+      const found = await responseCache.sharedLookup(publicKey, privateKey);
+      if (found !== undefined) return { shareable: true, status: 200, headers: [], body: found.body, stored: found, hit: true };
       responseCache.noteExecution();
       const context = who.context();
       const epoch = responseCache.epoch();

@@ -1,9 +1,5 @@
 import { DEMO_SIGNAL_COUNT, DEMO_USER_COUNT } from '../../src/demo/demo-data';
-import { TEST_ADMIN_TOKEN, type TestGateway } from './test-gateway';
-
-const ALICE = 'demo-alice-session-token';
-const BOB = 'demo-bob-session-token';
-const EXPIRED = 'demo-expired-session-token';
+import { TEST_ADMIN_TOKEN, type TestGateway, ALICE, BOB, EXPIRED } from './test-gateway';
 
 interface SignalView {
   id: number;
@@ -22,10 +18,9 @@ interface SignalView {
 export function describeGatewayBehaviour(get: () => TestGateway): void {
   /** Data-source calls (database queries + upstream requests) made while `work` runs. */
   async function dataSourceCalls(work: () => Promise<unknown>): Promise<number> {
-    const { gateway } = get();
-    const before = gateway.db.queryCounts().total + gateway.upstream.requests;
+    const before = get().dataSourceCalls();
     await work();
-    return gateway.db.queryCounts().total + gateway.upstream.requests - before;
+    return get().dataSourceCalls() - before;
   }
 
   describe('demo data', () => {

@@ -5,12 +5,18 @@ import { loadConfig } from '../../src/config';
 import { createLogger, type Logger } from '../../src/logger';
 
 export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
+/** The demo sessions documented in the README (users 1 and 2, and an expired one of user 1). */
+export const ALICE = 'demo-alice-session-token';
+export const BOB = 'demo-bob-session-token';
+export const EXPIRED = 'demo-expired-session-token';
 
 export interface TestGateway {
   readonly gateway: Gateway;
   readonly url: string;
   /** POSTs a GraphQL operation; `token` becomes a Bearer header. */
   graphql<Data = Record<string, unknown>>(query: string, variables?: Record<string, unknown>, token?: string): Promise<GraphqlResult<Data>>;
+  /** Database queries plus upstream requests made so far. */
+  dataSourceCalls(): number;
   close(): Promise<void>;
 }
 
@@ -51,6 +57,7 @@ export async function startTestGateway(env: Record<string, string> = {}, options
       });
       return { status: response.status, ...((await response.json()) as Omit<GraphqlResult<Data>, 'status'>) };
     },
+    dataSourceCalls: () => gateway.db.queryCounts().total + gateway.upstream.requests,
     close: () => gateway.close(),
   };
 }

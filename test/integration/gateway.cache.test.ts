@@ -1,10 +1,7 @@
 import { Redis } from 'ioredis';
 
 import { RedisServer } from '../helpers/redis-server';
-import { TEST_ADMIN_TOKEN, startTestGateway, type TestGateway } from '../helpers/test-gateway';
-
-const ALICE = 'demo-alice-session-token';
-const BOB = 'demo-bob-session-token';
+import { TEST_ADMIN_TOKEN, startTestGateway, type TestGateway, ALICE, BOB } from '../helpers/test-gateway';
 
 interface Counters {
   hitRate: number;
@@ -30,9 +27,9 @@ describe('the gateway with its cache on Redis', () => {
   });
 
   const dataSourceCalls = async (work: () => Promise<unknown>) => {
-    const before = gw.gateway.db.queryCounts().total + gw.gateway.upstream.requests;
+    const before = gw.dataSourceCalls();
     await work();
-    return gw.gateway.db.queryCounts().total + gw.gateway.upstream.requests - before;
+    return gw.dataSourceCalls() - before;
   };
   const usersQueries = () => gw.gateway.db.queryCounts().byLabel['users.findByIds'] ?? 0;
   const cacheCounters = async () => (await gw.graphql<{ cacheMetrics: Counters }>('{ cacheMetrics { hitRate hits misses } }')).data!.cacheMetrics;

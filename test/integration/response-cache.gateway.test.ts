@@ -1,9 +1,6 @@
 import { Redis } from 'ioredis';
 
-import { TEST_ADMIN_TOKEN, startTestGateway, type TestGateway } from '../helpers/test-gateway';
-
-const ALICE = 'demo-alice-session-token';
-const BOB = 'demo-bob-session-token';
+import { TEST_ADMIN_TOKEN, startTestGateway, type TestGateway, ALICE, BOB } from '../helpers/test-gateway';
 
 interface Sent {
   readonly status: number;
@@ -42,13 +39,13 @@ describe('the response cache, over HTTP', () => {
     const query = '{ signals(symbol: "USD_CAD", limit: 5) { id symbol user { username } currentPrice { bid ask } } }';
     const first = await post(query);
     const before = executions();
-    const calls = gw.gateway.db.queryCounts().total + gw.gateway.upstream.requests;
+    const calls = gw.dataSourceCalls();
     const second = await post(query);
     expect(first.headers.get('x-cache')).toBe('MISS');
     expect(second.headers.get('x-cache')).toBe('HIT');
     expect(second.text).toBe(first.text);
     expect(executions()).toBe(before);
-    expect(gw.gateway.db.queryCounts().total + gw.gateway.upstream.requests).toBe(calls);
+    expect(gw.dataSourceCalls()).toBe(calls);
     // Price (60 s) is the smallest hint in this response.
     expect(second.headers.get('cache-control')).toMatch(/^public, max-age=(59|60)$/);
     expect(Number(second.headers.get('age'))).toBeGreaterThanOrEqual(0);
@@ -182,12 +179,12 @@ describe('the response cache, over HTTP', () => {
   it('executes a burst of 500 identical cold requests once', async () => {
     const query = '{ latestSignals(symbols: ["NZD_USD", "AUD_USD"], perSymbol: 10) { id user { username } currentPrice { bid } } }';
     const before = executions();
-    const calls = gw.gateway.db.queryCounts().total + gw.gateway.upstream.requests;
+    const calls = gw.dataSourceCalls();
     const responses = await Promise.all(Array.from({ length: 500 }, () => post(query)));
     expect(new Set(responses.map((r) => r.text)).size).toBe(1);
     expect(responses.every((r) => r.status === 200)).toBe(true);
     expect(executions() - before).toBe(1);
-    expect(gw.gateway.db.queryCounts().total + gw.gateway.upstream.requests - calls).toBeLessThanOrEqual(3);
+    expect(gw.dataSourceCalls() - calls).toBeLessThanOrEqual(3);
     const rest = (await (await fetch(`${gw.url}/cache/metrics`)).json()) as { response_cache: { coalesced: number } };
     expect(rest.response_cache.coalesced).toBeGreaterThan(0);
   });

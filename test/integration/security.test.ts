@@ -3,9 +3,8 @@ import pino from 'pino';
 
 import { createCache } from '../../src/cache/create-cache';
 import { loadConfig } from '../../src/config';
-import { TEST_ADMIN_TOKEN, startTestGateway, type TestGateway } from '../helpers/test-gateway';
+import { TEST_ADMIN_TOKEN, startTestGateway, type TestGateway, ALICE } from '../helpers/test-gateway';
 
-const ALICE = 'demo-alice-session-token';
 const APP_ORIGIN = 'https://app.example.com';
 
 /** Each known attack on a public GraphQL endpoint with a shared cache: a clear refusal, and nothing changed. */
@@ -32,7 +31,7 @@ describe('attacks on the gateway', () => {
   };
   const query = (text: string, token?: string, variables?: Record<string, unknown>) =>
     send(JSON.stringify({ query: text, variables }), token === undefined ? {} : { authorization: `Bearer ${token}` });
-  const calls = () => gw.gateway.db.queryCounts().total + gw.gateway.upstream.requests;
+  const calls = () => gw.dataSourceCalls();
 
   /** Sends an attack and checks it was refused with `status` and `message` before anything ran. */
   async function refusedBeforeExecution(attack: () => Promise<{ status: number; text: string }>, status: number, message: RegExp) {

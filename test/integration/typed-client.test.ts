@@ -27,15 +27,13 @@ import {
   type UserWithSignalsQuery,
   WarmingMetricsDocument,
 } from '../../src/generated/graphql';
-import { startTestGateway, TEST_ADMIN_TOKEN, type TestGateway } from '../helpers/test-gateway';
+import { startTestGateway, TEST_ADMIN_TOKEN, type TestGateway, ALICE } from '../helpers/test-gateway';
 
 /**
  * The documents generated from schema/operations/ (`npm run codegen`), run against a real gateway:
  * every operation a front end is given must validate and answer, and its generated types must
  * describe the answer. The type assertions below are checked by the compiler, not at run time.
  */
-
-const ALICE = 'demo-alice-session-token';
 
 /** Compiles only when A and B are the same type. */
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;

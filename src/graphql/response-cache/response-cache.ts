@@ -101,10 +101,16 @@ export class ResponseCache {
     return near;
   }
 
-  /** Near copy first, then one round trip for both keys to the shared tier (which fills the near copy). */
+  /** Near copy first, then the shared tier. */
   async lookup(publicKey: string, privateKey: string): Promise<{ response: StoredResponse; tier: HitTier } | undefined> {
     const near = this.nearLookup(publicKey, privateKey);
     if (near !== undefined) return { response: near, tier: 'near' };
+    const shared = await this.sharedLookup(publicKey, privateKey);
+    return shared === undefined ? undefined : { response: shared, tier: 'shared' };
+  }
+
+  /** One round trip for both keys to the shared tier; a hit fills the near copy. */
+  async sharedLookup(publicKey: string, privateKey: string): Promise<StoredResponse | undefined> {
     const [publicRaw, privateRaw] = await this.cache.getRaw([publicKey, privateKey]);
     const found = decodeStored(publicRaw) ?? decodeStored(privateRaw);
     if (found === undefined) {
@@ -112,7 +118,8 @@ export class ResponseCache {
       return undefined;
     }
     this.remember(found.scope === 'PUBLIC' ? publicKey : privateKey, found);
-    return this.hit({ response: found, tier: 'shared' });
+    this.hit({ response: found, tier: 'shared' });
+    return found;
   }
 
   /**
