@@ -11,6 +11,17 @@ export type NodeEnv = 'development' | 'production' | 'test';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 export type MarketDataProviderKind = 'simulated' | 'oanda';
 
+export interface HostPort {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** Which Redis deployment the cache talks to: one server (REDIS_URL), a Cluster, or a master found through Sentinel. */
+export type RedisTopology =
+  | { readonly kind: 'standalone'; readonly url: string }
+  | { readonly kind: 'cluster'; readonly nodes: readonly HostPort[] }
+  | { readonly kind: 'sentinel'; readonly sentinels: readonly HostPort[]; readonly masterName: string; readonly sentinelPassword: string | undefined };
+
 export interface Config {
   readonly nodeEnv: NodeEnv;
   readonly logLevel: LogLevel;
@@ -22,7 +33,7 @@ export interface Config {
     readonly seedDemoData: boolean;
   };
   readonly redis: {
-    readonly url: string;
+    readonly topology: RedisTopology;
     readonly password: string | undefined;
     readonly db: number;
     readonly poolSize: number;
@@ -70,6 +81,10 @@ export interface Config {
     readonly timeoutMs: number;
     readonly maxRetries: number;
     readonly retryBaseDelayMs: number;
+    /** How long after its fresh copy expires a quote or candle series may still be served when the provider fails; 0: never. */
+    readonly staleIfErrorSeconds: number;
+    /** Consecutive failed calls that open the provider's circuit, and how long it stays open before one probe. */
+    readonly breaker: { readonly failureThreshold: number; readonly openMs: number };
     readonly oanda: { readonly apiUrl: string; readonly apiToken: string | undefined; readonly accountId: string | undefined };
   };
 }
@@ -160,7 +175,7 @@ export function loadConfig(env: Env): Config {
       seedDemoData: read(env, 'SEED_DEMO_DATA', booleanText, nodeEnv === 'production' ? 'false' : 'true'),
     },
     redis: {
-      url: read(env, 'REDIS_URL', z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'), 'redis://localhost:6379'),
+      topology: readRedisTopology(env),
       password: read(env, 'REDIS_PASSWORD', optionalText, undefined, true),
       db: read(env, 'REDIS_DB', integer(0, 15), '0'),
       poolSize: read(env, 'REDIS_POOL_SIZE', integer(1, 100), '10'),
@@ -202,6 +217,11 @@ export function loadConfig(env: Env): Config {
       timeoutMs: read(env, 'MARKET_DATA_TIMEOUT_MS', integer(1, 60_000), '2000'),
       maxRetries: read(env, 'MARKET_DATA_MAX_RETRIES', integer(0, 10), '2'),
       retryBaseDelayMs: read(env, 'MARKET_DATA_RETRY_BASE_MS', integer(0, 10_000), '100'),
+      staleIfErrorSeconds: read(env, 'MARKET_STALE_IF_ERROR_SECONDS', integer(0, 86_400), '300'),
+      breaker: {
+        failureThreshold: read(env, 'MARKET_BREAKER_FAILURE_THRESHOLD', integer(1, 1_000), '5'),
+        openMs: read(env, 'MARKET_BREAKER_OPEN_MS', integer(100, 3_600_000), '10000'),
+      },
       oanda: {
         apiUrl: read(env, 'OANDA_API_URL', z.url({ protocol: /^https?$/ }), 'https://api-fxpractice.oanda.com'),
         apiToken: oandaToken,
@@ -210,6 +230,37 @@ export function loadConfig(env: Env): Config {
     },
   };
   return deepFreeze(config);
+}
+
+const hostPortList = z
+  .string()
+  .transform((text) => text.split(',').map((item) => item.trim()).filter((item) => item !== ''))
+  .pipe(
+    z
+      .array(
+        z
+          .string()
+          .regex(/^[^\s:]+:\d{1,5}$/, 'must list host:port pairs separated by commas')
+          .transform((item): HostPort => ({ host: item.slice(0, item.lastIndexOf(':')), port: Number(item.slice(item.lastIndexOf(':') + 1)) })),
+      )
+      .min(1, 'must name at least one host:port'),
+  )
+  .optional();
+
+/** REDIS_CLUSTER_NODES and REDIS_SENTINELS each replace REDIS_URL; naming both is a mistake worth stopping for. */
+function readRedisTopology(env: Env): RedisTopology {
+  const url = read(env, 'REDIS_URL', z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'), 'redis://localhost:6379');
+  const clusterNodes = read(env, 'REDIS_CLUSTER_NODES', hostPortList, undefined);
+  const sentinels = read(env, 'REDIS_SENTINELS', hostPortList, undefined);
+  const masterName = read(env, 'REDIS_SENTINEL_NAME', z.string().min(1), 'mymaster');
+  const sentinelPassword = read(env, 'REDIS_SENTINEL_PASSWORD', optionalText, undefined, true);
+  if (clusterNodes !== undefined && sentinels !== undefined) throw new ConfigError('REDIS_CLUSTER_NODES', 'cannot be combined with REDIS_SENTINELS: choose one topology');
+  if (clusterNodes !== undefined) {
+    if (env.REDIS_DB !== undefined && env.REDIS_DB !== '' && env.REDIS_DB !== '0') throw new ConfigError('REDIS_DB', 'must be 0 with REDIS_CLUSTER_NODES: a Redis Cluster has database 0 only');
+    return { kind: 'cluster', nodes: clusterNodes };
+  }
+  if (sentinels !== undefined) return { kind: 'sentinel', sentinels, masterName, sentinelPassword };
+  return { kind: 'standalone', url };
 }
 
 /** Parses the process environment over `.env` (when present): a variable set in the environment wins. */

@@ -1,71 +1,51 @@
 import { randomUUID } from 'node:crypto';
 
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 
 import type { Logger } from '../logger';
 import type { Invalidation } from './invalidation-journal';
+import { reconnectDelayMs, type RedisClient } from './redis-client';
 
 /** What listeners hear: an invalidation (made here or on another instance), or "forget everything local". */
 export type BusEvent = { readonly kind: 'invalidation'; readonly invalidation: Invalidation; readonly remote: boolean } | { readonly kind: 'reset' };
 
 export interface CacheBusOptions {
-  readonly url: string;
-  readonly password: string | undefined;
-  readonly db: number;
-  readonly timeoutMs: number;
-  readonly maxReconnectDelayMs: number;
   readonly channel: string;
+  readonly maxReconnectDelayMs: number;
 }
 
 /**
  * Tells every gateway instance about every invalidation, over Redis pub/sub, so that in-process
  * copies (the response near cache) are dropped everywhere. Messages can be lost while the
  * subscriber is disconnected, so each reconnection is announced as a reset.
+ *
+ * The bus reconnects its subscriber itself, with a new connection each time: ioredis's own
+ * resubscription leaves failures unhandled, and in a Cluster the next attempt should go to
+ * another node (see createSubscriberClient).
  */
 export class CacheBus {
   private readonly instanceId = randomUUID();
   private readonly listeners: ((event: BusEvent) => void)[] = [];
-  private readonly subscriber: Redis;
+  private subscriber: Redis | undefined;
+  private attempt = 0;
   private wasReady = false;
+  private closed = false;
+  private reconnectTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly options: CacheBusOptions,
-    private readonly publisher: () => Redis,
+    private readonly connectSubscriber: (attempt: number) => Redis,
+    private readonly publisher: () => RedisClient,
     private readonly logger: Logger,
-  ) {
-    this.subscriber = new Redis(options.url, {
-      password: options.password,
-      db: options.db,
-      protocol: 2,
-      lazyConnect: true,
-      connectTimeout: options.timeoutMs,
-      maxRetriesPerRequest: null,
-      disableClientInfo: true,
-      connectionName: 'trading-gateway-bus',
-      // ioredis resubscribes without handling a failure (an unhandled rejection if the connection
-      // drops meanwhile, which would end the process); this class resubscribes itself on 'ready'.
-      autoResubscribe: false,
-      retryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt, 10), options.maxReconnectDelayMs) + Math.floor(Math.random() * 100),
-    });
-    this.subscriber.on('error', (error: Error) => logger.debug({ err: error }, 'cache bus: subscriber error'));
-    this.subscriber.on('ready', () => {
-      this.subscriber.subscribe(options.channel).catch((error: unknown) => logger.debug({ err: error }, 'cache bus: subscribe failed'));
-      if (this.wasReady) {
-        this.logger.info('cache bus: resubscribed, dropping in-process copies (messages may have been missed)');
-        this.emit({ kind: 'reset' });
-      }
-      this.wasReady = true;
-    });
-    this.subscriber.on('message', (_channel: string, message: string) => this.receive(message));
-  }
+  ) {}
 
   onEvent(listener: (event: BusEvent) => void): void {
     this.listeners.push(listener);
   }
 
-  /** Connects (subscribing on every 'ready'); an unreachable Redis is not an error: ioredis keeps trying, and a later connection announces a reset. */
+  /** Connects and subscribes; an unreachable Redis is not an error: the bus keeps trying, and a later connection announces a reset. */
   async start(): Promise<void> {
-    await this.subscriber.connect().catch(() => undefined);
+    await this.connect();
   }
 
   /** Announces a local invalidation here at once and, best effort, to the other instances. */
@@ -87,8 +67,37 @@ export class CacheBus {
 
   /** Disconnects at once: a subscriber has nothing to flush, and QUIT would wait forever on a frozen server. */
   close(): Promise<void> {
-    this.subscriber.disconnect();
+    this.closed = true;
+    clearTimeout(this.reconnectTimer);
+    this.subscriber?.disconnect();
     return Promise.resolve();
+  }
+
+  /** One subscriber connection; when it ends (or never starts), the next one is tried after a backoff. */
+  private async connect(): Promise<void> {
+    const subscriber = this.connectSubscriber(this.attempt);
+    this.subscriber = subscriber;
+    subscriber.on('error', (error: Error) => this.logger.debug({ err: error }, 'cache bus: subscriber error'));
+    subscriber.on('message', (_channel: string, message: string) => this.receive(message));
+    subscriber.once('end', () => {
+      if (this.closed) return;
+      this.attempt += 1;
+      this.reconnectTimer = setTimeout(() => void this.connect(), reconnectDelayMs(this.attempt, this.options.maxReconnectDelayMs));
+    });
+    try {
+      await subscriber.connect();
+      await subscriber.subscribe(this.options.channel);
+    } catch (error) {
+      this.logger.debug({ err: error }, 'cache bus: could not subscribe, will retry');
+      subscriber.disconnect();
+      return;
+    }
+    this.attempt = 0;
+    if (this.wasReady) {
+      this.logger.info('cache bus: resubscribed, dropping in-process copies (messages may have been missed)');
+      this.emit({ kind: 'reset' });
+    }
+    this.wasReady = true;
   }
 
   private receive(message: string): void {

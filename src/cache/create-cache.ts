@@ -8,6 +8,7 @@ import { applyInvalidation, CacheService } from './cache.service';
 import { InvalidationJournal } from './invalidation-journal';
 import { LeaseManager } from './lease';
 import { MemoryTier } from './memory-tier';
+import { createSubscriberClient, describeTopology, type RedisConnectionOptions } from './redis-client';
 import { RedisHealth } from './redis-health';
 import { RedisPool } from './redis-pool';
 import { RedisTier } from './redis-tier';
@@ -31,17 +32,14 @@ export interface Cache {
 /** Wires the cache: pool → tiers (measured) → health → service. */
 export function createCache(config: Config, logger: Logger): Cache {
   const keys = new CacheKeys(config.cache.keyPrefix);
-  const pool = new RedisPool(
-    {
-      url: config.redis.url,
-      password: config.redis.password,
-      db: config.redis.db,
-      size: config.redis.poolSize,
-      timeoutMs: config.redis.timeoutMs,
-      maxReconnectDelayMs: config.redis.maxReconnectDelayMs,
-    },
-    logger,
-  );
+  const connection: RedisConnectionOptions = {
+    topology: config.redis.topology,
+    password: config.redis.password,
+    db: config.redis.db,
+    timeoutMs: config.redis.timeoutMs,
+    maxReconnectDelayMs: config.redis.maxReconnectDelayMs,
+  };
+  const pool = new RedisPool({ ...connection, size: config.redis.poolSize }, logger);
   const redisTier = new RedisTier(pool, (tag) => keys.tagSet(tag));
   const memoryTier = new MemoryTier({
     maxItems: config.cache.fallbackMaxItems,
@@ -51,14 +49,8 @@ export function createCache(config: Config, logger: Logger): Cache {
   const tiers = { redis: new MeasuredTier(redisTier), memory: Object.assign(new MeasuredTier(memoryTier), { clear: () => memoryTier.clear() }) };
   const journal = new InvalidationJournal(JOURNAL_MAX_ENTRIES, keys.allPattern());
   const bus = new CacheBus(
-    {
-      url: config.redis.url,
-      password: config.redis.password,
-      db: config.redis.db,
-      timeoutMs: config.redis.timeoutMs,
-      maxReconnectDelayMs: config.redis.maxReconnectDelayMs,
-      channel: keys.busChannel(),
-    },
+    { channel: keys.busChannel(), maxReconnectDelayMs: config.redis.maxReconnectDelayMs },
+    (attempt) => createSubscriberClient(connection, attempt),
     () => pool.pick(),
     logger,
   );
@@ -79,7 +71,7 @@ export function createCache(config: Config, logger: Logger): Cache {
     logger,
   );
   const service = new CacheService(tiers, health, journal, config.cache.ttlSeconds, logger, config.redis.retryOnTimeout, bus);
-  const redisLocation = redactUrl(config.redis.url);
+  const redisLocation = describeTopology(config.redis.topology);
 
   return {
     service,
@@ -99,10 +91,4 @@ export function createCache(config: Config, logger: Logger): Cache {
       await Promise.all([pool.close(), bus.close()]);
     },
   };
-}
-
-function redactUrl(url: string): string {
-  const parsed = new URL(url);
-  if (parsed.password !== '') parsed.password = '***';
-  return parsed.toString();
 }

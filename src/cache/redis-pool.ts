@@ -1,51 +1,29 @@
-import { Redis, type RedisOptions } from 'ioredis';
-
 import type { Logger } from '../logger';
 import { TierUnavailableError } from './cache-tier';
+import { createCommandClient, pingAll, type RedisClient, type RedisConnectionOptions } from './redis-client';
 
-export interface RedisPoolOptions {
-  /** redis:// or rediss:// (TLS) URL. */
-  readonly url: string;
-  readonly password: string | undefined;
-  readonly db: number;
-  /** Connections kept open (REDIS_POOL_SIZE). */
+export interface RedisPoolOptions extends RedisConnectionOptions {
+  /** Connections kept open (REDIS_POOL_SIZE); a Cluster client already holds one per master, so it is not multiplied. */
   readonly size: number;
-  /** Budget of one command, and of connecting (REDIS_TIMEOUT). */
-  readonly timeoutMs: number;
-  /** Longest wait between reconnection attempts; attempts back off exponentially up to it, with jitter. */
-  readonly maxReconnectDelayMs: number;
 }
 
-/**
- * A fixed set of ioredis connections used round-robin. Settings chosen so that no command ever
- * waits behind a dead connection: a command timeout, no offline queue (a command on a connection
- * that is not ready fails at once), no retries per request and no resending after reconnect —
- * the cache service answers from memory instead, and keeps reconnecting in the background.
- */
+/** A fixed set of command clients used round-robin; see createCommandClient for why nothing ever queues. */
 export class RedisPool {
-  private readonly connections: Redis[];
+  private readonly connections: RedisClient[];
   private cursor = 0;
 
   constructor(options: RedisPoolOptions, logger: Logger) {
-    const base: RedisOptions = {
-      password: options.password,
-      db: options.db,
-      protocol: 2,
-      lazyConnect: true,
-      commandTimeout: options.timeoutMs,
-      connectTimeout: options.timeoutMs,
-      maxRetriesPerRequest: 0,
-      enableOfflineQueue: false,
-      autoResendUnfulfilledCommands: false,
-      disableClientInfo: true,
-      retryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt, 10), options.maxReconnectDelayMs) + Math.floor(Math.random() * 100),
-    };
-    this.connections = Array.from({ length: options.size }, (_, index) => {
-      const connection = new Redis(options.url, { ...base, connectionName: `trading-gateway-${index}` });
+    const size = options.topology.kind === 'cluster' ? 1 : options.size;
+    this.connections = Array.from({ length: size }, (_, index) => {
+      const connection = createCommandClient(options, `trading-gateway-${index}`);
       // Without a listener ioredis would print every reconnection error; the health monitor reports state changes instead.
       connection.on('error', (error: Error) => logger.debug({ err: error, connection: index }, 'redis connection error'));
       return connection;
     });
+  }
+
+  get cluster(): boolean {
+    return this.connections[0]!.isCluster;
   }
 
   /** Starts connecting; resolves when one connection is ready or the connect timeout passed (never rejects). */
@@ -56,7 +34,7 @@ export class RedisPool {
   }
 
   /** A ready connection, or TierUnavailableError at once. */
-  pick(): Redis {
+  pick(): RedisClient {
     for (let i = 0; i < this.connections.length; i += 1) {
       this.cursor = (this.cursor + 1) % this.connections.length;
       const connection = this.connections[this.cursor]!;
@@ -65,8 +43,9 @@ export class RedisPool {
     throw new TierUnavailableError('redis', 'no connection is ready');
   }
 
-  get readyCount(): number {
-    return this.connections.filter((connection) => connection.status === 'ready').length;
+  /** Every master answers (one server, or each master of a Cluster). */
+  ping(): Promise<void> {
+    return pingAll(this.pick());
   }
 
   /** QUIT where a connection is up (pending replies arrive first); a down one just stops reconnecting. */

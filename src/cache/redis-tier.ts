@@ -1,11 +1,22 @@
+import calculateSlot from 'cluster-key-slot';
+import { Cluster } from 'ioredis';
+
 import type { CacheEntry, CacheTier } from './cache-tier';
 import { TierUnavailableError } from './cache-tier';
+import type { RedisClient } from './redis-client';
 import type { RedisPool } from './redis-pool';
 
 const COMPARE_AND_DELETE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
 
 /** Keys asked for per SCAN step and deleted per UNLINK. */
 const SCAN_BATCH = 500;
+
+/** The write commands mset queues: on a pipeline they return the pipeline, on a client a promise. */
+interface WriteCommands<Queued> {
+  set(key: string, value: string, expiry: 'EX', seconds: number): Queued;
+  sadd(key: string, member: string): Queued;
+  expire(key: string, seconds: number, condition: 'NX' | 'GT'): Queued;
+}
 
 /** The shared tier. Every failure is reported as TierUnavailableError, with the ioredis error as cause. */
 export class RedisTier implements CacheTier {
@@ -21,9 +32,22 @@ export class RedisTier implements CacheTier {
     return this.run(async (redis) => (await redis.get(key)) ?? undefined);
   }
 
+  /** One MGET per hash slot (one in all on a single server), concurrently. */
   mget(keys: readonly string[]): Promise<(string | undefined)[]> {
     if (keys.length === 0) return Promise.resolve([]);
-    return this.run(async (redis) => (await redis.mget(...keys)).map((value) => value ?? undefined));
+    return this.run(async (redis) => {
+      const found = new Map<string, string>();
+      await Promise.all(
+        this.bySlot(keys).map(async (group) => {
+          const values = await redis.mget(...group);
+          group.forEach((key, index) => {
+            const value = values[index];
+            if (value !== null && value !== undefined) found.set(key, value);
+          });
+        }),
+      );
+      return keys.map((key) => found.get(key));
+    });
   }
 
   set(entry: CacheEntry): Promise<void> {
@@ -32,18 +56,16 @@ export class RedisTier implements CacheTier {
     });
   }
 
+  /** One pipeline on a single server; on a Cluster, concurrent commands that the client pipelines per master. */
   mset(entries: readonly CacheEntry[]): Promise<void> {
     if (entries.length === 0) return Promise.resolve();
     return this.run(async (redis) => {
-      const pipeline = redis.pipeline();
-      for (const entry of entries) {
-        pipeline.set(entry.key, entry.value, 'EX', entry.ttlSeconds);
-        // A tag set lives as long as its longest-lived member: NX gives a new set a TTL, GT extends it.
-        for (const tag of entry.tags ?? []) {
-          const setKey = this.tagSetKey(tag);
-          pipeline.sadd(setKey, entry.key).expire(setKey, entry.ttlSeconds, 'NX').expire(setKey, entry.ttlSeconds, 'GT');
-        }
+      if (redis instanceof Cluster) {
+        await Promise.all(this.queueWrites<Promise<unknown>>(redis, entries));
+        return;
       }
+      const pipeline = redis.pipeline();
+      this.queueWrites<unknown>(pipeline, entries);
       const results = (await pipeline.exec()) ?? [];
       const failed = results.find(([error]) => error !== null)?.[0];
       if (failed) throw failed;
@@ -63,20 +85,26 @@ export class RedisTier implements CacheTier {
 
   delete(keys: readonly string[]): Promise<number> {
     if (keys.length === 0) return Promise.resolve(0);
-    return this.run((redis) => redis.unlink(...keys));
+    return this.run((redis) => this.unlink(redis, keys));
   }
 
-  /** SCAN + UNLINK in batches on one connection, so the cursor stays valid. */
+  /** SCAN + UNLINK in batches on every master (the one server, or each master of a Cluster), each on one connection so its cursor stays valid. */
   deletePattern(pattern: string): Promise<number> {
     return this.run(async (redis) => {
-      let cursor = '0';
-      let removed = 0;
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', SCAN_BATCH);
-        cursor = next;
-        if (keys.length > 0) removed += await redis.unlink(...keys);
-      } while (cursor !== '0');
-      return removed;
+      const masters = redis instanceof Cluster ? redis.nodes('master') : [redis];
+      const removed = await Promise.all(
+        masters.map(async (master) => {
+          let cursor = '0';
+          let count = 0;
+          do {
+            const [next, keys] = await master.scan(cursor, 'MATCH', pattern, 'COUNT', SCAN_BATCH);
+            cursor = next;
+            if (keys.length > 0) count += await this.unlink(master, keys);
+          } while (cursor !== '0');
+          return count;
+        }),
+      );
+      return removed.reduce((sum, count) => sum + count, 0);
     });
   }
 
@@ -85,17 +113,8 @@ export class RedisTier implements CacheTier {
     if (tags.length === 0) return Promise.resolve(0);
     return this.run(async (redis) => {
       const setKeys = tags.map(this.tagSetKey);
-      const pipeline = redis.pipeline();
-      for (const setKey of setKeys) pipeline.smembers(setKey);
-      const members = new Set<string>();
-      for (const [error, keys] of (await pipeline.exec()) ?? []) {
-        if (error) throw error;
-        for (const key of keys as string[]) members.add(key);
-      }
-      let removed = 0;
-      const all = [...members];
-      for (let start = 0; start < all.length; start += SCAN_BATCH) removed += await redis.unlink(...all.slice(start, start + SCAN_BATCH));
-      await redis.unlink(...setKeys);
+      const memberLists = await Promise.all(setKeys.map((setKey) => redis.smembers(setKey)));
+      const [removed] = await Promise.all([this.unlink(redis, [...new Set(memberLists.flat())]), this.unlink(redis, setKeys)]);
       return removed;
     });
   }
@@ -110,13 +129,52 @@ export class RedisTier implements CacheTier {
     return this.run(async (redis) => (await redis.eval(COMPARE_AND_DELETE, 1, key, value)) === 1);
   }
 
+  /** Resolves when every master answers. */
   async ping(): Promise<void> {
-    await this.run(async (redis) => {
-      await redis.ping();
-    });
+    try {
+      await this.pool.ping();
+    } catch (error) {
+      throw new TierUnavailableError('redis', error instanceof Error ? error.message : String(error), { cause: error });
+    }
   }
 
-  private async run<T>(command: (redis: ReturnType<RedisPool['pick']>) => Promise<T>): Promise<T> {
+  /** Every entry, and its tag-set bookkeeping: a tag set lives as long as its longest-lived member (NX gives a new set a TTL, GT extends it). */
+  private queueWrites<Queued>(target: WriteCommands<Queued>, entries: readonly CacheEntry[]): Queued[] {
+    const queued: Queued[] = [];
+    for (const entry of entries) {
+      queued.push(target.set(entry.key, entry.value, 'EX', entry.ttlSeconds));
+      for (const tag of entry.tags ?? []) {
+        const setKey = this.tagSetKey(tag);
+        queued.push(target.sadd(setKey, entry.key), target.expire(setKey, entry.ttlSeconds, 'NX'), target.expire(setKey, entry.ttlSeconds, 'GT'));
+      }
+    }
+    return queued;
+  }
+
+  /** UNLINK in batches, each batch split by hash slot where the server is a Cluster (a multi-key command must stay in one slot). */
+  private async unlink(redis: RedisClient, keys: readonly string[]): Promise<number> {
+    let removed = 0;
+    for (let start = 0; start < keys.length; start += SCAN_BATCH) {
+      const counts = await Promise.all(this.bySlot(keys.slice(start, start + SCAN_BATCH)).map((group) => redis.unlink(...group)));
+      removed += counts.reduce((sum, count) => sum + count, 0);
+    }
+    return removed;
+  }
+
+  /** Keys grouped by Cluster hash slot; on a single server, all of them together. */
+  private bySlot(keys: readonly string[]): string[][] {
+    if (!this.pool.cluster) return [[...keys]];
+    const groups = new Map<number, string[]>();
+    for (const key of keys) {
+      const slot = calculateSlot(key);
+      const group = groups.get(slot);
+      if (group === undefined) groups.set(slot, [key]);
+      else group.push(key);
+    }
+    return [...groups.values()];
+  }
+
+  private async run<T>(command: (redis: RedisClient) => Promise<T>): Promise<T> {
     const redis = this.pool.pick();
     try {
       return await command(redis);

@@ -39,7 +39,7 @@ describe('cache warming', () => {
   const pools: RedisPool[] = [];
 
   const leasesOn = (url: string) => {
-    const pool = new RedisPool({ url, password: undefined, db: 0, size: 1, timeoutMs: 200, maxReconnectDelayMs: 200 }, logger);
+    const pool = new RedisPool({ topology: { kind: 'standalone', url }, password: undefined, db: 0, size: 1, timeoutMs: 200, maxReconnectDelayMs: 200 }, logger);
     pools.push(pool);
     return { connect: () => pool.connect(), leases: new LeaseManager(new RedisTier(pool, (tag) => `test:tags:${tag}`), logger) };
   };

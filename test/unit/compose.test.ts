@@ -100,7 +100,8 @@ describe('docker-compose.yml', () => {
     const database = new URL(config.database.url ?? 'postgres://unset');
     expect(database.hostname).toBe('postgres');
     expect(database.password).toBe(SECRETS.POSTGRES_PASSWORD);
-    expect(new URL(config.redis.url).hostname).toBe('redis');
+    expect(config.redis.topology).toMatchObject({ kind: 'standalone' });
+    if (config.redis.topology.kind === 'standalone') expect(new URL(config.redis.topology.url).hostname).toBe('redis');
     expect(config.redis.password).toBe(SECRETS.REDIS_PASSWORD);
   });
 

@@ -11,7 +11,7 @@ describe('configuration', () => {
       nodeEnv: 'development',
       http: { port: 4000 },
       database: { url: undefined, seedDemoData: true },
-      redis: { url: 'redis://localhost:6379', db: 0, poolSize: 10, timeoutMs: 5000, retryOnTimeout: true },
+      redis: { topology: { kind: 'standalone', url: 'redis://localhost:6379' }, db: 0, poolSize: 10, timeoutMs: 5000, retryOnTimeout: true },
       cache: {
         keyPrefix: 'ai_trading',
         ttlSeconds: { short: 300, medium: 1800, long: 3600, veryLong: 86400 },
@@ -53,6 +53,25 @@ describe('configuration', () => {
   ])('stops on a bad %s (%s) with a message naming the variable', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`^Invalid configuration: ${name} is "${value.replace(/[.*]/g, '\\$&')}"`));
+  });
+
+  it('selects the Redis topology: one server, a Cluster, or a master through Sentinel', () => {
+    expect(loadConfig({ REDIS_CLUSTER_NODES: 'redis-1:7000, redis-2:7001,' }).redis.topology).toEqual({
+      kind: 'cluster',
+      nodes: [
+        { host: 'redis-1', port: 7000 },
+        { host: 'redis-2', port: 7001 },
+      ],
+    });
+    expect(loadConfig({ REDIS_SENTINELS: '10.0.0.1:26379', REDIS_SENTINEL_NAME: 'cache' }).redis.topology).toEqual({
+      kind: 'sentinel',
+      sentinels: [{ host: '10.0.0.1', port: 26379 }],
+      masterName: 'cache',
+      sentinelPassword: undefined,
+    });
+    expect(() => loadConfig({ REDIS_CLUSTER_NODES: 'redis-1' })).toThrow(/^Invalid configuration: REDIS_CLUSTER_NODES is "redis-1": must list host:port pairs/);
+    expect(() => loadConfig({ REDIS_CLUSTER_NODES: 'a:1', REDIS_SENTINELS: 'b:2' })).toThrow(/REDIS_CLUSTER_NODES cannot be combined with REDIS_SENTINELS/);
+    expect(() => loadConfig({ REDIS_CLUSTER_NODES: 'a:1', REDIS_DB: '3' })).toThrow(/REDIS_DB must be 0 with REDIS_CLUSTER_NODES/);
   });
 
   it('refuses a short admin token without echoing it', () => {
