@@ -1,8 +1,15 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
+interface ServerOptions {
+  /** Options after the defaults (cluster mode, replication); given the port and the server's own folder. */
+  readonly args?: (server: { port: number; dir: string }) => string[];
+  /** The contents of a config file passed first (Sentinel needs one it can rewrite). */
+  readonly configFile?: (server: { port: number; dir: string }) => string;
+}
 
 /**
  * A `redis-server` of the test's own, on a free port, so that it can be killed, frozen and
@@ -15,15 +22,21 @@ export class RedisServer {
   private constructor(
     readonly port: number,
     private readonly persistent: boolean,
+    private readonly options: ServerOptions,
   ) {
     this.dir = mkdtempSync(join(tmpdir(), 'gateway-redis-'));
   }
 
   /** `persistent` keeps data across restarts (append-only file), as a production Redis would. */
-  static async start(options: { persistent?: boolean } = {}): Promise<RedisServer> {
-    const server = new RedisServer(await freePort(), options.persistent ?? false);
+  static async start(options: ServerOptions & { persistent?: boolean } = {}): Promise<RedisServer> {
+    const server = new RedisServer(await freePort(), options.persistent ?? false, options);
     await server.launch();
     return server;
+  }
+
+  /** The server's own folder (its data and, in cluster mode, its nodes file). */
+  get directory(): string {
+    return this.dir;
   }
 
   get url(): string {
@@ -62,7 +75,12 @@ export class RedisServer {
 
   private async launch(): Promise<void> {
     const persistence = this.persistent ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
-    this.process = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--dir', this.dir, ...persistence], {
+    const where = { port: this.port, dir: this.dir };
+    // A config file must come first; Sentinel also rewrites it, so it is written once and then left to the server.
+    const configFile = join(this.dir, 'redis.conf');
+    if (this.options.configFile !== undefined && !existsSync(configFile)) writeFileSync(configFile, this.options.configFile(where));
+    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--dir', this.dir, ...persistence, ...(this.options.args?.(where) ?? [])];
+    this.process = spawn('redis-server', this.options.configFile === undefined ? args : [configFile, ...args], {
       stdio: 'ignore',
     });
     for (let attempt = 0; attempt < 100; attempt += 1) {
@@ -90,7 +108,8 @@ function pings(port: number): Promise<boolean> {
   });
 }
 
-function freePort(): Promise<number> {
+/** A port nothing listens on right now (the OS picks it; the caller races nobody on loopback in tests). */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);

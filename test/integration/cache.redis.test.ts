@@ -6,6 +6,7 @@ import type { CacheService } from '../../src/cache/cache.service';
 import { type Cache, createCache } from '../../src/cache/create-cache';
 import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
+import { eventually } from '../helpers/eventually';
 import { RedisServer } from '../helpers/redis-server';
 
 const COMMAND_TIMEOUT_MS = 200;
@@ -23,15 +24,6 @@ function cacheFor(server: RedisServer, env: Record<string, string> = {}): Cache 
     ...env,
   });
   return createCache(config, createLogger(config));
-}
-
-async function eventually(condition: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<number> {
-  const started = Date.now();
-  while (!(await condition())) {
-    if (Date.now() - started > timeoutMs) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  return Date.now() - started;
 }
 
 async function timed<T>(work: () => Promise<T>): Promise<{ value: T; ms: number }> {

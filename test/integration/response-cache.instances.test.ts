@@ -2,18 +2,11 @@ import { type Cache, createCache } from '../../src/cache/create-cache';
 import { loadConfig } from '../../src/config';
 import { ResponseCache } from '../../src/graphql/response-cache/response-cache';
 import { createLogger } from '../../src/logger';
+import { eventually } from '../helpers/eventually';
 import { RedisServer } from '../helpers/redis-server';
 
 const POLICY = { ttlSeconds: 60, scope: 'PUBLIC' as const, tags: new Set(['User:1', 'User']) };
 const OPERATION = { query: '{ user(id: 1) { name } }', operationName: undefined, variables: undefined };
-
-async function eventually(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const started = Date.now();
-  while (!condition()) {
-    if (Date.now() - started > timeoutMs) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 /** Two gateway instances' caches on one Redis: what one invalidates, the other never serves. */
 describe('the response cache across instances', () => {
