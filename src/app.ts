@@ -15,14 +15,17 @@ import { seedDemoData } from './demo/demo-data';
 import { createErrorFormatter, maskedErrorsPlugin } from './graphql/format-error';
 import { ResponsePolicy, responsePolicyPlugin } from './graphql/response-cache/cache-policy';
 import { ResponseCache } from './graphql/response-cache/response-cache';
+import { StaleReads, staleReadsPlugin } from './graphql/stale-reads';
 import { queryLimitsRule } from './graphql/query-limits';
 import { registerCors } from './http/cors';
 import { registerGraphqlRoute } from './http/graphql-route';
 import { registerHealthRoutes } from './http/health-routes';
 import { PLAYGROUND_ASSET_PATH, PLAYGROUND_HTML_HEADERS, playgroundHtml, registerPlayground, wantsPlayground } from './http/playground';
 import type { Logger } from './logger';
+import { CircuitBreaker } from './market/circuit-breaker';
 import { DEMO_INSTRUMENTS } from './market/instruments';
-import { type MarketDataProvider, UpstreamStats } from './market/market-data.provider';
+import { LastKnownValues, StaleIfErrorStats } from './market/last-known';
+import { type MarketDataProvider, UpstreamError, UpstreamStats } from './market/market-data.provider';
 import { MarketService } from './market/market.service';
 import { marketDataWarming } from './market/market.warming';
 import { OandaMarketDataProvider } from './market/oanda.provider';
@@ -63,8 +66,16 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
+export interface GatewayOptions {
+  /**
+   * The clock of the market-data circuit breaker and of the stale-if-error window (ms since the
+   * epoch; default Date.now). Tests move it instead of waiting out a cooldown.
+   */
+  readonly now?: () => number;
+}
+
 /** The composition root: every long-lived object is built here and handed to what uses it. */
-export async function createGateway(config: Config, logger: Logger): Promise<Gateway> {
+export async function createGateway(config: Config, logger: Logger, options: GatewayOptions = {}): Promise<Gateway> {
   const startedAtMs = Date.now();
   const db = new Database(await createDriver(config, logger));
   try {
@@ -85,7 +96,19 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
   const usersRepository = new UsersRepository(db);
   const users = new UsersService(usersRepository, cacheService, keys, invalidator);
   const signals = new SignalsService(new SignalsRepository(db), usersRepository, cacheService, keys, invalidator);
-  const market = new MarketService(provider, cacheService, keys, config.cache.priceTtlSeconds);
+  const now = options.now ?? Date.now;
+  const breaker = new CircuitBreaker(provider.name, {
+    ...config.marketData.breaker,
+    now,
+    // Only the provider's own failures (after its retries) say the upstream is unwell.
+    isFailure: (error) => error instanceof UpstreamError,
+    onStateChange(from, to) {
+      if (to === 'open') logger.warn({ provider: provider.name, from, to }, 'market data: circuit breaker opened, calls fail fast');
+      else logger.info({ provider: provider.name, from, to }, 'market data: circuit breaker state changed');
+    },
+  });
+  const lastKnown = new LastKnownValues(cacheService, { graceSeconds: config.marketData.staleIfErrorSeconds, now }, new StaleIfErrorStats());
+  const market = new MarketService(provider, cacheService, keys, config.cache.priceTtlSeconds, breaker, lastKnown);
   const symbols = DEMO_INSTRUMENTS.map((instrument) => instrument.symbol);
   const warming = new WarmingService(
     [userDataWarming(users, signals), signalsWarming(signals, symbols), marketDataWarming(market, symbols), statisticsWarming(signals, symbols)],
@@ -125,6 +148,7 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
       // Replaced by responsePolicyPlugin, which also reads hints by schema coordinate and tags entities.
       ApolloServerPluginCacheControlDisabled(),
       responsePolicyPlugin<RequestContext>({ overrides: config.responseCache.hints, tagger: tagEntities }),
+      staleReadsPlugin<RequestContext>(),
       maskedErrorsPlugin<RequestContext>(logger),
     ],
     logger,
@@ -145,12 +169,15 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
     }
     return reply.code(status).send({ error: { code: 'BAD_REQUEST', message: error.message } });
   });
-  const metrics = createMetricsRegistry({ cache: cacheService, db, upstream, upstreamProvider: provider.name, responseCache });
+  const metrics = createMetricsRegistry({ cache: cacheService, db, upstream, upstreamProvider: provider.name, responseCache, market });
   instrumentHttp(http, metrics);
   registerHealthRoutes(http, startedAtMs);
   if (config.playground.enabled) registerPlayground(http, { path: PLAYGROUND_ASSET_PATH });
-  registerOpsRoutes(http, { admin, authenticator, cache: cacheService, db, metrics });
-  const contextOf = (viewer: Viewer, requestId: string): RequestContext => ({ viewer, requestId, loaders: createLoaders({ users, signals, market }) });
+  registerOpsRoutes(http, { admin, authenticator, cache: cacheService, db, metrics, market });
+  const contextOf = (viewer: Viewer, requestId: string): RequestContext => {
+    const staleReads = new StaleReads();
+    return { viewer, requestId, staleReads, loaders: createLoaders({ users, signals, market }, staleReads) };
+  };
   registerGraphqlRoute<RequestContext>(http, {
     path: '/graphql',
     apollo,

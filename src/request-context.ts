@@ -1,6 +1,7 @@
 import DataLoader from 'dataloader';
 
 import type { ResponsePolicy } from './graphql/response-cache/cache-policy';
+import type { StaleReads, StaleSink } from './graphql/stale-reads';
 import type { Quote } from './market/market-data.provider';
 import type { MarketService } from './market/market.service';
 import type { Viewer } from './sessions/viewer';
@@ -17,6 +18,7 @@ export interface Loaders {
   readonly user: DataLoader<number, UserRecord | null>;
   readonly signal: DataLoader<number, SignalRecord | null>;
   readonly userStatistics: DataLoader<number, SignalAggregate>;
+  /** Stale-if-error: a quote served from its last-known copy is marked in the request's StaleReads. */
   readonly quote: DataLoader<string, Quote | null>;
   /** One loader per page size, so `signals(limit: 5)` and `signals(limit: 20)` batch separately. */
   signalsOfUser(limit: number): DataLoader<number, SignalRecord[]>;
@@ -27,6 +29,8 @@ export interface RequestContext {
   /** Also in the `x-request-id` header and in every log line about this request. */
   readonly requestId: string;
   readonly loaders: Loaders;
+  /** Values served stale in this request; resolvers note where they show them (`extensions.stale`). */
+  readonly staleReads: StaleReads;
   /** Filled during execution: whether and how long the response may be cached, and what it shows. */
   readonly responsePolicy?: ResponsePolicy;
 }
@@ -37,13 +41,13 @@ export interface LoaderServices {
   readonly market: MarketService;
 }
 
-export function createLoaders(services: LoaderServices): Loaders {
+export function createLoaders(services: LoaderServices, stale: StaleSink): Loaders {
   const signalsOfUser = new Map<number, DataLoader<number, SignalRecord[]>>();
   return {
     user: new DataLoader((ids) => services.users.getUsers(ids)),
     signal: new DataLoader((ids) => services.signals.getSignals(ids)),
     userStatistics: new DataLoader((ids) => services.signals.statisticsForUsers(ids)),
-    quote: new DataLoader((symbols) => services.market.getQuotes(symbols)),
+    quote: new DataLoader<string, Quote | null>((symbols) => services.market.readQuotes(symbols, stale)),
     signalsOfUser(limit) {
       let loader = signalsOfUser.get(limit);
       if (loader === undefined) {

@@ -8,7 +8,8 @@ import { escapeGlob } from './glob';
  *   {prefix}:users:{id}                  user profile (and `users:{id}:{facet}` for derived data)
  *   {prefix}:users:session:{sessionId}   session
  *   {prefix}:signals:{identifier}        signals (`signals:{symbol}:…` for one instrument's lists)
- *   {prefix}:market:{symbol}:{timeframe} market data (`price` stands for the live quote)
+ *   {prefix}:market:{symbol}:{timeframe} market data (`price` stands for the live quote),
+ *                                        and its last-known copy under `…:last`
  *   {prefix}:api:{endpoint}:{paramsHash} API and query responses
  *
  * Patterns escape the identifiers they embed, so request input can never widen them.
@@ -30,6 +31,15 @@ export class CacheKeys {
 
   market(symbol: string, timeframe: string): string {
     return this.key('market', symbol, timeframe);
+  }
+
+  /**
+   * The last value fetched for a market entry (`market:{symbol}:{timeframe}:last`), served only
+   * when the upstream fails. Under the instrument's pattern on purpose: invalidating a market
+   * also withdraws its last-known copies.
+   */
+  marketLastKnown(symbol: string, timeframe: string): string {
+    return `${this.market(symbol, timeframe)}:last`;
   }
 
   api(endpoint: string, params: unknown): string {

@@ -1,4 +1,5 @@
-import { Args, Ctx, Query, Resolver } from 'type-graphql';
+import type { GraphQLResolveInfo } from 'graphql';
+import { Args, Ctx, Info, Query, Resolver } from 'type-graphql';
 
 import type { RequestContext } from '../request-context';
 import { CandlesArgs, PriceArgs, PricesArgs } from './market.args';
@@ -19,19 +20,28 @@ export class MarketResolver {
   constructor(private readonly market: MarketService) {}
 
   @Query(() => Price, { nullable: true, description: 'null when the feed does not list the instrument' })
-  async price(@Args() { symbol }: PriceArgs, @Ctx() { loaders }: RequestContext): Promise<Price | null> {
+  async price(@Args() { symbol }: PriceArgs, @Ctx() { loaders, staleReads }: RequestContext, @Info() info: GraphQLResolveInfo): Promise<Price | null> {
     const quote = await loaders.quote.load(symbol);
+    staleReads.note(info, quote);
     return quote === null ? null : toPrice(quote);
   }
 
   @Query(() => [Price], { nullable: 'items', description: 'In the order of symbols; null for instruments the feed does not list' })
-  async prices(@Args() { symbols }: PricesArgs, @Ctx() { loaders }: RequestContext): Promise<(Price | null)[]> {
-    const quotes = await Promise.all(symbols.map((symbol) => loaders.quote.load(symbol)));
-    return quotes.map((quote) => (quote === null ? null : toPrice(quote)));
+  async prices(@Args() { symbols }: PricesArgs, @Ctx() { loaders, staleReads }: RequestContext, @Info() info: GraphQLResolveInfo): Promise<(Price | null | Error)[]> {
+    // An instrument the feed cannot price now fails its own item only: graphql-js reports an
+    // Error in a list as that item's error, and the other prices are still worth having.
+    const settled = await Promise.allSettled(symbols.map((symbol) => loaders.quote.load(symbol)));
+    return settled.map((outcome, index) => {
+      if (outcome.status === 'rejected') return outcome.reason instanceof Error ? outcome.reason : new Error(String(outcome.reason));
+      staleReads.note(info, outcome.value, index);
+      return outcome.value === null ? null : toPrice(outcome.value);
+    });
   }
 
   @Query(() => [Candle], { description: 'The latest bars, oldest first; NOT_FOUND for an unknown instrument' })
-  candles(@Args() { symbol, timeframe, count }: CandlesArgs): Promise<CandleBar[]> {
-    return this.market.getCandles(symbol, timeframe, count);
+  async candles(@Args() { symbol, timeframe, count }: CandlesArgs, @Ctx() { staleReads }: RequestContext, @Info() info: GraphQLResolveInfo): Promise<CandleBar[]> {
+    const candles = await this.market.readCandles(symbol, timeframe, count, staleReads);
+    staleReads.note(info, candles);
+    return candles;
   }
 }

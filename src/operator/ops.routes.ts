@@ -4,6 +4,7 @@ import { z } from 'zod';
 
 import type { CacheService } from '../cache/cache.service';
 import type { Database } from '../db/database';
+import type { MarketDataReport } from '../market/market.service';
 import { ErrorCode, PublicError } from '../errors';
 import type { Authenticator } from '../sessions/authenticator';
 import { WARMING_STRATEGIES } from '../warming/warming.service';
@@ -33,6 +34,7 @@ export interface OpsRouteDeps {
   readonly cache: CacheService;
   readonly db: Database;
   readonly metrics: Registry;
+  readonly market: { report(): MarketDataReport };
 }
 
 /** The seed's operations endpoints, in its JSON shapes (snake_case), plus readiness and Prometheus. */
@@ -40,7 +42,7 @@ export function registerOpsRoutes(http: FastifyInstance, deps: OpsRouteDeps): vo
   const { admin, authenticator } = deps;
 
   http.get('/cache/health', () => admin.health());
-  http.get('/cache/metrics', () => admin.metrics());
+  http.get('/cache/metrics', () => ({ ...admin.metrics(), market_data: deps.market.report() }));
   http.get('/cache/warming/metrics', () => admin.warmingMetrics());
 
   http.post('/cache/invalidate', (request, reply) =>

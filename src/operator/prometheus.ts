@@ -4,7 +4,9 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { CacheService } from '../cache/cache.service';
 import type { Database } from '../db/database';
 import type { ResponseCache } from '../graphql/response-cache/response-cache';
+import type { BreakerState } from '../market/circuit-breaker';
 import type { UpstreamStats } from '../market/market-data.provider';
+import type { MarketDataReport } from '../market/market.service';
 
 export interface MetricSources {
   readonly cache: CacheService;
@@ -12,7 +14,11 @@ export interface MetricSources {
   readonly upstream: UpstreamStats;
   readonly upstreamProvider: string;
   readonly responseCache: ResponseCache | undefined;
+  /** Circuit breaker and stale-if-error counts of the market-data provider. */
+  readonly market: { report(): MarketDataReport };
 }
+
+const BREAKER_STATES: readonly BreakerState[] = ['closed', 'open', 'half_open'];
 
 /**
  * Prometheus metrics. Counters the gateway already keeps are read at scrape time rather than
@@ -93,6 +99,42 @@ export function createMetricsRegistry(sources: MetricSources): Registry {
       this.inc({ provider: sources.upstreamProvider, outcome: 'request' }, requests);
       this.inc({ provider: sources.upstreamProvider, outcome: 'failure' }, failures);
       this.inc({ provider: sources.upstreamProvider, outcome: 'retry' }, retries);
+    },
+  });
+  new Gauge({
+    name: 'gateway_market_breaker_state',
+    help: "1 for the market-data provider's current circuit-breaker state, 0 for the others",
+    labelNames: ['provider', 'state'],
+    registers: [registry],
+    collect() {
+      const { provider, breaker } = sources.market.report();
+      for (const state of BREAKER_STATES) this.set({ provider, state }, breaker.state === state ? 1 : 0);
+    },
+  });
+  new Counter({
+    name: 'gateway_market_breaker_events_total',
+    help: 'Market-data circuit breaker: times opened, calls short-circuited without reaching the provider, half-open probes',
+    labelNames: ['provider', 'event'],
+    registers: [registry],
+    collect() {
+      const { provider, breaker } = sources.market.report();
+      this.reset();
+      this.inc({ provider, event: 'opened' }, breaker.opens);
+      this.inc({ provider, event: 'short_circuited' }, breaker.short_circuited);
+      this.inc({ provider, event: 'probe' }, breaker.probes);
+    },
+  });
+  new Counter({
+    name: 'gateway_market_stale_total',
+    help: 'Market data asked for while the provider failed: served from the last-known copy, or refused (copy too old, or none)',
+    labelNames: ['provider', 'outcome'],
+    registers: [registry],
+    collect() {
+      const { provider, stale_if_error: stale } = sources.market.report();
+      this.reset();
+      this.inc({ provider, outcome: 'served' }, stale.served);
+      this.inc({ provider, outcome: 'refused_too_old' }, stale.refused_too_old);
+      this.inc({ provider, outcome: 'refused_absent' }, stale.refused_absent);
     },
   });
   new Counter({

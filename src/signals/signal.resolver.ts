@@ -1,4 +1,5 @@
-import { Arg, Args, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
+import type { GraphQLResolveInfo } from 'graphql';
+import { Arg, Args, Ctx, FieldResolver, Info, Mutation, Query, Resolver, Root } from 'type-graphql';
 
 import type { Quote } from '../market/market-data.provider';
 import { Price } from '../market/market.type';
@@ -55,8 +56,9 @@ export class SignalResolver {
   }
 
   @FieldResolver(() => Price, { nullable: true, description: 'The live quote of the instrument; null if the feed does not list it' })
-  async currentPrice(@Root() signal: SignalRecord, @Ctx() { loaders }: RequestContext): Promise<Price | null> {
+  async currentPrice(@Root() signal: SignalRecord, @Ctx() { loaders, staleReads }: RequestContext, @Info() info: GraphQLResolveInfo): Promise<Price | null> {
     const quote: Quote | null = await loaders.quote.load(signal.symbol);
+    staleReads.note(info, quote);
     return quote === null ? null : toPrice(quote);
   }
 }

@@ -24,13 +24,14 @@ export interface GraphqlResult<Data> {
   readonly status: number;
   readonly data?: Data | null;
   readonly errors?: { message: string; path?: (string | number)[]; extensions?: { code?: string; [key: string]: unknown } }[];
+  readonly extensions?: Record<string, unknown>;
 }
 
 /**
  * Starts a real gateway on a free loopback port with quiet logs; `env` overrides the defaults.
  * Its cache keys get a prefix of their own, so gateways sharing a Redis never see each other's entries.
  */
-export async function startTestGateway(env: Record<string, string> = {}, options: { logger?: Logger } = {}): Promise<TestGateway> {
+export async function startTestGateway(env: Record<string, string> = {}, options: { logger?: Logger; now?: () => number } = {}): Promise<TestGateway> {
   const config = loadConfig({
     NODE_ENV: 'test',
     HOST: '127.0.0.1',
@@ -44,7 +45,7 @@ export async function startTestGateway(env: Record<string, string> = {}, options
     CACHE_WARMING_ENABLED: 'false',
     ...env,
   });
-  const gateway = await createGateway(config, options.logger ?? createLogger(config));
+  const gateway = await createGateway(config, options.logger ?? createLogger(config), options.now === undefined ? {} : { now: options.now });
   const url = await gateway.listen();
   return {
     gateway,
