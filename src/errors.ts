@@ -10,6 +10,7 @@ export enum ErrorCode {
   Unauthenticated = 'UNAUTHENTICATED',
   Forbidden = 'FORBIDDEN',
   UpstreamUnavailable = 'UPSTREAM_UNAVAILABLE',
+  DatabaseUnavailable = 'DATABASE_UNAVAILABLE',
   InternalServerError = 'INTERNAL_SERVER_ERROR',
 }
 
@@ -38,3 +39,12 @@ export const badInput = (message: string, details?: Record<string, unknown>) =>
 export const notFound = (what: string) => new PublicError(ErrorCode.NotFound, `${what} not found`);
 export const unauthenticated = (message = 'Authentication required') => new PublicError(ErrorCode.Unauthenticated, message);
 export const forbidden = (message = 'Not allowed') => new PublicError(ErrorCode.Forbidden, message);
+
+/**
+ * The database cannot be reached (refused, dropped, shutting down or starting up). Public, not
+ * masked: the client learns that a retry will help and that its request was not the problem.
+ * No HTTP status of its own, on purpose: Apollo would give it to the whole response, and the
+ * fields served from the cache in the same response are still good (200 with partial data).
+ */
+export const databaseUnavailable = (cause: unknown) =>
+  new PublicError(ErrorCode.DatabaseUnavailable, 'The database is unavailable; cached data is still served, try again shortly', { cause, details: { retryable: true } });

@@ -26,6 +26,7 @@ const STATUS_OF: Partial<Record<string, number>> = {
   [ErrorCode.Unauthenticated]: 401,
   [ErrorCode.Forbidden]: 403,
   [ErrorCode.NotFound]: 404,
+  [ErrorCode.DatabaseUnavailable]: 503,
 };
 
 export interface OpsRouteDeps {
