@@ -86,7 +86,12 @@ describe('reliability: a steady minute of traffic', () => {
 
     const load = new LoadGenerator(gateway.url, { concurrency: CONCURRENCY, ratePerSecond: RATE_PER_SECOND, next: mix.next });
     const rss: number[] = [];
-    const sampler = setInterval(() => rss.push(process.memoryUsage().rss), 1_000);
+    // Collected before each sample: otherwise the series follows V8's GC schedule (a fresh worker
+    // grows its heap for a minute before a major GC), not the memory the gateway keeps.
+    const sampler = setInterval(() => {
+      collectGarbage();
+      rss.push(process.memoryUsage().rss);
+    }, 1_000);
     const started = performance.now();
     load.start();
     await sleep(SOAK_MS);
