@@ -49,6 +49,8 @@ export interface Config {
     readonly priceTtlSeconds: number;
     readonly fallbackMaxItems: number;
     readonly fallbackMaxBytes: number;
+    /** Longest an instance waits for another instance loading the same cold key (and that load's lease); 0 turns it off. */
+    readonly fleetFlightWaitMs: number;
     readonly warming: { readonly enabled: boolean; readonly intervalSeconds: number; readonly maxConcurrent: number };
   };
   readonly graphql: {
@@ -196,6 +198,7 @@ export function loadConfig(env: Env): Config {
       priceTtlSeconds: read(env, 'CACHE_TTL_PRICE', integer(1, 3_600), '60'),
       fallbackMaxItems: read(env, 'CACHE_FALLBACK_MAX_ITEMS', integer(1, 10_000_000), '1000'),
       fallbackMaxBytes: read(env, 'CACHE_FALLBACK_MAX_BYTES', integer(1024, 8 * 1024 ** 3), String(64 * 1024 ** 2)),
+      fleetFlightWaitMs: read(env, 'CACHE_FLIGHT_WAIT_MS', integer(0, 60_000), '3000'),
       warming: {
         enabled: read(env, 'CACHE_WARMING_ENABLED', booleanText, 'true'),
         intervalSeconds: read(env, 'CACHE_WARMING_INTERVAL', integer(1, 86_400), '300'),

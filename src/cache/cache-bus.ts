@@ -48,15 +48,18 @@ export class CacheBus {
     await this.connect();
   }
 
-  /** Announces a local invalidation here at once and, best effort, to the other instances. */
-  publish(invalidation: Invalidation): void {
+  /**
+   * Announces an invalidation made here: to this instance's listeners at once, and to the other
+   * instances. Resolves once Redis has taken the message (Redis hands it to every subscriber before
+   * it answers), so a caller that waits knows the others have been told; never rejects, since
+   * delivery is best effort (a subscriber that was away clears everything when it comes back).
+   */
+  async publish(invalidation: Invalidation): Promise<void> {
     this.emit({ kind: 'invalidation', invalidation, remote: false });
     try {
-      this.publisher()
-        .publish(this.options.channel, JSON.stringify({ from: this.instanceId, invalidation }))
-        .catch((error: unknown) => this.logger.debug({ err: error }, 'cache bus: publish failed'));
+      await this.publisher().publish(this.options.channel, JSON.stringify({ from: this.instanceId, invalidation }));
     } catch (error) {
-      this.logger.debug({ err: error }, 'cache bus: no connection to publish on');
+      this.logger.debug({ err: error }, 'cache bus: publish failed');
     }
   }
 

@@ -71,6 +71,11 @@ export class CacheKeys {
     return this.key('locks', job);
   }
 
+  /** The lease of a fleet-wide load of `key` (see FleetFlight); hashed, since `key` may be long. */
+  flightLease(key: string): string {
+    return this.key('locks', 'flight', createHash('sha1').update(key).digest('base64url'));
+  }
+
   /** A stable hash of parameters, for key parts that stand for a whole filter. */
   hash(params: unknown): string {
     return paramsHash(params);

@@ -2,6 +2,7 @@ import type { Logger } from '../logger';
 import type { CacheBus } from './cache-bus';
 import { type MetricsSnapshot, OperationMetrics } from './cache-metrics';
 import type { CacheEntry, CacheTier } from './cache-tier';
+import type { FleetFlight } from './fleet-flight';
 import { CorruptValueError, decode, encode } from './codec';
 import type { Invalidation, InvalidationJournal } from './invalidation-journal';
 import type { CacheStatus, RedisHealth } from './redis-health';
@@ -39,6 +40,8 @@ export interface CacheMetricsReport extends MetricsSnapshot {
   /** Loads run by getOrSet, and callers that joined a load already running instead of starting one. */
   readonly loads: number;
   readonly coalesced: number;
+  /** Loads answered by another instance's result instead (see FleetFlight). */
+  readonly fleet_coalesced: number;
   readonly tiers: { readonly redis: MetricsSnapshot; readonly memory: MetricsSnapshot };
 }
 
@@ -54,6 +57,7 @@ export class CacheService {
   private corruptValues = 0;
   private loads = 0;
   private coalesced = 0;
+  private fleetCoalesced = 0;
   /** Bumped by every invalidation: a load that started before one must not write its result back. */
   private epoch = 0;
   private readonly inflight = new Map<string, Promise<unknown>>();
@@ -68,7 +72,17 @@ export class CacheService {
     private readonly retryInvalidations: boolean,
     /** Tells in-process copies here and on other instances about every invalidation. */
     readonly bus: CacheBus,
-  ) {}
+    /** Loads a cold key once across instances. */
+    readonly fleet: FleetFlight,
+  ) {
+    // Another instance's invalidation (or messages possibly missed) makes a load running here
+    // suspect too: it may have read the data before the change, so it must not be written back.
+    bus.onEvent((event) => {
+      if (event.kind === 'invalidation' && !event.remote) return;
+      this.epoch += 1;
+      this.inflight.clear();
+    });
+  }
 
   async get<T>(key: string): Promise<T | undefined> {
     const values = await this.measured(async () => [this.decodeOrDrop(key, await this.onServingTier((tier) => tier.get(key)))]);
@@ -108,7 +122,8 @@ export class CacheService {
 
   /**
    * Read-through with single flight: concurrent callers for one key share one lookup and at most
-   * one `load`. The result is cached for `ttlSeconds` unless an invalidation happened meanwhile.
+   * one `load`, in this process and (through a lease in Redis) across instances. The result is
+   * cached for `ttlSeconds` unless an invalidation happened meanwhile.
    */
   getOrSet<T>(key: string, load: () => Promise<T>, ttlSeconds: number): Promise<T> {
     const running = this.inflight.get(key);
@@ -120,9 +135,17 @@ export class CacheService {
     const flight = (async () => {
       const cached = await this.get<T>(key);
       if (cached !== undefined) return cached;
-      this.loads += 1;
-      const value = await load();
-      if (this.epoch === epoch) await this.set(key, value, ttlSeconds);
+      const { value, joined } = await this.fleet.run(
+        key,
+        () => this.get<T>(key),
+        async () => {
+          this.loads += 1;
+          const loaded = await load();
+          if (this.epoch === epoch) await this.set(key, loaded, ttlSeconds);
+          return loaded;
+        },
+      );
+      if (joined) this.fleetCoalesced += 1;
       return value;
     })();
     this.inflight.set(key, flight);
@@ -218,6 +241,7 @@ export class CacheService {
       corrupt_values: this.corruptValues,
       loads: this.loads,
       coalesced: this.coalesced,
+      fleet_coalesced: this.fleetCoalesced,
       tiers: { redis: this.tiers.redis.metrics.snapshot(), memory: this.tiers.memory.metrics.snapshot() },
     };
   }
@@ -226,18 +250,25 @@ export class CacheService {
     this.epoch += 1;
     // Callers arriving after this point must not join a load that may return the old value.
     this.inflight.clear();
-    this.bus.publish(invalidation);
-    const removed = await applyInvalidation(this.tiers.memory, invalidation);
+    const removed = (await applyInvalidation(this.tiers.memory, invalidation)) + (await this.invalidateShared(invalidation));
+    // Only now are in-process copies told, here and elsewhere: told earlier, an instance could
+    // refill its copy from the shared tier before the old entry left it.
+    await this.bus.publish(invalidation);
+    return removed;
+  }
+
+  /** On Redis, tried twice when configured so; journaled until Redis is back if it cannot take it now. */
+  private async invalidateShared(invalidation: Invalidation): Promise<number> {
     for (let attempt = this.retryInvalidations ? 2 : 1; attempt > 0 && this.health.redisServing; attempt -= 1) {
       try {
-        return removed + (await applyInvalidation(this.tiers.redis, invalidation));
+        return await applyInvalidation(this.tiers.redis, invalidation);
       } catch (error) {
         if (attempt === 1) this.redisFailed(error);
       }
     }
     this.journal.add(invalidation);
     this.logger.info({ invalidation, pending: this.journal.size }, 'cache: invalidation journaled until Redis is back');
-    return removed;
+    return 0;
   }
 
   /** Runs on the serving tier; a Redis failure is answered from memory, within the same call. */

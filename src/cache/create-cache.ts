@@ -6,6 +6,7 @@ import { CacheKeys } from './cache-keys';
 import { MeasuredTier } from './cache-metrics';
 import { applyInvalidation, CacheService } from './cache.service';
 import { InvalidationJournal } from './invalidation-journal';
+import { FleetFlight } from './fleet-flight';
 import { LeaseManager } from './lease';
 import { MemoryTier } from './memory-tier';
 import { createSubscriberClient, describeTopology, type RedisConnectionOptions } from './redis-client';
@@ -16,6 +17,8 @@ import { RedisTier } from './redis-tier';
 /** Invalidations kept while Redis is unreachable before they collapse into one namespace-wide reset. */
 const JOURNAL_MAX_ENTRIES = 1_000;
 const MEMORY_PURGE_INTERVAL_MS = 30_000;
+/** How often an instance waiting for another's load looks for its result: well under a typical load. */
+const FLEET_FLIGHT_POLL_MS = 20;
 /** On the memory tier for this long, the cache reports `unhealthy` instead of `degraded`. */
 const UNHEALTHY_AFTER_MS = 30_000;
 
@@ -59,7 +62,7 @@ export function createCache(config: Config, logger: Logger): Cache {
       ping: () => redisTier.ping(),
       replay: async (invalidation) => {
         await applyInvalidation(tiers.redis, invalidation);
-        bus.publish(invalidation);
+        await bus.publish(invalidation);
       },
       beforeSwitchBack: () => {
         memoryTier.clear();
@@ -70,14 +73,19 @@ export function createCache(config: Config, logger: Logger): Cache {
     { checkIntervalMs: config.redis.healthCheckIntervalMs, unhealthyAfterMs: UNHEALTHY_AFTER_MS },
     logger,
   );
-  const service = new CacheService(tiers, health, journal, config.cache.ttlSeconds, logger, config.redis.retryOnTimeout, bus);
+  const leases = new LeaseManager(redisTier, logger);
+  const fleet = new FleetFlight(leases, (key) => keys.flightLease(key), () => health.redisServing, {
+    waitMs: config.cache.fleetFlightWaitMs,
+    pollMs: FLEET_FLIGHT_POLL_MS,
+  });
+  const service = new CacheService(tiers, health, journal, config.cache.ttlSeconds, logger, config.redis.retryOnTimeout, bus, fleet);
   const redisLocation = describeTopology(config.redis.topology);
 
   return {
     service,
     invalidator: new CacheInvalidator(service, keys),
     keys,
-    leases: new LeaseManager(redisTier, logger),
+    leases,
     async start() {
       await Promise.all([pool.connect(), bus.start()]);
       await health.check();

@@ -46,4 +46,9 @@ export class LeaseManager {
       },
     };
   }
+
+  /** Whether anyone holds the lease now; `false` when Redis cannot be asked (no one can wait on it then). */
+  async isHeld(key: string): Promise<boolean> {
+    return this.heldLocally.has(key) || (await this.redis.exists(key).catch(() => false));
+  }
 }

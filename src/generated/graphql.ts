@@ -55,6 +55,8 @@ export type CacheMetrics = {
   errorRate: Scalars['Float']['output'];
   errors: Scalars['Int']['output'];
   fallbackEnabled: Scalars['Boolean']['output'];
+  /** Misses answered by the value another gateway instance loaded and stored */
+  fleetCoalesced: Scalars['Int']['output'];
   hitRate: Scalars['Float']['output'];
   hits: Scalars['Int']['output'];
   /** Loads from the data sources after a miss */
@@ -265,6 +267,8 @@ export type ResponseCacheCounters = {
   coalesced: Scalars['Int']['output'];
   /** Operations actually executed */
   executions: Scalars['Int']['output'];
+  /** Misses answered by the response another gateway instance executed and stored */
+  fleetCoalesced: Scalars['Int']['output'];
   hits: Scalars['Int']['output'];
   misses: Scalars['Int']['output'];
   /** Served from the in-process copy */

@@ -69,24 +69,29 @@ export function registerGraphqlRoute<Context extends PolicyContext>(http: Fastif
 
     // The shared lookup is inside the flight: a request arriving while the leader stores its
     // result joins it instead of missing and executing a second time.
-    const result = await responseCache.singleFlight(privateKey, async () => {
+    const result = await responseCache.singleFlight(privateKey, async (): Promise<FlightResult> => {
       // The near copy was checked just above; only the shared tier is left to ask.
       const found = await responseCache.sharedLookup(publicKey, privateKey);
-      if (found !== undefined) return { shareable: true, status: 200, headers: [], body: found.body, stored: found, hit: true };
-      responseCache.noteExecution();
-      const context = who.context();
-      const epoch = responseCache.epoch();
-      const response = await apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest: toApolloRequest(request), context: () => Promise.resolve(context) });
-      const body = Buffer.from(response.body.kind === 'complete' ? response.body.string : await collect(response.body.asyncIterator), 'utf8');
-      const status = response.status ?? 200;
-      const policy = context.responsePolicy;
-      let stored: StoredResponse | undefined;
-      if (status === 200 && policy !== undefined && policy.ttlSeconds > 0) {
-        stored = await responseCache.store(policy.scope === 'PUBLIC' ? publicKey : privateKey, body, policy, epoch);
-      } else {
-        responseCache.noteUncacheable();
-      }
-      return { shareable: policy?.isQuery === true, status, headers: [...response.headers], body, stored, hit: false };
+      if (found !== undefined) return fromStored(found);
+      const execute = async (): Promise<FlightResult> => {
+        responseCache.noteExecution();
+        const context = who.context();
+        const epoch = responseCache.epoch();
+        const response = await apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest: toApolloRequest(request), context: () => Promise.resolve(context) });
+        const body = Buffer.from(response.body.kind === 'complete' ? response.body.string : await collect(response.body.asyncIterator), 'utf8');
+        const status = response.status ?? 200;
+        const policy = context.responsePolicy;
+        let stored: StoredResponse | undefined;
+        if (status === 200 && policy !== undefined && policy.ttlSeconds > 0) {
+          stored = await responseCache.store(policy.scope === 'PUBLIC' ? publicKey : privateKey, body, policy, epoch);
+        } else {
+          responseCache.noteUncacheable();
+        }
+        return { shareable: policy?.isQuery === true, status, headers: [...response.headers], body, stored, hit: false };
+      };
+      // A mutation is never shared, so no other instance should wait for it (the test is loose: a
+      // query that merely mentions the word only forgoes the fleet-wide flight).
+      return MAY_WRITE.test(operation.query) ? execute() : responseCache.fleetFlight(publicKey, privateKey, fromStored, execute);
     });
     if (result.stored !== undefined) return sendStored(request, reply, result.stored, result.hit ? 'HIT-SHARED' : 'MISS', responseCache);
     reply.code(result.status);
@@ -96,6 +101,23 @@ export function registerGraphqlRoute<Context extends PolicyContext>(http: Fastif
 
   http.get(options.path, handler);
   http.post(options.path, handler);
+}
+
+interface FlightResult {
+  /** False for a mutation's result: a concurrent identical request must run its own. */
+  readonly shareable: boolean;
+  readonly status: number;
+  readonly headers: readonly [string, string][];
+  readonly body: Buffer;
+  readonly stored: StoredResponse | undefined;
+  /** Answered from the shared tier (here or another instance's store) rather than executed here. */
+  readonly hit: boolean;
+}
+
+const MAY_WRITE = /\b(mutation|subscription)\b/;
+
+function fromStored(stored: StoredResponse): FlightResult {
+  return { shareable: true, status: 200, headers: [], body: stored.body, stored, hit: true };
 }
 
 /** The stored bytes with Cache-Control, Age and ETag; a GET with a matching If-None-Match gets 304. */

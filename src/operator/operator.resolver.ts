@@ -31,6 +31,7 @@ export class OperatorResolver {
       corruptValues: report.corrupt_values,
       loads: report.loads,
       coalesced: report.coalesced,
+      fleetCoalesced: report.fleet_coalesced,
       tiers: [
         { tier: 'redis', metrics: counters(report.tiers.redis) },
         { tier: 'memory', metrics: counters(report.tiers.memory) },
@@ -46,6 +47,7 @@ export class OperatorResolver {
               stores: report.response_cache.stores,
               executions: report.response_cache.executions,
               coalesced: report.response_cache.coalesced,
+              fleetCoalesced: report.response_cache.fleet_coalesced,
               uncacheable: report.response_cache.uncacheable,
               notModified: report.response_cache.not_modified,
             },

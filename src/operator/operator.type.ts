@@ -80,6 +80,9 @@ export class ResponseCacheCounters {
   @Field(() => Int, { description: 'Requests that waited for an identical one in flight instead of executing' })
   coalesced!: number;
 
+  @Field(() => Int, { description: 'Misses answered by the response another gateway instance executed and stored' })
+  fleetCoalesced!: number;
+
   @Field(() => Int, { description: 'Responses that could not be cached (mutations, errors, no hint, introspection)' })
   uncacheable!: number;
 
@@ -103,6 +106,9 @@ export class CacheMetrics extends CacheCounters {
 
   @Field(() => Int, { description: 'Callers that joined a load already running instead of starting one' })
   coalesced!: number;
+
+  @Field(() => Int, { description: 'Misses answered by the value another gateway instance loaded and stored' })
+  fleetCoalesced!: number;
 
   @Field(() => [CacheTierMetrics])
   tiers!: CacheTierMetrics[];

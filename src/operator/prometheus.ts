@@ -65,7 +65,7 @@ export function createMetricsRegistry(sources: MetricSources): Registry {
   });
   new Counter({
     name: 'gateway_cache_loads_total',
-    help: 'Loads from the data sources after a cache miss, and callers that joined a load in flight',
+    help: 'Loads from the data sources after a cache miss, callers that joined a load in flight, here or on another instance',
     labelNames: ['kind'],
     registers: [registry],
     collect() {
@@ -73,19 +73,20 @@ export function createMetricsRegistry(sources: MetricSources): Registry {
       this.reset();
       this.inc({ kind: 'load' }, report.loads);
       this.inc({ kind: 'coalesced' }, report.coalesced);
+      this.inc({ kind: 'fleet_coalesced' }, report.fleet_coalesced);
       this.inc({ kind: 'corrupt' }, report.corrupt_values);
     },
   });
   new Counter({
     name: 'gateway_response_cache_events_total',
-    help: 'Whole-response cache: hits (near, shared), misses, stores, executions, coalesced requests, uncacheable responses, 304s',
+    help: 'Whole-response cache: hits (near, shared), misses, stores, executions, coalesced requests (here, fleet-wide), uncacheable responses, 304s',
     labelNames: ['event'],
     registers: [registry],
     collect() {
       const counts = sources.responseCache?.metrics();
       this.reset();
       if (counts === undefined) return;
-      for (const event of ['near_hits', 'shared_hits', 'misses', 'stores', 'executions', 'coalesced', 'uncacheable', 'not_modified'] as const) this.inc({ event }, counts[event]);
+      for (const event of ['near_hits', 'shared_hits', 'misses', 'stores', 'executions', 'coalesced', 'fleet_coalesced', 'uncacheable', 'not_modified'] as const) this.inc({ event }, counts[event]);
     },
   });
   new Counter({

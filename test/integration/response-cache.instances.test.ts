@@ -8,8 +8,8 @@ import { RedisServer } from '../helpers/redis-server';
 const POLICY = { ttlSeconds: 60, scope: 'PUBLIC' as const, tags: new Set(['User:1', 'User']) };
 const OPERATION = { query: '{ user(id: 1) { name } }', operationName: undefined, variables: undefined };
 
-/** Two gateway instances' caches on one Redis: what one invalidates, the other never serves. */
-describe('the response cache across instances', () => {
+/** Two gateway instances' caches on one Redis: what one invalidates the other never serves, and a cold key is loaded once. */
+describe('caches across gateway instances', () => {
   let server: RedisServer;
   const caches: Cache[] = [];
 
@@ -67,6 +67,44 @@ describe('the response cache across instances', () => {
     const { publicKey, privateKey } = a.responses.keysFor({ ...OPERATION, variables: { v: 4 } }, 'anonymous');
     await a.cache.service.setRaw([{ key: publicKey, value: '{"e":1}\n{"data":{}}', ttlSeconds: 60 }]);
     expect(await a.responses.lookup(publicKey, privateKey)).toBeUndefined();
+  });
+
+  it('loads a cold key once across instances; the others take its result from Redis', async () => {
+    const [a, b] = [await instance(false), await instance(false)];
+    const key = a.cache.keys.api('expensive', { v: 1 });
+    let loads = 0;
+    const load = async () => {
+      loads += 1;
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      return { computed: loads };
+    };
+    const results = await Promise.all(Array.from({ length: 40 }, (_, index) => (index % 2 === 0 ? a : b).cache.service.getOrSet(key, load, 60)));
+    expect(loads).toBe(1);
+    expect(results).toEqual(Array.from({ length: 40 }, () => ({ computed: 1 })));
+    expect(a.cache.service.metricsReport().fleet_coalesced + b.cache.service.metricsReport().fleet_coalesced).toBe(1);
+  });
+
+  it('stops waiting when the leading instance fails, and loads itself', async () => {
+    const [a, b] = [await instance(false), await instance(false)];
+    const key = a.cache.keys.api('expensive', { v: 2 });
+    const failing = a.cache.service.getOrSet(key, () => new Promise<never>((_, reject) => setTimeout(() => reject(new Error('upstream down')), 100)), 60);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const started = Date.now();
+    const waited = b.cache.service.getOrSet(key, () => Promise.resolve('loaded by the waiter'), 60);
+    await expect(failing).rejects.toThrow('upstream down');
+    await expect(waited).resolves.toBe('loaded by the waiter');
+    // Released at once by the failed leader: far sooner than the lease would have expired.
+    expect(Date.now() - started).toBeLessThan(1_500);
+  });
+
+  it('does not write back a load that another instance invalidated meanwhile', async () => {
+    const [a, b] = [await instance(false), await instance(false)];
+    const key = a.cache.keys.user(77);
+    const slow = b.cache.service.getOrSet(key, () => new Promise((resolve) => setTimeout(() => resolve('read before the change'), 200)), 60);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await a.cache.invalidator.invalidateUserCache(77);
+    await expect(slow).resolves.toBe('read before the change');
+    expect(await a.cache.service.get(key)).toBeUndefined();
   });
 
   it('clears near copies when its subscriber reconnects (messages may have been lost)', async () => {

@@ -46,6 +46,8 @@ export interface ResponseCacheMetrics {
   readonly stores: number;
   readonly executions: number;
   readonly coalesced: number;
+  /** Misses answered by the response another instance executed and stored (see fleetFlight). */
+  readonly fleet_coalesced: number;
   readonly uncacheable: number;
   readonly not_modified: number;
   readonly near_entries: number;
@@ -62,7 +64,7 @@ export class ResponseCache {
   private readonly near: LRUCache<string, StoredResponse> | undefined;
   private readonly nearKeysByTag = new Map<string, Set<string>>();
   private readonly flights = new Map<string, Promise<unknown>>();
-  private readonly counters = { hits: 0, near_hits: 0, shared_hits: 0, misses: 0, stores: 0, executions: 0, coalesced: 0, uncacheable: 0, not_modified: 0 };
+  private readonly counters = { hits: 0, near_hits: 0, shared_hits: 0, misses: 0, stores: 0, executions: 0, coalesced: 0, fleet_coalesced: 0, uncacheable: 0, not_modified: 0 };
 
   constructor(
     private readonly cache: CacheService,
@@ -111,15 +113,25 @@ export class ResponseCache {
 
   /** One round trip for both keys to the shared tier; a hit fills the near copy. */
   async sharedLookup(publicKey: string, privateKey: string): Promise<StoredResponse | undefined> {
-    const [publicRaw, privateRaw] = await this.cache.getRaw([publicKey, privateKey]);
-    const found = decodeStored(publicRaw) ?? decodeStored(privateRaw);
-    if (found === undefined) {
-      this.counters.misses += 1;
-      return undefined;
-    }
-    this.remember(found.scope === 'PUBLIC' ? publicKey : privateKey, found);
-    this.hit({ response: found, tier: 'shared' });
+    const found = await this.readShared(publicKey, privateKey);
+    if (found === undefined) this.counters.misses += 1;
+    else this.hit({ response: found, tier: 'shared' });
     return found;
+  }
+
+  /**
+   * A query that missed on every tier runs on one instance of the fleet; the others wait, bounded,
+   * for the response it stores (see FleetFlight). `execute` runs under the lease and stores before
+   * it returns; `fromStored` turns another instance's stored response into the caller's result.
+   */
+  async fleetFlight<T>(publicKey: string, privateKey: string, fromStored: (response: StoredResponse) => T, execute: () => Promise<T>): Promise<T> {
+    const peek = async () => {
+      const found = await this.readShared(publicKey, privateKey);
+      return found === undefined ? undefined : fromStored(found);
+    };
+    const { value, joined } = await this.cache.fleet.run(privateKey, peek, execute);
+    if (joined) this.counters.fleet_coalesced += 1;
+    return value;
   }
 
   /**
@@ -183,6 +195,13 @@ export class ResponseCache {
 
   metrics(): ResponseCacheMetrics {
     return { ...this.counters, near_entries: this.near?.size ?? 0 };
+  }
+
+  private async readShared(publicKey: string, privateKey: string): Promise<StoredResponse | undefined> {
+    const [publicRaw, privateRaw] = await this.cache.getRaw([publicKey, privateKey]);
+    const found = decodeStored(publicRaw) ?? decodeStored(privateRaw);
+    if (found !== undefined) this.remember(found.scope === 'PUBLIC' ? publicKey : privateKey, found);
+    return found;
   }
 
   private hit(found: { response: StoredResponse; tier: HitTier }): { response: StoredResponse; tier: HitTier } {
