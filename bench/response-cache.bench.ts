@@ -10,6 +10,10 @@
  *   apollo-redis  the same with a Redis KeyvAdapter
  *   gateway-near  this gateway, near cache on (the default)
  *   gateway-redis this gateway reading every hit from Redis (RESPONSE_CACHE_NEAR_ENABLED=false)
+ * and, for the cold burst across two instances on one Redis (pairs sharing a key prefix or namespace):
+ *   gateway-fleet      two gateways (fleet-wide single flight on, the default)
+ *   gateway-fleet-off  two gateways with CACHE_FLIGHT_WAIT_MS=0
+ *   apollo-fleet       two stock Apollo servers with the Redis KeyvAdapter
  * All GraphQL servers run the same schema over the same data (the gateway's own, embedded PostgreSQL).
  */
 import 'reflect-metadata';
@@ -33,7 +37,8 @@ import { createLogger } from '../src/logger';
 import type { RequestContext } from '../src/request-context';
 
 const VARIANTS = ['ceiling', 'apollo-memory', 'apollo-redis', 'gateway-near', 'gateway-redis'] as const;
-type Variant = (typeof VARIANTS)[number];
+const PAIRS = ['gateway-fleet', 'gateway-fleet-off', 'apollo-fleet'] as const;
+type Variant = (typeof VARIANTS)[number] | (typeof PAIRS)[number];
 
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const CONNECTIONS = 50;
@@ -52,15 +57,16 @@ const QUERY = `query Board($symbol: String!, $limit: Int!) {
 const body = (limit: number) => JSON.stringify({ query: QUERY, variables: { symbol: 'EUR_USD', limit } });
 const HOT_LIMIT = 24;
 
-type Stats = { cpuMicros: number; rssBytes: number; executions: number; dataSourceCalls: number };
+type Counts = { executions: number; dataSourceCalls: number; fleetCoalesced: number };
+type Stats = { cpuMicros: number; rssBytes: number } & Counts;
 type ToChild = { type: 'stats' } | { type: 'stop' };
 type FromChild = { type: 'ready'; port: number } | ({ type: 'stats' } & Stats);
 
 // ---------------------------------------------------------------- child side
 
-async function serve(variant: Variant, ceilingBytes: string | undefined): Promise<void> {
+async function serve(variant: Variant, ceilingBytes: string | undefined, sharedPrefix: string | undefined): Promise<void> {
   let port: number;
-  let counts = (): { executions: number; dataSourceCalls: number } => ({ executions: 0, dataSourceCalls: 0 });
+  let counts = (): Counts => ({ executions: 0, dataSourceCalls: 0, fleetCoalesced: 0 });
 
   if (variant === 'ceiling') {
     const bytes = Buffer.from(ceilingBytes ?? '');
@@ -71,7 +77,7 @@ async function serve(variant: Variant, ceilingBytes: string | undefined): Promis
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     port = (server.address() as { port: number }).port;
   } else {
-    const near = variant === 'gateway-near';
+    const near = variant === 'gateway-near' || variant.startsWith('gateway-fleet');
     const config = loadConfig({
       NODE_ENV: 'production',
       HOST: '127.0.0.1',
@@ -80,7 +86,8 @@ async function serve(variant: Variant, ceilingBytes: string | undefined): Promis
       SEED_DEMO_DATA: 'true',
       REDIS_URL,
       REDIS_TIMEOUT: '1',
-      CACHE_KEY_PREFIX: `bench_${variant.replace('-', '_')}_${process.pid}`,
+      CACHE_KEY_PREFIX: sharedPrefix ?? `bench_${variant.replaceAll('-', '_')}_${process.pid}`,
+      CACHE_FLIGHT_WAIT_MS: variant === 'gateway-fleet-off' ? '0' : '3000',
       CACHE_WARMING_ENABLED: 'false',
       RESPONSE_CACHE_ENABLED: variant.startsWith('gateway') ? 'true' : 'false',
       RESPONSE_CACHE_NEAR_ENABLED: near ? 'true' : 'false',
@@ -90,7 +97,10 @@ async function serve(variant: Variant, ceilingBytes: string | undefined): Promis
     if (variant.startsWith('gateway')) {
       const url = await gateway.listen();
       port = Number(new URL(url).port);
-      counts = () => ({ executions: gateway.responseCache?.metrics().executions ?? 0, dataSourceCalls: dataSourceCalls() });
+      counts = () => {
+        const metrics = gateway.responseCache?.metrics();
+        return { executions: metrics?.executions ?? 0, dataSourceCalls: dataSourceCalls(), fleetCoalesced: metrics?.fleet_coalesced ?? 0 };
+      };
     } else {
       let executions = 0;
       const counter: ApolloServerPlugin<RequestContext> = {
@@ -102,7 +112,7 @@ async function serve(variant: Variant, ceilingBytes: string | undefined): Promis
             },
           }),
       };
-      const cache = variant === 'apollo-redis' ? new KeyvAdapter(new Keyv(new KeyvRedis(REDIS_URL), { namespace: `bench_${process.pid}` })) : undefined;
+      const cache = variant === 'apollo-memory' ? undefined : new KeyvAdapter(new Keyv(new KeyvRedis(REDIS_URL), { namespace: sharedPrefix ?? `bench_${process.pid}` }));
       const apollo = new ApolloServer<RequestContext>({
         schema: gateway.graphql.schema,
         plugins: [responseCachePlugin(), counter],
@@ -114,7 +124,7 @@ async function serve(variant: Variant, ceilingBytes: string | undefined): Promis
         context: ({ req }) => gateway.graphql.contextFor(req.headers.authorization),
       });
       port = Number(new URL(url).port);
-      counts = () => ({ executions, dataSourceCalls: dataSourceCalls() });
+      counts = () => ({ executions, dataSourceCalls: dataSourceCalls(), fleetCoalesced: 0 });
     }
   }
   process.on('message', (message: ToChild) => {
@@ -133,9 +143,10 @@ interface Child {
   readonly port: number;
 }
 
-function start(variant: Variant, ceilingBytes?: string): Promise<Child> {
+function start(variant: Variant, options: { ceilingBytes?: string; sharedPrefix?: string } = {}): Promise<Child> {
   return new Promise((resolve, reject) => {
-    const child = fork(__filename, ['serve', variant], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, BENCH_CEILING: ceilingBytes ?? '' } });
+    const env = { ...process.env, BENCH_CEILING: options.ceilingBytes ?? '', BENCH_SHARED_PREFIX: options.sharedPrefix ?? '' };
+    const child = fork(__filename, ['serve', variant], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env });
     const timer = setTimeout(() => reject(new Error(`${variant} did not start`)), 120_000);
     child.once('message', (message: FromChild) => {
       clearTimeout(timer);
@@ -182,7 +193,7 @@ async function main(): Promise<void> {
   // The ceiling serves the gateway's own bytes for the hot query, so every variant sends the same answer.
   const reference = await start('gateway-near');
   const bytes = await post(reference, body(HOT_LIMIT));
-  const children: Child[] = [await start('ceiling', bytes), await start('apollo-memory'), await start('apollo-redis'), reference, await start('gateway-redis')];
+  const children: Child[] = [await start('ceiling', { ceilingBytes: bytes }), await start('apollo-memory'), await start('apollo-redis'), reference, await start('gateway-redis')];
   // Same signals and authors everywhere; live prices may differ by the second they were taken.
   const shape = (text: string) => {
     const answer = JSON.parse(text) as { data?: { signals: { id: number; user: { id: number } }[] }; errors?: unknown };
@@ -226,6 +237,21 @@ async function main(): Promise<void> {
   }
   for (const child of children) child.process.send({ type: 'stop' } satisfies ToChild);
 
+  // Cold burst across two instances on one Redis: requests alternate between them, as a load balancer would send them.
+  const pairBursts = new Map<Variant, Counts>();
+  for (const variant of PAIRS) {
+    const sharedPrefix = `bench_${variant.replaceAll('-', '_')}_${process.pid}`;
+    const pair = [await start(variant, { sharedPrefix }), await start(variant, { sharedPrefix })];
+    limit += 1;
+    const before = await Promise.all(pair.map(stats));
+    await Promise.all(Array.from({ length: BURST }, (_, index) => post(pair[index % 2]!, body(limit))));
+    const after = await Promise.all(pair.map(stats));
+    const delta = (field: keyof Counts) => after.reduce((sum, entry, index) => sum + entry[field] - before[index]![field], 0);
+    pairBursts.set(variant, { executions: delta('executions'), dataSourceCalls: delta('dataSourceCalls'), fleetCoalesced: delta('fleetCoalesced') });
+    for (const child of pair) child.process.send({ type: 'stop' } satisfies ToChild);
+    process.stdout.write(`two-instance burst ${variant.padEnd(18)} ${delta('executions')} executions\n`);
+  }
+
   const rps = (variant: Variant) => median(rows.get(variant)!.rps);
   const lines = [
     `Command: \`npm run bench\` (${new Date().toISOString().slice(0, 10)}, Node ${process.version}, 2 cores, Redis 7 on loopback). Query: 24 EUR_USD signals with author and current price, ${Buffer.byteLength(bytes)} bytes; autocannon, ${CONNECTIONS} connections, ${WARMUP_SECONDS} s warm-up, ${ROUNDS} rounds of ${RUN_SECONDS} s interleaved across variants; medians.`,
@@ -241,6 +267,17 @@ async function main(): Promise<void> {
       `| ${variant} | ${rps(variant).toFixed(0)} | ${median(row.p50)} | ${median(row.p99)} | ${median(row.cpuPerRequest).toFixed(0)} | ${(row.rss / 1024 ** 2).toFixed(0)} | ${(rps(variant) / rps('ceiling')).toFixed(2)} | ${baseline === undefined ? '' : `${(rps(variant) / rps(baseline)).toFixed(2)}×`} | ${variant === 'ceiling' ? '' : median(row.dataCalls).toFixed(3)} | ${burst?.executions ?? ''} | ${burst?.dataCalls ?? ''} |`,
     );
   }
+  lines.push(
+    '',
+    `Two instances on one Redis, each with its own process and embedded database: a cold burst of ${BURST} identical requests, alternating between the two.`,
+    '',
+    '| pair | executions | data-source calls | answered from the other instance |',
+    '|---|---:|---:|---:|',
+    ...PAIRS.map((variant) => {
+      const burst = pairBursts.get(variant)!;
+      return `| ${variant} | ${burst.executions} | ${burst.dataSourceCalls} | ${variant === 'apollo-fleet' ? '' : burst.fleetCoalesced} |`;
+    }),
+  );
   const report = lines.join('\n');
   process.stdout.write(`\n${report}\n`);
   const file = join(process.cwd(), 'BENCHMARKS.md');
@@ -251,7 +288,7 @@ async function main(): Promise<void> {
 }
 
 if (process.argv[2] === 'serve') {
-  serve(process.argv[3] as Variant, process.env.BENCH_CEILING).catch((error: unknown) => {
+  serve(process.argv[3] as Variant, process.env.BENCH_CEILING, process.env.BENCH_SHARED_PREFIX || undefined).catch((error: unknown) => {
     process.stderr.write(`${String(error)}\n`);
     process.exit(1);
   });
