@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 
 import { PrivatePostgres } from '../helpers/private-postgres';
 import { RedisServer } from '../helpers/redis-server';
+import { eventually } from '../helpers/eventually';
 import { ALICE, BOB, startTestGateway, type TestGateway } from '../helpers/test-gateway';
 import { LoadGenerator, type LatencySummary, type Outcome, round, summarize } from './load-generator';
 import { dataCacheRead, trafficMix, WATCHED_READS, WATCHED_USER_ID, writeFigures } from './workload';
@@ -42,15 +43,6 @@ interface ScenarioFigures extends LatencySummary {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Polls until `condition` holds; resolves to the time it took. */
-async function eventually(condition: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<number> {
-  const started = performance.now();
-  while (!(await condition())) {
-    if (performance.now() - started > timeoutMs) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await sleep(25);
-  }
-  return performance.now() - started;
-}
-
 /** Describes failures for an assertion message: a count alone does not say what went wrong. */
 function failuresOf(outcomes: readonly Outcome[]): string[] {
   return outcomes.filter((outcome) => !outcome.ok).map((outcome) => `${outcome.kind} ${outcome.status} ${outcome.errorCodes.join(',')} ${outcome.errorMessage ?? ''}`.trim());
