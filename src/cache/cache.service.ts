@@ -252,8 +252,10 @@ export class CacheService {
     this.inflight.clear();
     const removed = (await applyInvalidation(this.tiers.memory, invalidation)) + (await this.invalidateShared(invalidation));
     // Only now are in-process copies told, here and elsewhere: told earlier, an instance could
-    // refill its copy from the shared tier before the old entry left it.
-    await this.bus.publish(invalidation);
+    // refill its copy from the shared tier before the old entry left it. The announcement is
+    // awaited only while Redis serves; otherwise the journal replay announces it again later.
+    const announced = this.bus.publish(invalidation);
+    if (this.health.redisServing) await announced;
     return removed;
   }
 
