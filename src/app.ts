@@ -108,7 +108,7 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
     },
   });
   const lastKnown = new LastKnownValues(cacheService, { graceSeconds: config.marketData.staleIfErrorSeconds, now }, new StaleIfErrorStats());
-  const market = new MarketService(provider, cacheService, keys, config.cache.priceTtlSeconds, breaker, lastKnown);
+  const market = new MarketService(provider, cacheService, keys, config.cache.priceTtlSeconds, breaker, lastKnown, config.marketData.staleAfterMs);
   const symbols = DEMO_INSTRUMENTS.map((instrument) => instrument.symbol);
   const warming = new WarmingService(
     [userDataWarming(users, signals), signalsWarming(signals, symbols), marketDataWarming(market, symbols), statisticsWarming(signals, symbols)],

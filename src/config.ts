@@ -85,6 +85,11 @@ export interface Config {
     readonly retryBaseDelayMs: number;
     /** How long after its fresh copy expires a quote or candle series may still be served when the provider fails; 0: never. */
     readonly staleIfErrorSeconds: number;
+    /**
+     * How long a read waits for a fresh load before answering from a last-known copy within the
+     * window (the load goes on in the background); 0: wait for the provider however long it takes.
+     */
+    readonly staleAfterMs: number;
     /** Consecutive failed calls that open the provider's circuit, and how long it stays open before one probe. */
     readonly breaker: { readonly failureThreshold: number; readonly openMs: number };
     readonly oanda: { readonly apiUrl: string; readonly apiToken: string | undefined; readonly accountId: string | undefined };
@@ -221,6 +226,7 @@ export function loadConfig(env: Env): Config {
       maxRetries: read(env, 'MARKET_DATA_MAX_RETRIES', integer(0, 10), '2'),
       retryBaseDelayMs: read(env, 'MARKET_DATA_RETRY_BASE_MS', integer(0, 10_000), '100'),
       staleIfErrorSeconds: read(env, 'MARKET_STALE_IF_ERROR_SECONDS', integer(0, 86_400), '300'),
+      staleAfterMs: read(env, 'MARKET_STALE_AFTER_MS', integer(0, 60_000), '500'),
       breaker: {
         failureThreshold: read(env, 'MARKET_BREAKER_FAILURE_THRESHOLD', integer(1, 1_000), '5'),
         openMs: read(env, 'MARKET_BREAKER_OPEN_MS', integer(100, 3_600_000), '10000'),

@@ -5,20 +5,36 @@ import { ErrorCode, notFound, PublicError } from '../errors';
 import type { StaleSink } from '../graphql/stale-reads';
 import { type BreakerSnapshot, type CircuitBreaker, CircuitOpenError } from './circuit-breaker';
 import { TIMEFRAME_SECONDS, type Timeframe } from './instruments';
-import type { LastKnownValues } from './last-known';
+import type { LastKnownValues, Recalled } from './last-known';
 import { type CandleBar, type MarketDataProvider, type Quote, UpstreamError } from './market-data.provider';
 
 /** Shortest life of cached candles, so that the forming bar of M1 is never far behind. */
 const MIN_CANDLE_TTL_SECONDS = 5;
 
-/** Why a value was served from its last-known copy: the `reason` in `extensions.stale[]`. */
-export type StaleReason = 'timeout' | 'upstream_error' | 'circuit_open';
+/**
+ * Why a value was served from its last-known copy: the `reason` in `extensions.stale[]`.
+ * `slow_upstream`: the provider had not answered within MARKET_STALE_AFTER_MS (its load goes on).
+ */
+export type StaleReason = 'timeout' | 'upstream_error' | 'circuit_open' | 'slow_upstream';
+
+/** What the deadline of a read found: a stale answer to give now (marking and counting it), or nothing usable. */
+type StaleAnswer<T> = (() => T) | undefined;
+
+const noop = (): void => undefined;
 
 /** The provider's resilience state, for the operator endpoints (snake_case like the seed's). */
 export interface MarketDataReport {
   readonly provider: string;
   readonly breaker: BreakerSnapshot;
-  readonly stale_if_error: { readonly grace_seconds: number; readonly served: number; readonly refused_too_old: number; readonly refused_absent: number };
+  readonly stale_if_error: {
+    readonly grace_seconds: number;
+    readonly stale_after_ms: number;
+    readonly served: number;
+    /** Of `served`: served at the deadline because the provider was slow, not because it failed. */
+    readonly served_slow_upstream: number;
+    readonly refused_too_old: number;
+    readonly refused_absent: number;
+  };
 }
 
 /**
@@ -28,6 +44,13 @@ export interface MarketDataReport {
  * also kept as a last-known copy. When the provider fails, `readQuotes`/`readCandles` serve that
  * copy within the grace window, marked stale; otherwise, and always for `getQuotes`/`getCandles`,
  * the failure is UPSTREAM_UNAVAILABLE with a message that names no internals.
+ *
+ * A slow provider is not left to run the clock down either: when a read's fresh load has not
+ * finished within `staleAfterMs` (MARKET_STALE_AFTER_MS; 0 turns this off) and every value it
+ * lacks has a last-known copy within the window, those copies answer at once (`slow_upstream`)
+ * while the load goes on in the background: its result is cached as usual, its failure counted by
+ * the breaker as usual. Concurrent reads share that one load (getOrSet's single flight for
+ * candles, `pendingQuotes` per symbol for quotes), so a hanging provider gets no extra calls.
  */
 export class MarketService implements CachingHost {
   constructor(
@@ -37,7 +60,15 @@ export class MarketService implements CachingHost {
     private readonly priceTtlSeconds: number,
     private readonly breaker: CircuitBreaker,
     private readonly lastKnown: LastKnownValues,
+    private readonly staleAfterMs: number,
   ) {}
+
+  /**
+   * Provider calls for quotes in progress, by symbol, with the invalidation epoch they started in:
+   * a read that finds its symbol here joins that call instead of making another (unless an
+   * invalidation came since, after which the call's result may be outdated).
+   */
+  private readonly pendingQuotes = new Map<string, { readonly epoch: number; readonly quote: Promise<Quote | null> }>();
 
   /**
    * Fresh quotes in the order of `symbols`; `null` for an instrument the provider does not know.
@@ -58,7 +89,7 @@ export class MarketService implements CachingHost {
    */
   async readQuotes(symbols: readonly string[], stale: StaleSink): Promise<(Quote | null | PublicError)[]> {
     try {
-      return await this.freshQuotes(symbols);
+      return await this.withinDeadline(this.freshQuotes(symbols), () => this.slowQuotes(symbols, stale));
     } catch (error) {
       const reason = staleReasonOf(error);
       if (reason === undefined) throw error;
@@ -90,14 +121,21 @@ export class MarketService implements CachingHost {
 
   /** Candles for a request: the last-known series (marked in `stale`) when the provider fails within the window. */
   async readCandles(symbol: string, timeframe: Timeframe, count: number, stale: StaleSink): Promise<CandleBar[]> {
+    const lastKnown = { key: this.cacheKeys.marketLastKnown(symbol, candleSeries(timeframe, count)), freshTtlSeconds: candleTtlSeconds(this.cache.ttl, timeframe) };
     try {
-      return await this.freshCandles(symbol, timeframe, count);
+      return await this.withinDeadline(this.freshCandles(symbol, timeframe, count), async () => {
+        const [copy] = await this.lastKnown.peek<CandleBar[]>([lastKnown]);
+        if (copy === undefined) return undefined;
+        return () => {
+          this.lastKnown.countServedSlow(1);
+          stale.mark(copy.value, { ageSeconds: copy.ageSeconds, reason: 'slow_upstream' });
+          return copy.value;
+        };
+      });
     } catch (error) {
       const reason = staleReasonOf(error);
       if (reason === undefined) throw error;
-      const [copy] = await this.lastKnown.recall<CandleBar[]>([
-        { key: this.cacheKeys.marketLastKnown(symbol, candleSeries(timeframe, count)), freshTtlSeconds: candleTtlSeconds(this.cache.ttl, timeframe) },
-      ]);
+      const [copy] = await this.lastKnown.recall<CandleBar[]>([lastKnown]);
       if (copy === undefined) throw translated(error);
       stale.mark(copy.value, { ageSeconds: copy.ageSeconds, reason });
       return copy.value;
@@ -105,11 +143,74 @@ export class MarketService implements CachingHost {
   }
 
   report(): MarketDataReport {
-    const { served, refusedTooOld, refusedAbsent } = this.lastKnown.stats;
+    const { served, servedSlowUpstream, refusedTooOld, refusedAbsent } = this.lastKnown.stats;
     return {
       provider: this.provider.name,
       breaker: this.breaker.snapshot(),
-      stale_if_error: { grace_seconds: this.lastKnown.graceSeconds, served, refused_too_old: refusedTooOld, refused_absent: refusedAbsent },
+      stale_if_error: {
+        grace_seconds: this.lastKnown.graceSeconds,
+        stale_after_ms: this.staleAfterMs,
+        served,
+        served_slow_upstream: servedSlowUpstream,
+        refused_too_old: refusedTooOld,
+        refused_absent: refusedAbsent,
+      },
+    };
+  }
+
+  /**
+   * `load`'s outcome, unless it has not settled within `staleAfterMs` and `slow` then offers a
+   * stale answer: that answer is given, and `load` runs on unobserved (its failure is the
+   * breaker's to count; nothing else waits for it, so it must not surface as an unhandled
+   * rejection). Without an offer, or when `load` settled while the copies were being read, the
+   * read waits for `load` as if there were no deadline.
+   */
+  private async withinDeadline<T>(load: Promise<T>, slow: () => Promise<StaleAnswer<T>>): Promise<T> {
+    if (this.staleAfterMs === 0) return load;
+    let timer: NodeJS.Timeout | undefined;
+    const late = Symbol('late');
+    const deadline = new Promise<typeof late>((resolve) => {
+      timer = setTimeout(() => resolve(late), this.staleAfterMs);
+    });
+    try {
+      const first = await Promise.race([load, deadline]);
+      if (first !== late) return first;
+    } finally {
+      clearTimeout(timer);
+    }
+    let settled = false;
+    const markSettled = () => {
+      settled = true;
+    };
+    load.then(markSettled, markSettled);
+    const answer = await slow();
+    return answer === undefined || settled ? load : answer();
+  }
+
+  /**
+   * The deadline's offer for quotes: fresh entries as they are and last-known copies for the rest,
+   * but only when every symbol lacking a fresh entry has a copy; the batch answers as one, so one
+   * symbol without a copy makes the whole batch wait for the provider.
+   */
+  private async slowQuotes(symbols: readonly string[], stale: StaleSink): Promise<StaleAnswer<(Quote | null)[]>> {
+    const fresh = await this.cache.mget<Quote>(symbols.map((symbol) => this.cacheKeys.market(symbol, 'price')));
+    const missing = [...new Set(symbols.filter((_, index) => fresh[index] === undefined))];
+    const recalled = await this.lastKnown.peek<Quote>(missing.map((symbol) => ({ key: this.cacheKeys.marketLastKnown(symbol, 'price'), freshTtlSeconds: this.priceTtlSeconds })));
+    const copies = new Map<string, Recalled<Quote>>();
+    for (const [index, symbol] of missing.entries()) {
+      const copy = recalled[index];
+      if (copy === undefined) return undefined;
+      copies.set(symbol, copy);
+    }
+    return () => {
+      this.lastKnown.countServedSlow(copies.size);
+      return symbols.map((symbol, index) => {
+        const hit = fresh[index];
+        if (hit !== undefined) return hit;
+        const copy = copies.get(symbol)!;
+        stale.mark(copy.value, { ageSeconds: copy.ageSeconds, reason: 'slow_upstream' });
+        return copy.value;
+      });
     };
   }
 
@@ -119,20 +220,60 @@ export class MarketService implements CachingHost {
       symbols,
       (symbol) => this.cacheKeys.market(symbol, 'price'),
       async (missing) => {
-        const unique = [...new Set(missing)];
-        const epoch = this.cache.invalidationEpoch;
-        const quotes = await this.breaker.run(() => this.provider.getPrices(unique));
-        await this.lastKnown.remember(
-          unique.flatMap((symbol) => {
-            const quote = quotes.get(symbol);
-            return quote === undefined ? [] : [{ key: this.cacheKeys.marketLastKnown(symbol, 'price'), value: quote, freshTtlSeconds: this.priceTtlSeconds }];
-          }),
-          epoch,
-        );
+        const quotes = await this.pendingOrLoad([...new Set(missing)]);
         return missing.map((symbol) => quotes.get(symbol) ?? null);
       },
       this.priceTtlSeconds,
     );
+  }
+
+  /**
+   * Quotes for `symbols`: symbols with a provider call in progress (of this invalidation epoch,
+   * circuit closed) join it, the others go to the provider in one call, which later reads can join.
+   */
+  private async pendingOrLoad(symbols: readonly string[]): Promise<ReadonlyMap<string, Quote | null>> {
+    const epoch = this.cache.invalidationEpoch;
+    // Unless the circuit is closed, the breaker answers at once (short circuit) or lets one probe
+    // through: joining the probe would make a read wait that the breaker would fail fast.
+    const join = this.breaker.state === 'closed';
+    const waits = new Map<string, Promise<Quote | null>>();
+    const toLoad: string[] = [];
+    for (const symbol of symbols) {
+      const pending = join ? this.pendingQuotes.get(symbol) : undefined;
+      if (pending !== undefined && pending.epoch === epoch) waits.set(symbol, pending.quote);
+      else toLoad.push(symbol);
+    }
+    if (toLoad.length > 0) {
+      const call = this.loadQuotes(toLoad, epoch);
+      for (const symbol of toLoad) {
+        const quote = call.then((quotes) => quotes.get(symbol) ?? null);
+        // Handled here and by every reader that joins it: a failure is reported to those, never left unhandled.
+        quote.catch(noop);
+        const entry = { epoch, quote };
+        this.pendingQuotes.set(symbol, entry);
+        const forget = () => {
+          if (this.pendingQuotes.get(symbol) === entry) this.pendingQuotes.delete(symbol);
+        };
+        quote.then(forget, forget);
+        waits.set(symbol, quote);
+      }
+    }
+    const entries = [...waits];
+    const values = await Promise.all(entries.map(([, quote]) => quote));
+    return new Map(entries.map(([symbol], index) => [symbol, values[index] ?? null]));
+  }
+
+  /** One provider call through the breaker; what it returns is also kept as last-known copies. */
+  private async loadQuotes(symbols: readonly string[], epoch: number): Promise<ReadonlyMap<string, Quote>> {
+    const quotes = await this.breaker.run(() => this.provider.getPrices(symbols));
+    await this.lastKnown.remember(
+      symbols.flatMap((symbol) => {
+        const quote = quotes.get(symbol);
+        return quote === undefined ? [] : [{ key: this.cacheKeys.marketLastKnown(symbol, 'price'), value: quote, freshTtlSeconds: this.priceTtlSeconds }];
+      }),
+      epoch,
+    );
+    return quotes;
   }
 
   /** Cached under `market:{symbol}:{timeframe}:{count}` by the decorator; throws upstream failures as they are. */

@@ -127,7 +127,7 @@ export function createMetricsRegistry(sources: MetricSources): Registry {
   });
   new Counter({
     name: 'gateway_market_stale_total',
-    help: 'Market data asked for while the provider failed: served from the last-known copy, or refused (copy too old, or none)',
+    help: 'Market data asked for while the provider failed or was slow: served from the last-known copy, or refused (copy too old, or none)',
     labelNames: ['provider', 'outcome'],
     registers: [registry],
     collect() {
@@ -136,6 +136,17 @@ export function createMetricsRegistry(sources: MetricSources): Registry {
       this.inc({ provider, outcome: 'served' }, stale.served);
       this.inc({ provider, outcome: 'refused_too_old' }, stale.refused_too_old);
       this.inc({ provider, outcome: 'refused_absent' }, stale.refused_absent);
+    },
+  });
+  new Counter({
+    name: 'gateway_market_stale_slow_upstream_total',
+    help: 'Of gateway_market_stale_total{outcome="served"}: served because the provider had not answered within MARKET_STALE_AFTER_MS',
+    labelNames: ['provider'],
+    registers: [registry],
+    collect() {
+      const { provider, stale_if_error: stale } = sources.market.report();
+      this.reset();
+      this.inc({ provider }, stale.served_slow_upstream);
     },
   });
   new Counter({

@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 
 /** What the fake broker does with one request. */
 export type Reply =
-  | { readonly status: number; readonly body: unknown; readonly headers?: Record<string, string> }
+  /** `delayMs`: answered only after that long (a slow broker that does answer in the end). */
+  | { readonly status: number; readonly body: unknown; readonly headers?: Record<string, string>; readonly delayMs?: number }
   | { readonly raw: string; readonly status?: number }
   | { readonly hangMs: number };
 
@@ -57,7 +58,13 @@ export class FakeOanda {
       response.writeHead(reply.status ?? 200, { 'content-type': 'application/json' }).end(reply.raw);
       return;
     }
-    response.writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers }).end(JSON.stringify(reply.body));
+    const send = () => response.writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers }).end(JSON.stringify(reply.body));
+    if (reply.delayMs === undefined) {
+      send();
+      return;
+    }
+    const timer = setTimeout(send, reply.delayMs);
+    response.on('close', () => clearTimeout(timer));
   }
 }
 
