@@ -9,7 +9,8 @@ import { loadConfig } from '../../src/config';
  * There is no Docker engine on these machines: docker-compose.yml and the Dockerfile are checked
  * by reading them. What is checked is what breaks a `docker compose up` silently: a variable the
  * gateway does not read, a port or healthcheck that points elsewhere, a start before Redis or
- * PostgreSQL is ready.
+ * PostgreSQL is ready. The `scale` profile (a Redis Cluster, two gateways, nginx in front) is checked
+ * the same way, with deploy/nginx.conf.
  */
 
 const ROOT = join(__dirname, '..', '..');
@@ -25,6 +26,10 @@ interface Service {
   readonly ports?: (string | { target?: number; published?: string | number })[];
   readonly depends_on?: string[] | Record<string, { condition?: string }>;
   readonly healthcheck?: Healthcheck;
+  readonly profiles?: string[];
+  readonly hostname?: string;
+  readonly volumes?: string[];
+  readonly restart?: string;
 }
 interface ComposeFile {
   readonly services: Record<string, Service>;
@@ -33,7 +38,8 @@ interface ComposeFile {
 /** The secrets a run must be given (the compose file refuses to start without them). */
 const SECRETS = { REDIS_PASSWORD: 'compose-redis-secret', POSTGRES_PASSWORD: 'compose-postgres-secret', ADMIN_API_TOKEN: 'compose-admin-token-0123456789' };
 
-const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8')) as ComposeFile;
+// Compose resolves YAML merge keys (`<<: *gateway-environment`); so must the parser.
+const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as ComposeFile;
 const gateway = compose.services.gateway!;
 const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
 
@@ -77,11 +83,25 @@ function healthcheckText(service: Service): string {
   return Array.isArray(test) ? test.join(' ') : (test ?? '');
 }
 
+function commandText(service: Service): string {
+  return Array.isArray(service.command) ? service.command.join(' ') : (service.command ?? '');
+}
+
+function resolvedEnvironmentOf(service: Service, env: Record<string, string> = SECRETS): Record<string, string> {
+  return Object.fromEntries(Object.entries(environmentOf(service)).map(([name, value]) => [name, interpolate(value, env)]));
+}
+
+/** Services that `docker compose up` starts without a profile. */
+const defaultServices = Object.entries(compose.services).filter(([, service]) => service.profiles === undefined);
+
+/** A one-shot service (it runs to completion and is never restarted): others wait for its success, not its health. */
+const isOneShot = (service: Service) => service.restart === 'no';
+
 describe('docker-compose.yml', () => {
   const resolvedGatewayEnv = () => Object.fromEntries(Object.entries(environmentOf(gateway)).map(([name, value]) => [name, interpolate(value, SECRETS)]));
 
   it('runs Redis, PostgreSQL and the gateway built from the Dockerfile', () => {
-    expect(Object.keys(compose.services).sort()).toEqual(['gateway', 'postgres', 'redis']);
+    expect(defaultServices.map(([name]) => name).sort()).toEqual(['gateway', 'postgres', 'redis']);
     const build = typeof gateway.build === 'string' ? { context: gateway.build } : gateway.build;
     expect(build).toMatchObject({ context: '.' });
     expect(build?.dockerfile ?? 'Dockerfile').toBe('Dockerfile');
@@ -136,19 +156,149 @@ describe('docker-compose.yml', () => {
     expect(healthcheckText(redis)).toMatch(/redis-cli .*ping/);
   });
 
-  it('gives every service a healthcheck', () => {
+  it('gives every service that keeps running a healthcheck', () => {
     for (const [name, service] of Object.entries(compose.services)) {
+      if (isOneShot(service)) continue;
       expect({ name, healthcheck: healthcheckText(service) }).toEqual({ name, healthcheck: expect.stringMatching(/\S/) });
     }
   });
 
   it('starts the gateway only once Redis and PostgreSQL are healthy', () => {
     expect(gateway.depends_on).toEqual({ redis: { condition: 'service_healthy' }, postgres: { condition: 'service_healthy' } });
-    for (const service of Object.values(compose.services)) {
+  });
+
+  it('starts every service after what it needs is healthy, or has run to completion when it runs once', () => {
+    for (const [name, service] of Object.entries(compose.services)) {
       if (service.depends_on === undefined) continue;
       expect(Array.isArray(service.depends_on)).toBe(false);
-      for (const dependency of Object.values(service.depends_on as Record<string, { condition?: string }>)) expect(dependency.condition).toBe('service_healthy');
+      for (const [dependencyName, dependency] of Object.entries(service.depends_on as Record<string, { condition?: string }>)) {
+        const target = compose.services[dependencyName];
+        expect({ name, dependencyName, exists: target !== undefined }).toEqual({ name, dependencyName, exists: true });
+        const expected = isOneShot(target!) ? 'service_completed_successfully' : 'service_healthy';
+        expect({ name, dependencyName, condition: dependency.condition }).toEqual({ name, dependencyName, condition: expected });
+        // A default service must never wait for one that only a profile starts.
+        if (service.profiles === undefined) expect({ name, dependencyName, profiles: target!.profiles }).toEqual({ name, dependencyName, profiles: undefined });
+      }
     }
+  });
+});
+
+describe('docker-compose.yml, profile scale', () => {
+  const scale = Object.entries(compose.services).filter(([, service]) => service.profiles?.includes('scale'));
+  const names = scale.map(([name]) => name);
+  const clusterNodes = scale.filter(([name]) => /^redis-node-\d+$/.test(name));
+  const gateways = scale.filter(([name]) => /^gateway-\d+$/.test(name));
+  const init = compose.services['redis-cluster-init']!;
+  const lb = compose.services.lb!;
+  const nginx = readFileSync(join(ROOT, 'deploy', 'nginx.conf'), 'utf8');
+
+  it('runs a 3-master Redis Cluster, its one-shot init, two gateways and a load balancer, in that profile only', () => {
+    expect(names.sort()).toEqual(['gateway-1', 'gateway-2', 'lb', 'redis-cluster-init', 'redis-node-1', 'redis-node-2', 'redis-node-3']);
+    for (const [, service] of scale) expect(service.profiles).toEqual(['scale']);
+    expect(isOneShot(init)).toBe(true);
+    expect(scale.filter(([, service]) => isOneShot(service)).map(([name]) => name)).toEqual(['redis-cluster-init']);
+  });
+
+  it('builds every gateway instance from the Dockerfile, as the same image as the single gateway', () => {
+    for (const [, service] of gateways) {
+      const build = typeof service.build === 'string' ? { context: service.build } : service.build;
+      expect(build).toMatchObject({ context: '.' });
+      expect(build?.dockerfile ?? 'Dockerfile').toBe('Dockerfile');
+      expect(service.image).toBe(gateway.image);
+      expect(service.healthcheck).toEqual(gateway.healthcheck);
+    }
+  });
+
+  it('sets on the gateways only variables that src/config.ts reads', () => {
+    const known = variablesConfigReads();
+    for (const [name, service] of gateways) {
+      expect({ name, unknown: Object.keys(environmentOf(service)).filter((variable) => !known.has(variable)) }).toEqual({ name, unknown: [] });
+    }
+  });
+
+  it('gives each gateway the single gateway\'s configuration, on the Redis Cluster of this profile', () => {
+    const single = resolvedEnvironmentOf(gateway);
+    for (const [, service] of gateways) {
+      const env = resolvedEnvironmentOf(service);
+      const without = (record: Record<string, string>, name: string) => Object.fromEntries(Object.entries(record).filter(([variable]) => variable !== name));
+      expect(without(env, 'REDIS_CLUSTER_NODES')).toEqual(without(single, 'REDIS_URL'));
+
+      const config = loadConfig(env);
+      expect(config.nodeEnv).toBe('production');
+      expect(config.database.url).toBe(loadConfig(single).database.url);
+      expect(config.redis.db).toBe(0);
+      expect(config.redis.topology).toEqual({ kind: 'cluster', nodes: clusterNodes.map(([name]) => ({ host: name, port: 6379 })) });
+      expect(config.redis.password).toBe(SECRETS.REDIS_PASSWORD);
+      expect(config.cache.fleetFlightWaitMs).toBeGreaterThan(0);
+    }
+  });
+
+  it('runs cluster-enabled nodes that announce their service name, protected by the gateways\' password, health-checked', () => {
+    expect(clusterNodes).toHaveLength(3);
+    for (const [name, node] of clusterNodes) {
+      expect(node.image).toMatch(/^redis:7\b/);
+      expect(node.hostname).toBe(name);
+      const command = commandText(node);
+      expect(command).toMatch(/--port 6379\b/);
+      expect(command).toMatch(/--cluster-enabled yes\b/);
+      // $$ is compose's escape: the shell in the container expands $HOSTNAME (the `hostname:` above) and REDISCLI_AUTH.
+      expect(command).toContain('--cluster-announce-hostname "$$HOSTNAME"');
+      expect(command).toMatch(/--cluster-preferred-endpoint-type hostname\b/);
+      expect(command).toContain('--requirepass "$$REDISCLI_AUTH"');
+      expect(resolvedEnvironmentOf(node).REDISCLI_AUTH).toBe(SECRETS.REDIS_PASSWORD);
+      expect(healthcheckText(node)).toMatch(/redis-cli .*ping/);
+    }
+  });
+
+  it('creates the cluster once its nodes are healthy, over all three masters, and leaves an existing one alone', () => {
+    expect(init.depends_on).toEqual(Object.fromEntries(clusterNodes.map(([name]) => [name, { condition: 'service_healthy' }])));
+    const script = commandText(init);
+    expect(script).toMatch(/redis-cli --cluster create .* --cluster-replicas 0 --cluster-yes/);
+    expect(script).toContain(`nodes="${clusterNodes.map(([name]) => name).join(' ')}"`);
+    expect(script).toMatch(/if redis-cli -h redis-node-1 cluster info \| grep -q '\^cluster_slots_assigned:16384'; then/);
+    expect(script).toMatch(/cluster_state:ok/);
+    expect(resolvedEnvironmentOf(init).REDISCLI_AUTH).toBe(SECRETS.REDIS_PASSWORD);
+  });
+
+  it('starts the gateways once the cluster has been created and PostgreSQL is healthy', () => {
+    expect(gateways.map(([name]) => name)).toEqual(['gateway-1', 'gateway-2']);
+    for (const [, service] of gateways) {
+      expect(service.depends_on).toEqual({ 'redis-cluster-init': { condition: 'service_completed_successfully' }, postgres: { condition: 'service_healthy' } });
+      expect(service.ports ?? []).toEqual([]);
+    }
+  });
+
+  it('balances over exactly the gateways of the profile, on the port they listen on', () => {
+    const upstream = /upstream\s+(\w+)\s*\{([^}]*)\}/.exec(nginx);
+    expect(upstream).not.toBeNull();
+    const [, upstreamName, body] = upstream!;
+    const servers = [...body!.matchAll(/^\s*server\s+([^\s;]+)/gm)].map((match) => match[1]);
+    const expected = gateways.map(([name, service]) => `${name}:${loadConfig(resolvedEnvironmentOf(service)).http.port}`);
+    expect(servers.sort()).toEqual(expected.sort());
+    expect(nginx).toMatch(new RegExp(`proxy_pass\\s+http://${upstreamName};`));
+    expect(nginx).toMatch(/proxy_next_upstream\s+error\s+timeout/);
+    expect(body).toMatch(/max_fails=\d+/);
+    // Round robin: no other balancing method.
+    expect(body).not.toMatch(/\b(least_conn|ip_hash|hash|random)\b/);
+  });
+
+  it('publishes the load balancer\'s port, health-checks it, and starts it once both gateways are healthy', () => {
+    const listen = Number(/^\s*listen\s+(\d+);/m.exec(nginx)?.[1]);
+    expect(containerPorts(lb, SECRETS)).toEqual([listen]);
+    expect(healthcheckText(lb)).toContain(`http://127.0.0.1:${listen}/`);
+    expect(lb.depends_on).toEqual(Object.fromEntries(gateways.map(([name]) => [name, { condition: 'service_healthy' }])));
+    expect(lb.volumes).toContain('./deploy/nginx.conf:/etc/nginx/nginx.conf:ro');
+  });
+
+  it('refuses to start without the secrets', () => {
+    for (const secret of ['REDIS_PASSWORD', 'POSTGRES_PASSWORD', 'ADMIN_API_TOKEN'] as const) {
+      const without: Record<string, string> = { ...SECRETS };
+      delete without[secret];
+      for (const [, service] of gateways) expect(() => resolvedEnvironmentOf(service, without)).toThrow(secret);
+    }
+    const without: Record<string, string> = { ...SECRETS };
+    delete without.REDIS_PASSWORD;
+    for (const service of [...clusterNodes.map(([, node]) => node), init]) expect(() => resolvedEnvironmentOf(service, without)).toThrow('REDIS_PASSWORD');
   });
 });
 
