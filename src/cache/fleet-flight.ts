@@ -35,7 +35,9 @@ export class FleetFlight {
     const lease = await this.leases.tryAcquire(leaseKey, this.options.waitMs);
     if (lease !== null) {
       try {
-        return { value: await load(), joined: false };
+        // The leader before us may have stored and released between our miss and our lease.
+        const stored = await peek();
+        return stored === undefined ? { value: await load(), joined: false } : { value: stored, joined: true };
       } finally {
         await lease.release();
       }
