@@ -66,14 +66,18 @@ export class CacheKeys {
     return this.key('bus', 'invalidations');
   }
 
-  /** A lease (cross-instance lock) on a job, such as warming. */
+  /**
+   * A lease (cross-instance lock) on a job, such as warming. Leases live beside the namespace, not
+   * in it (`{prefix}~locks:…`; `~` cannot occur in a prefix), so that no invalidation, not even
+   * "all", drops a lease another instance holds.
+   */
   lease(job: string): string {
-    return this.key('locks', job);
+    return `${this.prefix}~locks:${job}`;
   }
 
   /** The lease of a fleet-wide load of `key` (see FleetFlight); hashed, since `key` may be long. */
   flightLease(key: string): string {
-    return this.key('locks', 'flight', createHash('sha1').update(key).digest('base64url'));
+    return this.lease(`flight:${createHash('sha1').update(key).digest('base64url')}`);
   }
 
   /** A stable hash of parameters, for key parts that stand for a whole filter. */

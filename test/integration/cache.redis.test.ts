@@ -158,9 +158,14 @@ describe('the two-tier cache on a real Redis', () => {
 
     it('confines operator patterns and "all" to the prefix, without KEYS or FLUSH', async () => {
       expect(await cache.invalidator.invalidatePattern('signals:*:latest')).toBe(2);
+      const lease = await cache.leases.tryAcquire(cache.keys.lease('warming'), 60_000);
       await redis.config('RESETSTAT');
       expect(await cache.invalidator.invalidateAllCache()).toBe(7);
       expect(await redis.get('other_app:users:1')).toBe('not ours');
+      // A lease another instance may be waiting on survives even "all".
+      expect(await redis.exists(cache.keys.lease('warming'))).toBe(1);
+      await lease?.release();
+      expect(await redis.exists(cache.keys.lease('warming'))).toBe(0);
       const stats = await redis.info('commandstats');
       expect(stats).toMatch(/cmdstat_scan:/);
       expect(stats).not.toMatch(/cmdstat_(keys|flushdb|flushall):/);
