@@ -137,7 +137,8 @@ export class CacheService {
       if (cached !== undefined) return cached;
       const { value, joined } = await this.fleet.run(
         key,
-        () => this.get<T>(key),
+        // Polled while another instance loads: an operation, not a miss each time.
+        async () => this.decodeOrDrop(key, (await this.getRaw([key]))[0]) as T | undefined,
         async () => {
           this.loads += 1;
           const loaded = await load();
