@@ -60,7 +60,7 @@ export function createCommandClient(options: RedisConnectionOptions, connectionN
     });
   }
   const base: RedisOptions = { ...perConnection, db: options.db, lazyConnect: true, enableOfflineQueue: false, retryStrategy };
-  if (topology.kind === 'sentinel') return new Redis({ ...base, ...sentinelOptions(topology, options.timeoutMs) });
+  if (topology.kind === 'sentinel') return new Redis({ ...base, ...sentinelOptions(topology, options.timeoutMs, options.maxReconnectDelayMs) });
   return new Redis(topology.url, base);
 }
 
@@ -83,7 +83,7 @@ export function createSubscriberClient(options: RedisConnectionOptions, attempt:
     retryStrategy: () => null,
   };
   if (topology.kind === 'cluster') return new Redis({ ...base, ...toAddress(topology.nodes[attempt % topology.nodes.length]!) });
-  if (topology.kind === 'sentinel') return new Redis({ ...base, db: options.db, ...sentinelOptions(topology, options.timeoutMs) });
+  if (topology.kind === 'sentinel') return new Redis({ ...base, db: options.db, ...sentinelOptions(topology, options.timeoutMs, options.maxReconnectDelayMs) });
   return new Redis(topology.url, { ...base, db: options.db });
 }
 
@@ -113,14 +113,16 @@ export function describeTopology(topology: RedisTopology): string {
   }
 }
 
-function sentinelOptions(topology: Extract<RedisTopology, { kind: 'sentinel' }>, timeoutMs: number): RedisOptions {
+function sentinelOptions(topology: Extract<RedisTopology, { kind: 'sentinel' }>, timeoutMs: number, maxReconnectDelayMs: number): RedisOptions {
   return {
     sentinels: topology.sentinels.map(toAddress),
     name: topology.masterName,
     sentinelPassword: topology.sentinelPassword,
     sentinelCommandTimeout: timeoutMs,
-    // Asking the next sentinel is cheap; a dead one must not hold up finding the master.
-    sentinelRetryStrategy: (attempt: number) => (attempt > 3 ? null : 100),
+    // Keep asking until a sentinel answers: giving up (null) would end the connection for good,
+    // since ioredis does not reconnect after its connector fails. Commands meanwhile fail at once
+    // (no offline queue) and the cache serves from memory.
+    sentinelRetryStrategy: (attempt: number) => reconnectDelayMs(attempt, maxReconnectDelayMs),
     // Sentinel announces a new master on +switch-master: reconnect at once instead of waiting for errors.
     failoverDetector: true,
   };
