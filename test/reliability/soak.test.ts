@@ -139,7 +139,9 @@ describe('reliability: a steady minute of traffic', () => {
     // compiling or running other gateways): a busy minute can cost it a fifth of its sends (79 %
     // seen in CI). The soak needs a steady minute of traffic, not an exact count.
     expect(outcomes.length).toBeGreaterThan(RATE_PER_SECOND * (SOAK_MS / 1000) * 0.7);
-    expect(rss.length).toBeGreaterThanOrEqual(SOAK_MS / 1000 - 2);
+    // One sample a second, each after a full collection; a busy machine delays some (57 of 60 seen in CI).
+    // Thirds of at least 15 samples are what the growth bound needs.
+    expect(rss.length).toBeGreaterThanOrEqual(45);
     expect(growth).toBeLessThan(RSS_GROWTH_BOUND_BYTES);
     expect(max).toBeLessThan(RSS_CAP_BYTES);
     expect(max - (rss[0] ?? 0)).toBeLessThan(RSS_HEADROOM_BYTES);
