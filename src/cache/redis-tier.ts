@@ -32,21 +32,16 @@ export class RedisTier implements CacheTier {
     return this.run(async (redis) => (await redis.get(key)) ?? undefined);
   }
 
-  /** One MGET per hash slot (one in all on a single server), concurrently. */
+  /** One MGET per hash slot (one in all on a single server, the path of every shared hit), concurrently. */
   mget(keys: readonly string[]): Promise<(string | undefined)[]> {
     if (keys.length === 0) return Promise.resolve([]);
     return this.run(async (redis) => {
-      const found = new Map<string, string>();
-      await Promise.all(
-        this.bySlot(keys).map(async (group) => {
-          const values = await redis.mget(...group);
-          group.forEach((key, index) => {
-            const value = values[index];
-            if (value !== null && value !== undefined) found.set(key, value);
-          });
-        }),
-      );
-      return keys.map((key) => found.get(key));
+      const groups = this.bySlot(keys);
+      const replies = await Promise.all(groups.map((group) => redis.mget(...group)));
+      // One group holds the keys in their order: nothing to reassemble.
+      if (groups.length === 1) return replies[0]!.map((value) => value ?? undefined);
+      const found = new Map(groups.flatMap((group, g) => group.map((key, index) => [key, replies[g]![index]] as const)));
+      return keys.map((key) => found.get(key) ?? undefined);
     });
   }
 

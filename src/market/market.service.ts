@@ -94,10 +94,7 @@ export class MarketService implements CachingHost {
       const reason = staleReasonOf(error);
       if (reason === undefined) throw error;
       // The batch failed as a whole: entries that were fresh in the cache are still good.
-      const fresh = await this.cache.mget<Quote>(symbols.map((symbol) => this.cacheKeys.market(symbol, 'price')));
-      const missing = [...new Set(symbols.filter((_, index) => fresh[index] === undefined))];
-      const recalled = await this.lastKnown.recall<Quote>(missing.map((symbol) => ({ key: this.cacheKeys.marketLastKnown(symbol, 'price'), freshTtlSeconds: this.priceTtlSeconds })));
-      const copies = new Map(missing.map((symbol, index) => [symbol, recalled[index]]));
+      const { fresh, copies } = await this.freshOrLastKnown(symbols, (entries) => this.lastKnown.recall<Quote>(entries));
       const refused = unavailable(error);
       return symbols.map((symbol, index) => {
         const hit = fresh[index];
@@ -193,15 +190,8 @@ export class MarketService implements CachingHost {
    * symbol without a copy makes the whole batch wait for the provider.
    */
   private async slowQuotes(symbols: readonly string[], stale: StaleSink): Promise<StaleAnswer<(Quote | null)[]>> {
-    const fresh = await this.cache.mget<Quote>(symbols.map((symbol) => this.cacheKeys.market(symbol, 'price')));
-    const missing = [...new Set(symbols.filter((_, index) => fresh[index] === undefined))];
-    const recalled = await this.lastKnown.peek<Quote>(missing.map((symbol) => ({ key: this.cacheKeys.marketLastKnown(symbol, 'price'), freshTtlSeconds: this.priceTtlSeconds })));
-    const copies = new Map<string, Recalled<Quote>>();
-    for (const [index, symbol] of missing.entries()) {
-      const copy = recalled[index];
-      if (copy === undefined) return undefined;
-      copies.set(symbol, copy);
-    }
+    const { fresh, copies } = await this.freshOrLastKnown(symbols, (entries) => this.lastKnown.peek<Quote>(entries));
+    if ([...copies.values()].some((copy) => copy === undefined)) return undefined;
     return () => {
       this.lastKnown.countServedSlow(copies.size);
       return symbols.map((symbol, index) => {
@@ -212,6 +202,20 @@ export class MarketService implements CachingHost {
         return copy.value;
       });
     };
+  }
+
+  /**
+   * The quotes still fresh in the cache, and for each symbol without one its last-known copy as
+   * `read` finds it (`recall` counts the outcome, `peek` does not); `undefined` where there is none.
+   */
+  private async freshOrLastKnown(
+    symbols: readonly string[],
+    read: (entries: { key: string; freshTtlSeconds: number }[]) => Promise<(Recalled<Quote> | undefined)[]>,
+  ): Promise<{ fresh: (Quote | undefined)[]; copies: Map<string, Recalled<Quote> | undefined> }> {
+    const fresh = await this.cache.mget<Quote>(symbols.map((symbol) => this.cacheKeys.market(symbol, 'price')));
+    const missing = [...new Set(symbols.filter((_, index) => fresh[index] === undefined))];
+    const recalled = await read(missing.map((symbol) => ({ key: this.cacheKeys.marketLastKnown(symbol, 'price'), freshTtlSeconds: this.priceTtlSeconds })));
+    return { fresh, copies: new Map(missing.map((symbol, index) => [symbol, recalled[index]])) };
   }
 
   /** Throws the provider's UpstreamError or the breaker's CircuitOpenError as they are. */
