@@ -51,6 +51,10 @@ export interface Config {
     readonly fallbackMaxBytes: number;
     /** Longest an instance waits for another instance loading the same cold key (and that load's lease); 0 turns it off. */
     readonly fleetFlightWaitMs: number;
+    /** Longest a write waits for other instances to acknowledge its invalidation; a silent one is evicted from the bus. */
+    readonly busAckTimeoutMs: number;
+    /** Life of an instance's bus membership after its last heartbeat: an instance cut off from the bus stops using near copies within it. */
+    readonly busMemberLeaseMs: number;
     readonly warming: { readonly enabled: boolean; readonly intervalSeconds: number; readonly maxConcurrent: number };
   };
   readonly graphql: {
@@ -204,6 +208,8 @@ export function loadConfig(env: Env): Config {
       fallbackMaxItems: read(env, 'CACHE_FALLBACK_MAX_ITEMS', integer(1, 10_000_000), '1000'),
       fallbackMaxBytes: read(env, 'CACHE_FALLBACK_MAX_BYTES', integer(1024, 8 * 1024 ** 3), String(64 * 1024 ** 2)),
       fleetFlightWaitMs: read(env, 'CACHE_FLIGHT_WAIT_MS', integer(0, 60_000), '3000'),
+      busAckTimeoutMs: read(env, 'CACHE_BUS_ACK_TIMEOUT_MS', integer(10, 60_000), '1000'),
+      busMemberLeaseMs: read(env, 'CACHE_BUS_MEMBER_LEASE_MS', integer(300, 600_000), '3000'),
       warming: {
         enabled: read(env, 'CACHE_WARMING_ENABLED', booleanText, 'true'),
         intervalSeconds: read(env, 'CACHE_WARMING_INTERVAL', integer(1, 86_400), '300'),

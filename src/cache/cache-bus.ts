@@ -11,13 +11,67 @@ export type BusEvent = { readonly kind: 'invalidation'; readonly invalidation: I
 
 export interface CacheBusOptions {
   readonly channel: string;
+  /** Sorted set of live instances (member: instance id, score: lease expiry in Redis time, ms). */
+  readonly membersKey: string;
+  /**
+   * An instance's membership lasts this long after its last heartbeat (CACHE_BUS_MEMBER_LEASE_MS).
+   * It is also the longest an instance cut off from the bus may go on using its near copies.
+   */
+  readonly memberLeaseMs: number;
+  /** Longest a write waits for the other instances to acknowledge its invalidation (CACHE_BUS_ACK_TIMEOUT_MS). */
+  readonly ackTimeoutMs: number;
   readonly maxReconnectDelayMs: number;
+}
+
+/** What the bus reports after announcing an invalidation. */
+export interface Announcement {
+  /** Other instances that acknowledged having applied it. */
+  readonly acknowledged: number;
+  /** Other instances that did not answer in time, and were removed from the membership (they reset when they notice). */
+  readonly evicted: number;
+}
+
+/**
+ * Renews a membership, with Redis's own clock so that instances' clocks need not agree; drops
+ * expired members. Returns 1 when the member was (re)added: it had expired or been evicted.
+ */
+const HEARTBEAT = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+local added = redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]) * 2)
+return added`;
+
+/** The members whose lease has not run out. */
+const LIVE_MEMBERS = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+return redis.call('ZRANGEBYSCORE', KEYS[1], now, '+inf')`;
+
+interface PendingAnnouncement {
+  readonly waitingFor: Set<string>;
+  readonly done: () => void;
 }
 
 /**
  * Tells every gateway instance about every invalidation, over Redis pub/sub, so that in-process
- * copies (the response near cache) are dropped everywhere. Messages can be lost while the
- * subscriber is disconnected, so each reconnection is announced as a reset.
+ * copies (the response near cache) are dropped everywhere, and waits until they have been.
+ *
+ * A PUBLISH that Redis acknowledged only means the message left for the subscribers: in a
+ * Cluster it reaches other nodes' subscribers later, and on any topology the other instance may
+ * answer a read before it has read the message from its socket. So each instance acknowledges
+ * every invalidation once it has applied it (and once its own writes that were under way have
+ * landed, so the writer can delete once more behind them), and the writer waits for the
+ * acknowledgement of every live member before its write answers.
+ *
+ * Live members are a sorted set renewed by heartbeats. A heartbeat is sent only after the
+ * instance has heard its own previous ping back through its subscriber, so a membership proves
+ * that the instance is still receiving. An instance uses near copies only while its membership is
+ * fresh (`coherent`); a member that does not acknowledge in time is evicted and drops everything
+ * local when its next heartbeat finds it was re-added. Hence the guarantee in RELIABILITY.md: once
+ * a write has answered, no instance serves an older near copy, except one cut off from Redis for
+ * less than `memberLeaseMs`.
  *
  * The bus reconnects its subscriber itself, with a new connection each time: ioredis's own
  * resubscription leaves failures unhandled, and in a Cluster the next attempt should go to
@@ -25,42 +79,95 @@ export interface CacheBusOptions {
  */
 export class CacheBus {
   private readonly instanceId = randomUUID();
+  private readonly replyChannel: string;
   private readonly listeners: ((event: BusEvent) => void)[] = [];
+  private readonly pending = new Map<string, PendingAnnouncement>();
   private subscriber: Redis | undefined;
+  private subscribed = false;
   private attempt = 0;
   private wasReady = false;
   private closed = false;
   private reconnectTimer: NodeJS.Timeout | undefined;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private announcements = 0;
+  /** Until when (local clock) near copies may be used: set by each heartbeat that went round. */
+  private coherentUntilMs = 0;
+  /** Whether the last heartbeat found this instance still a member (false: evicted or expired). */
+  private member = false;
+  /** Resolves once writes that this instance had under way have landed (CacheService supplies it). */
+  private writesSettled: () => Promise<void> = () => Promise.resolve();
 
   constructor(
     private readonly options: CacheBusOptions,
     private readonly connectSubscriber: (attempt: number) => Redis,
     private readonly publisher: () => RedisClient,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.replyChannel = `${options.channel}:ack:${this.instanceId}`;
+  }
 
   onEvent(listener: (event: BusEvent) => void): void {
     this.listeners.push(listener);
   }
 
-  /** Connects and subscribes; an unreachable Redis is not an error: the bus keeps trying, and a later connection announces a reset. */
-  async start(): Promise<void> {
-    await this.connect();
+  /** Acknowledgements wait for this: the writer's second delete must come after our in-flight writes. */
+  settleWritesWith(writesSettled: () => Promise<void>): void {
+    this.writesSettled = writesSettled;
   }
 
   /**
-   * Announces an invalidation made here: to this instance's listeners at once, and to the other
-   * instances. Resolves once Redis has taken the message (Redis hands it to every subscriber before
-   * it answers), so a caller that waits knows the others have been told; never rejects, since
-   * delivery is best effort (a subscriber that was away clears everything when it comes back).
+   * Whether this instance hears every invalidation right now, so that its in-process copies may
+   * be served. False while the subscriber is down and from the moment a heartbeat is overdue.
    */
-  async publish(invalidation: Invalidation): Promise<void> {
+  get coherent(): boolean {
+    return this.subscribed && Date.now() < this.coherentUntilMs;
+  }
+
+  /**
+   * Connects, subscribes and joins, waiting (at most a lease) for the first heartbeat to come back
+   * so that near copies and shared writes work from the first request. An unreachable Redis is
+   * not an error: the bus keeps trying, and a later connection announces a reset.
+   */
+  async start(): Promise<void> {
+    await this.connect();
+    const deadline = Date.now() + this.options.memberLeaseMs;
+    while (this.subscribed && !this.coherent && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+
+  /**
+   * Announces an invalidation made here: to this instance's listeners at once, then to the live
+   * instances, and resolves once each has acknowledged it or `ackTimeoutMs` has passed (the
+   * silent ones are evicted). Never rejects: delivery is best effort while Redis is unreachable,
+   * and an instance cut off from the bus does not use its near copies.
+   */
+  async publish(invalidation: Invalidation): Promise<Announcement> {
     this.emit({ kind: 'invalidation', invalidation, remote: false });
+    const id = `${this.instanceId}:${(this.announcements += 1)}`;
     try {
-      await this.publisher().publish(this.options.channel, JSON.stringify({ from: this.instanceId, invalidation }));
+      const redis = this.publisher();
+      // Without our own subscription no acknowledgement could reach us: announce, do not wait.
+      const others = this.subscribed ? (await this.liveMembers(redis)).filter((member) => member !== this.instanceId) : [];
+      const acknowledged = this.awaitAcknowledgements(id, others);
+      await redis.publish(this.options.channel, JSON.stringify({ from: this.instanceId, id, invalidation }));
+      const silent = await acknowledged;
+      if (silent.length > 0) {
+        this.logger.warn({ silent, timeoutMs: this.options.ackTimeoutMs }, 'cache bus: instances did not acknowledge an invalidation in time; evicted from the bus');
+        await redis.zrem(this.options.membersKey, ...silent);
+      }
+      return { acknowledged: others.length - silent.length, evicted: silent.length };
     } catch (error) {
+      this.pending.delete(id);
       this.logger.debug({ err: error }, 'cache bus: publish failed');
+      return { acknowledged: 0, evicted: 0 };
     }
+  }
+
+  /** Redis answers again: try the subscriber now rather than at the end of its backoff. */
+  reconnectNow(): void {
+    if (this.closed || this.subscriber?.status !== 'end' || this.reconnectTimer === undefined) return;
+    clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = undefined;
+    void this.connect();
   }
 
   /** Local listeners only: used when this instance itself must forget (e.g. Redis came back). */
@@ -72,7 +179,9 @@ export class CacheBus {
   close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.reconnectTimer);
+    clearTimeout(this.heartbeatTimer);
     this.subscriber?.disconnect();
+    for (const announcement of this.pending.values()) announcement.done();
     return Promise.resolve();
   }
 
@@ -81,35 +190,126 @@ export class CacheBus {
     const subscriber = this.connectSubscriber(this.attempt);
     this.subscriber = subscriber;
     subscriber.on('error', (error: Error) => this.logger.debug({ err: error }, 'cache bus: subscriber error'));
-    subscriber.on('message', (_channel: string, message: string) => this.receive(message));
+    subscriber.on('message', (channel: string, message: string) => this.receive(channel, message));
     subscriber.once('end', () => {
+      this.lostSubscription();
       if (this.closed) return;
       this.attempt += 1;
-      this.reconnectTimer = setTimeout(() => void this.connect(), reconnectDelayMs(this.attempt, this.options.maxReconnectDelayMs));
+      this.reconnectTimer = setTimeout(() => {
+        this.reconnectTimer = undefined;
+        void this.connect();
+      }, reconnectDelayMs(this.attempt, this.options.maxReconnectDelayMs));
     });
     try {
       await subscriber.connect();
-      await subscriber.subscribe(this.options.channel);
+      await subscriber.subscribe(this.options.channel, this.replyChannel);
     } catch (error) {
       this.logger.debug({ err: error }, 'cache bus: could not subscribe, will retry');
       subscriber.disconnect();
       return;
     }
     this.attempt = 0;
+    this.subscribed = true;
     if (this.wasReady) {
       this.logger.info('cache bus: resubscribed, dropping in-process copies (messages may have been missed)');
       this.emit({ kind: 'reset' });
     }
     this.wasReady = true;
+    // The first heartbeat makes this instance a member before start() returns, so that no write
+    // answered after this instance began serving goes unacknowledged by it.
+    await this.heartbeat();
   }
 
-  private receive(message: string): void {
+  /**
+   * Renews the membership, then pings this instance's own reply channel; the next heartbeat goes
+   * when the ping comes back (or after a lease, if it never does). Near copies stay usable for a
+   * lease from the moment the renewal was sent.
+   */
+  private async heartbeat(): Promise<void> {
+    clearTimeout(this.heartbeatTimer);
+    if (this.closed || !this.subscribed) return;
+    const sentAtMs = Date.now();
+    this.heartbeatTimer = setTimeout(() => void this.heartbeat(), this.options.memberLeaseMs);
     try {
-      const parsed = JSON.parse(message) as { from?: unknown; invalidation?: Invalidation };
-      if (parsed.from === this.instanceId || parsed.invalidation === undefined) return;
+      const redis = this.publisher();
+      const added = Number(await redis.eval(HEARTBEAT, 1, this.options.membersKey, this.instanceId, String(this.options.memberLeaseMs)));
+      if (added === 1 && this.member) {
+        this.logger.warn('cache bus: this instance was evicted from the bus (missed an acknowledgement or a heartbeat); dropping in-process copies');
+        this.emit({ kind: 'reset' });
+      }
+      this.member = true;
+      await redis.publish(this.replyChannel, JSON.stringify({ ping: sentAtMs }));
+    } catch (error) {
+      this.member = false;
+      this.logger.debug({ err: error }, 'cache bus: heartbeat failed');
+    }
+  }
+
+  private lostSubscription(): void {
+    this.subscribed = false;
+    this.member = false;
+    this.coherentUntilMs = 0;
+    clearTimeout(this.heartbeatTimer);
+    // Messages may be missed from now on: loads under way must not write back what they read.
+    this.emit({ kind: 'reset' });
+  }
+
+  private async liveMembers(redis: RedisClient): Promise<string[]> {
+    return (await redis.eval(LIVE_MEMBERS, 1, this.options.membersKey)) as string[];
+  }
+
+  /** Resolves with the members that did not acknowledge `id` within the timeout. */
+  private awaitAcknowledgements(id: string, members: readonly string[]): Promise<string[]> {
+    if (members.length === 0) return Promise.resolve([]);
+    const waitingFor = new Set(members);
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.pending.delete(id);
+        resolve([...waitingFor]);
+      };
+      const timer = setTimeout(done, this.options.ackTimeoutMs);
+      this.pending.set(id, { waitingFor, done });
+    });
+  }
+
+  private receive(channel: string, message: string): void {
+    try {
+      const parsed = JSON.parse(message) as { from?: unknown; id?: unknown; invalidation?: Invalidation; ack?: unknown; ping?: unknown };
+      if (channel === this.replyChannel) {
+        this.onReply(parsed);
+        return;
+      }
+      if (parsed.from === this.instanceId || parsed.invalidation === undefined || typeof parsed.from !== 'string' || typeof parsed.id !== 'string') return;
       this.emit({ kind: 'invalidation', invalidation: parsed.invalidation, remote: true });
+      void this.acknowledge(parsed.from, parsed.id);
     } catch (error) {
       this.logger.warn({ err: error }, 'cache bus: unreadable message ignored');
+    }
+  }
+
+  private onReply(reply: { from?: unknown; ack?: unknown; ping?: unknown }): void {
+    if (typeof reply.ping === 'number') {
+      this.coherentUntilMs = Math.max(this.coherentUntilMs, reply.ping + this.options.memberLeaseMs);
+      clearTimeout(this.heartbeatTimer);
+      // A third of the lease: two heartbeats may be lost before the membership runs out.
+      this.heartbeatTimer = setTimeout(() => void this.heartbeat(), Math.max(1, reply.ping + this.options.memberLeaseMs / 3 - Date.now()));
+      return;
+    }
+    if (typeof reply.ack !== 'string' || typeof reply.from !== 'string') return;
+    const announcement = this.pending.get(reply.ack);
+    if (announcement === undefined) return;
+    announcement.waitingFor.delete(reply.from);
+    if (announcement.waitingFor.size === 0) announcement.done();
+  }
+
+  /** After the listeners have dropped their copies, and this instance's writes under way have landed. */
+  private async acknowledge(writer: string, id: string): Promise<void> {
+    try {
+      await this.writesSettled();
+      await this.publisher().publish(`${this.options.channel}:ack:${writer}`, JSON.stringify({ from: this.instanceId, ack: id }));
+    } catch (error) {
+      this.logger.debug({ err: error }, 'cache bus: acknowledgement failed');
     }
   }
 

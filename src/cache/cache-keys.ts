@@ -66,6 +66,11 @@ export class CacheKeys {
     return this.key('bus', 'invalidations');
   }
 
+  /** The live instances listening on the bus; beside the namespace, like leases, so that "all" keeps it. */
+  busMembers(): string {
+    return `${this.prefix}~bus:members`;
+  }
+
   /**
    * A lease (cross-instance lock) on a job, such as warming. Leases live beside the namespace, not
    * in it (`{prefix}~locks:…`; `~` cannot occur in a prefix), so that no invalidation, not even

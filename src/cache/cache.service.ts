@@ -6,6 +6,7 @@ import type { FleetFlight } from './fleet-flight';
 import { CorruptValueError, decode, encode } from './codec';
 import type { Invalidation, InvalidationJournal } from './invalidation-journal';
 import type { CacheStatus, RedisHealth } from './redis-health';
+import { SingleFlight } from './single-flight';
 
 /** The seed's TTL tiers, in seconds. */
 export interface TtlTiers {
@@ -60,7 +61,9 @@ export class CacheService {
   private fleetCoalesced = 0;
   /** Bumped by every invalidation: a load that started before one must not write its result back. */
   private epoch = 0;
-  private readonly inflight = new Map<string, Promise<unknown>>();
+  private readonly flights = new SingleFlight<unknown>();
+  /** Writes under way: an invalidation (here, or acknowledged for another instance) waits for them to land before deleting. */
+  private readonly writes = new Set<Promise<unknown>>();
 
   constructor(
     private readonly tiers: CacheTiers,
@@ -80,8 +83,9 @@ export class CacheService {
     bus.onEvent((event) => {
       if (event.kind === 'invalidation' && !event.remote) return;
       this.epoch += 1;
-      this.inflight.clear();
+      this.flights.forgetAll();
     });
+    bus.settleWritesWith(() => this.writesLanded());
   }
 
   async get<T>(key: string): Promise<T | undefined> {
@@ -107,8 +111,7 @@ export class CacheService {
     const encoded: CacheEntry[] = entries
       .filter((entry) => entry.value !== undefined)
       .map((entry) => ({ key: entry.key, value: encode(entry.value), ttlSeconds: Math.max(1, Math.ceil(entry.ttlSeconds)) }));
-    if (encoded.length === 0) return;
-    await this.measured(() => this.onServingTier((tier) => tier.mset(encoded)), 'ok');
+    await this.write(encoded);
   }
 
   exists(key: string): Promise<boolean> {
@@ -126,16 +129,11 @@ export class CacheService {
    * cached for `ttlSeconds` unless an invalidation happened meanwhile.
    */
   getOrSet<T>(key: string, load: () => Promise<T>, ttlSeconds: number): Promise<T> {
-    const running = this.inflight.get(key);
-    if (running !== undefined) {
-      this.coalesced += 1;
-      return running as Promise<T>;
-    }
     const epoch = this.epoch;
-    const flight = (async () => {
+    const { result, joined } = this.flights.run(key, async () => {
       const cached = await this.get<T>(key);
       if (cached !== undefined) return cached;
-      const { value, joined } = await this.fleet.run(
+      const { value, joined: fromFleet } = await this.fleet.run(
         key,
         // Polled while another instance loads: an operation, not a miss each time.
         async () => this.decodeOrDrop(key, (await this.getRaw([key]))[0]) as T | undefined,
@@ -146,15 +144,11 @@ export class CacheService {
           return loaded;
         },
       );
-      if (joined) this.fleetCoalesced += 1;
+      if (fromFleet) this.fleetCoalesced += 1;
       return value;
-    })();
-    this.inflight.set(key, flight);
-    const forget = () => {
-      if (this.inflight.get(key) === flight) this.inflight.delete(key);
-    };
-    flight.then(forget, forget);
-    return flight;
+    });
+    if (joined) this.coalesced += 1;
+    return result as Promise<T>;
   }
 
   /**
@@ -212,9 +206,8 @@ export class CacheService {
   }
 
   /** Writes raw values, optionally tagged so that deleteTagged can evict them as a group. */
-  async setRaw(entries: readonly CacheEntry[]): Promise<void> {
-    if (entries.length === 0) return;
-    await this.measured(() => this.onServingTier((tier) => tier.mset(entries)), 'ok');
+  setRaw(entries: readonly CacheEntry[]): Promise<void> {
+    return this.write(entries);
   }
 
   /** The current invalidation epoch: a value loaded before the epoch moved must not be written back. */
@@ -250,13 +243,19 @@ export class CacheService {
   private async invalidate(invalidation: Invalidation): Promise<number> {
     this.epoch += 1;
     // Callers arriving after this point must not join a load that may return the old value.
-    this.inflight.clear();
+    this.flights.forgetAll();
+    // A write that passed its epoch check just before could still land after our delete.
+    await this.writesLanded();
     const removed = (await applyInvalidation(this.tiers.memory, invalidation)) + (await this.invalidateShared(invalidation));
     // Only now are in-process copies told, here and elsewhere: told earlier, an instance could
     // refill its copy from the shared tier before the old entry left it. The announcement is
     // awaited only while Redis serves; otherwise the journal replay announces it again later.
     const announced = this.bus.publish(invalidation);
-    if (this.health.redisServing) await announced;
+    if (!this.health.redisServing) return removed;
+    const { acknowledged } = await announced;
+    // Other instances may have stored what they read before the change between our delete and
+    // their acknowledgement (which waits for their writes under way): delete once more behind them.
+    if (acknowledged > 0) await this.invalidateShared(invalidation);
     return removed;
   }
 
@@ -272,6 +271,24 @@ export class CacheService {
     this.journal.add(invalidation);
     this.logger.info({ invalidation, pending: this.journal.size }, 'cache: invalidation journaled until Redis is back');
     return 0;
+  }
+
+  /**
+   * Writes on the serving tier, tracked until they land. While Redis serves but this instance
+   * cannot hear invalidations (bus down), nothing is written to the shared tier: what was loaded
+   * may predate a change announced meanwhile, and other instances would read it.
+   */
+  private write(entries: readonly CacheEntry[]): Promise<void> {
+    if (entries.length === 0 || (this.health.redisServing && !this.bus.coherent)) return Promise.resolve();
+    const write = this.measured(() => this.onServingTier((tier) => tier.mset(entries)), 'ok');
+    this.writes.add(write);
+    const landed = () => this.writes.delete(write);
+    write.then(landed, landed);
+    return write;
+  }
+
+  private async writesLanded(): Promise<void> {
+    if (this.writes.size > 0) await Promise.allSettled([...this.writes]);
   }
 
   /** Runs on the serving tier; a Redis failure is answered from memory, within the same call. */

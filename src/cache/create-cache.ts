@@ -52,14 +52,28 @@ export function createCache(config: Config, logger: Logger): Cache {
   const tiers = { redis: new MeasuredTier(redisTier), memory: Object.assign(new MeasuredTier(memoryTier), { clear: () => memoryTier.clear() }) };
   const journal = new InvalidationJournal(JOURNAL_MAX_ENTRIES, keys.allPattern());
   const bus = new CacheBus(
-    { channel: keys.busChannel(), maxReconnectDelayMs: config.redis.maxReconnectDelayMs },
+    {
+      channel: keys.busChannel(),
+      membersKey: keys.busMembers(),
+      memberLeaseMs: config.cache.busMemberLeaseMs,
+      ackTimeoutMs: config.cache.busAckTimeoutMs,
+      maxReconnectDelayMs: config.redis.maxReconnectDelayMs,
+    },
     (attempt) => createSubscriberClient(connection, attempt),
     () => pool.pick(),
     logger,
   );
   const health = new RedisHealth(
     {
-      ping: () => redisTier.ping(),
+      ping: async () => {
+        await redisTier.ping();
+        // Back from the memory tier only once the bus hears invalidations again: before that,
+        // writes to Redis are held back and near copies unused (see CacheBus.coherent).
+        if (!health.redisServing && !bus.coherent) {
+          bus.reconnectNow();
+          throw new Error('the cache bus is not listening yet');
+        }
+      },
       replay: async (invalidation) => {
         await applyInvalidation(tiers.redis, invalidation);
         await bus.publish(invalidation);

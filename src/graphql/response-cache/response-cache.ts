@@ -6,6 +6,7 @@ import type { BusEvent } from '../../cache/cache-bus';
 import type { CacheKeys } from '../../cache/cache-keys';
 import type { CacheService } from '../../cache/cache.service';
 import { globToRegExp } from '../../cache/glob';
+import { SingleFlight } from '../../cache/single-flight';
 import type { CacheScope } from './cache-policy';
 
 /** One GraphQL operation as sent: what the cache key is made of. */
@@ -63,7 +64,7 @@ export interface ResponseCacheMetrics {
 export class ResponseCache {
   private readonly near: LRUCache<string, StoredResponse> | undefined;
   private readonly nearKeysByTag = new Map<string, Set<string>>();
-  private readonly flights = new Map<string, Promise<unknown>>();
+  private readonly flights = new SingleFlight<{ readonly shareable: boolean }>();
   private readonly counters = { hits: 0, near_hits: 0, shared_hits: 0, misses: 0, stores: 0, executions: 0, coalesced: 0, fleet_coalesced: 0, uncacheable: 0, not_modified: 0 };
 
   constructor(
@@ -96,9 +97,13 @@ export class ResponseCache {
     return { publicKey, privateKey: `${publicKey}:${identity}` };
   }
 
-  /** The in-process copy, if any: synchronous, the cheapest possible hit. */
+  /**
+   * The in-process copy, if any: synchronous, the cheapest possible hit. Only while the cache bus
+   * hears every invalidation: a copy that an unheard write made stale must not be served.
+   */
   nearLookup(publicKey: string, privateKey: string): StoredResponse | undefined {
-    const near = this.near?.get(publicKey) ?? this.near?.get(privateKey);
+    if (this.near === undefined || !this.cache.bus.coherent) return undefined;
+    const near = this.near.get(publicKey) ?? this.near.get(privateKey);
     if (near !== undefined) this.hit({ response: near, tier: 'near' });
     return near;
   }
@@ -140,22 +145,12 @@ export class ResponseCache {
    * follower runs `execute` itself.
    */
   async singleFlight<T extends { readonly shareable: boolean }>(flightKey: string, execute: () => Promise<T>): Promise<T> {
-    const running = this.flights.get(flightKey) as Promise<T> | undefined;
-    if (running !== undefined) {
-      const result = await running;
-      if (result.shareable) {
-        this.counters.coalesced += 1;
-        return result;
-      }
-      return execute();
-    }
-    const flight = execute();
-    this.flights.set(flightKey, flight);
-    const forget = () => {
-      if (this.flights.get(flightKey) === flight) this.flights.delete(flightKey);
-    };
-    flight.then(forget, forget);
-    return flight;
+    const { result, joined } = this.flights.run(flightKey, execute);
+    if (!joined) return result as Promise<T>;
+    const shared = (await result) as T;
+    if (!shared.shareable) return execute();
+    this.counters.coalesced += 1;
+    return shared;
   }
 
   /** Stores a response unless an invalidation happened since `epoch` (it may show old data). */
@@ -171,7 +166,7 @@ export class ResponseCache {
     };
     await this.cache.setRaw([{ key, value: encodeStored(response), ttlSeconds: policy.ttlSeconds, tags: response.tags }]);
     this.counters.stores += 1;
-    this.remember(key, response);
+    this.remember(key, response, epoch);
     return response;
   }
 
@@ -198,9 +193,10 @@ export class ResponseCache {
   }
 
   private async readShared(publicKey: string, privateKey: string): Promise<StoredResponse | undefined> {
+    const epoch = this.cache.invalidationEpoch;
     const [publicRaw, privateRaw] = await this.cache.getRaw([publicKey, privateKey]);
     const found = decodeStored(publicRaw) ?? decodeStored(privateRaw);
-    if (found !== undefined) this.remember(found.scope === 'PUBLIC' ? publicKey : privateKey, found);
+    if (found !== undefined) this.remember(found.scope === 'PUBLIC' ? publicKey : privateKey, found, epoch);
     return found;
   }
 
@@ -211,8 +207,12 @@ export class ResponseCache {
     return found;
   }
 
-  private remember(key: string, response: StoredResponse): void {
-    if (this.near === undefined) return;
+  /**
+   * Keeps a near copy of what was read or stored, unless an invalidation came in since `epoch`
+   * (the read may have raced it, and the bus message that would drop the copy has gone by).
+   */
+  private remember(key: string, response: StoredResponse, epoch: number): void {
+    if (this.near === undefined || this.cache.invalidationEpoch !== epoch || !this.cache.bus.coherent) return;
     const remainingSeconds = response.maxAgeSeconds - (Date.now() - response.storedAtMs) / 1000;
     const ttlMs = Math.min(remainingSeconds, this.options.nearMaxTtlSeconds) * 1000;
     if (ttlMs <= 0) return;
@@ -233,8 +233,13 @@ export class ResponseCache {
     }
   }
 
-  /** Every invalidation, local or from another instance, drops the near copies it concerns. */
+  /**
+   * Every invalidation, local or from another instance, drops the near copies it concerns, and
+   * ends every flight: a request that arrives after a write must not join an execution that
+   * may have read before it.
+   */
   private onBusEvent(event: BusEvent): void {
+    this.flights.forgetAll();
     const near = this.near;
     if (near === undefined) return;
     if (event.kind === 'reset') {
