@@ -128,6 +128,7 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
         nearMaxBytes: config.responseCache.nearMaxBytes,
         nearMaxTtlSeconds: config.responseCache.nearMaxTtlSeconds,
         schemaVersion: createHash('sha256').update(printSchema(schema)).digest('hex').slice(0, 16),
+        maxTokens: config.graphql.maxTokens,
       })
     : undefined;
   const apollo = new ApolloServer<RequestContext>({

@@ -162,9 +162,13 @@ export class CacheBus {
     }
   }
 
-  /** Redis answers again: try the subscriber now rather than at the end of its backoff. */
+  /** Redis answers again: try the subscriber (or the heartbeat) now rather than at the end of its backoff. */
   reconnectNow(): void {
-    if (this.closed || this.subscriber?.status !== 'end' || this.reconnectTimer === undefined) return;
+    if (this.subscribed) {
+      void this.heartbeat();
+      return;
+    }
+    if (this.closed || this.reconnectTimer === undefined) return;
     clearTimeout(this.reconnectTimer);
     this.reconnectTimer = undefined;
     void this.connect();
@@ -229,7 +233,8 @@ export class CacheBus {
     clearTimeout(this.heartbeatTimer);
     if (this.closed || !this.subscribed) return;
     const sentAtMs = Date.now();
-    this.heartbeatTimer = setTimeout(() => void this.heartbeat(), this.options.memberLeaseMs);
+    // Retried soon if the ping does not come back: until it does, near copies are not used.
+    this.heartbeatTimer = setTimeout(() => void this.heartbeat(), this.options.memberLeaseMs / 6);
     try {
       const redis = this.publisher();
       const added = Number(await redis.eval(HEARTBEAT, 1, this.options.membersKey, this.instanceId, String(this.options.memberLeaseMs)));

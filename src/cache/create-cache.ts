@@ -101,7 +101,9 @@ export function createCache(config: Config, logger: Logger): Cache {
     keys,
     leases,
     async start() {
-      await Promise.all([pool.connect(), bus.start()]);
+      // The bus's heartbeat goes through the pool: connect it first.
+      await pool.connect();
+      await bus.start();
       await health.check();
       if (health.redisServing) logger.info({ redis: redisLocation }, 'cache: Redis reachable, using it as the shared tier');
       else logger.warn({ redis: redisLocation }, 'cache: Redis unreachable, serving from the in-memory tier and reconnecting in the background');

@@ -11,10 +11,17 @@ const COMPARE_AND_DELETE = "if redis.call('get', KEYS[1]) == ARGV[1] then return
 /** Keys asked for per SCAN step and deleted per UNLINK. */
 const SCAN_BATCH = 500;
 
+/**
+ * Tag-set members whose entry expired longer ago than this are pruned on the next write to the
+ * set: the slack absorbs clock differences between instances (scores are their wall clocks).
+ */
+const TAG_PRUNE_SLACK_MS = 60_000;
+
 /** The write commands mset queues: on a pipeline they return the pipeline, on a client a promise. */
 interface WriteCommands<Queued> {
   set(key: string, value: string, expiry: 'EX', seconds: number): Queued;
-  sadd(key: string, member: string): Queued;
+  zadd(key: string, score: number, member: string): Queued;
+  zremrangebyscore(key: string, min: string, max: string): Queued;
   expire(key: string, seconds: number, condition: 'NX' | 'GT'): Queued;
 }
 
@@ -108,7 +115,7 @@ export class RedisTier implements CacheTier {
     if (tags.length === 0) return Promise.resolve(0);
     return this.run(async (redis) => {
       const setKeys = tags.map(this.tagSetKey);
-      const memberLists = await Promise.all(setKeys.map((setKey) => redis.smembers(setKey)));
+      const memberLists = await Promise.all(setKeys.map((setKey) => redis.zrange(setKey, '0', '-1')));
       const [removed] = await Promise.all([this.unlink(redis, [...new Set(memberLists.flat())]), this.unlink(redis, setKeys)]);
       return removed;
     });
@@ -133,14 +140,25 @@ export class RedisTier implements CacheTier {
     }
   }
 
-  /** Every entry, and its tag-set bookkeeping: a tag set lives as long as its longest-lived member (NX gives a new set a TTL, GT extends it). */
+  /**
+   * Every entry, and its tag-set bookkeeping. A tag set is a sorted set scored by each member's
+   * expiry, so that a busy tag (a popular instrument) does not keep every key ever written with
+   * it: each write prunes the members that expired. The set lives as long as its longest-lived
+   * member (NX gives a new set a TTL, GT extends it).
+   */
   private queueWrites<Queued>(target: WriteCommands<Queued>, entries: readonly CacheEntry[]): Queued[] {
     const queued: Queued[] = [];
+    const nowMs = Date.now();
     for (const entry of entries) {
       queued.push(target.set(entry.key, entry.value, 'EX', entry.ttlSeconds));
       for (const tag of entry.tags ?? []) {
         const setKey = this.tagSetKey(tag);
-        queued.push(target.sadd(setKey, entry.key), target.expire(setKey, entry.ttlSeconds, 'NX'), target.expire(setKey, entry.ttlSeconds, 'GT'));
+        queued.push(
+          target.zadd(setKey, nowMs + entry.ttlSeconds * 1000, entry.key),
+          target.zremrangebyscore(setKey, '-inf', String(nowMs - TAG_PRUNE_SLACK_MS)),
+          target.expire(setKey, entry.ttlSeconds, 'NX'),
+          target.expire(setKey, entry.ttlSeconds, 'GT'),
+        );
       }
     }
     return queued;

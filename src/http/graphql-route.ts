@@ -57,7 +57,9 @@ export function registerGraphqlRoute<Context extends PolicyContext>(http: Fastif
       return viaApollo(request, reply);
     }
 
-    const { publicKey, privateKey } = responseCache.keysFor(operation, who.identity);
+    const keys = responseCache.keysFor(operation, who.identity);
+    if (keys === undefined) return viaApollo(request, reply);
+    const { publicKey, privateKey } = keys;
     const near = responseCache.nearLookup(publicKey, privateKey);
     if (near !== undefined) {
       // Measured: answering in the same tick writes each response on its own; yielding to the

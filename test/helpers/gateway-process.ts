@@ -52,6 +52,13 @@ export class GatewayProcess {
     return { status: response.status, cache: response.headers.get('x-cache'), ...body };
   }
 
+  /** POSTs JSON to an ops endpoint with a bearer token; returns the status. */
+  async post(path: string, body: unknown, token: string): Promise<number> {
+    const response = await fetch(`${this.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
+    await response.arrayBuffer();
+    return response.status;
+  }
+
   async json<T>(path: string): Promise<T> {
     return (await (await fetch(`${this.url}${path}`)).json()) as T;
   }

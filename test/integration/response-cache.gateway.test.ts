@@ -171,7 +171,7 @@ describe('the response cache, over HTTP', () => {
     it('keeps its tag bookkeeping in expiring Redis sets', async () => {
       await post('{ user(id: 67) { username } }');
       const tagSet = gw.gateway.cache.keys.tagSet('User:67');
-      expect(await redis.scard(tagSet)).toBeGreaterThan(0);
+      expect(await redis.zcard(tagSet)).toBeGreaterThan(0);
       expect(await redis.ttl(tagSet)).toBeGreaterThan(3000);
     });
   });

@@ -6,7 +6,7 @@ import { eventually } from '../helpers/eventually';
 import { RedisServer } from '../helpers/redis-server';
 
 const POLICY = { ttlSeconds: 60, scope: 'PUBLIC' as const, tags: new Set(['User:1', 'User']) };
-const OPERATION = { query: '{ user(id: 1) { name } }', operationName: undefined, variables: undefined };
+const OPERATION = { query: 'query Profile($v: Int) { user(id: 1) { name } }', operationName: undefined, variables: undefined };
 
 /** Two gateway instances' caches on one Redis: what one invalidates the other never serves, and a cold key is loaded once. */
 describe('caches across gateway instances', () => {
@@ -18,7 +18,7 @@ describe('caches across gateway instances', () => {
     const cache = createCache(config, createLogger(config));
     await cache.start();
     caches.push(cache);
-    const responses = new ResponseCache(cache.service, cache.keys, { nearEnabled: near, nearMaxBytes: 1_000_000, nearMaxTtlSeconds: 30, schemaVersion: 'v1' });
+    const responses = new ResponseCache(cache.service, cache.keys, { nearEnabled: near, nearMaxBytes: 1_000_000, nearMaxTtlSeconds: 30, schemaVersion: 'v1', maxTokens: 10_000 });
     return { cache, responses };
   };
 
@@ -34,7 +34,7 @@ describe('caches across gateway instances', () => {
   it('drops the near copy on every instance when one of them invalidates', async () => {
     const a = await instance(true);
     const b = await instance(true);
-    const { publicKey, privateKey } = a.responses.keysFor(OPERATION, 'anonymous');
+    const { publicKey, privateKey } = a.responses.keysFor(OPERATION, 'anonymous')!;
     await a.responses.store(publicKey, Buffer.from('{"data":{"user":{"name":"old"}}}'), POLICY, a.responses.epoch());
     expect((await a.responses.lookup(publicKey, privateKey))?.tier).toBe('near');
     expect((await b.responses.lookup(publicKey, privateKey))?.tier).toBe('shared');
@@ -47,7 +47,7 @@ describe('caches across gateway instances', () => {
 
   it('reads every hit from Redis when the near cache is off', async () => {
     const a = await instance(false);
-    const { publicKey, privateKey } = a.responses.keysFor({ ...OPERATION, variables: { v: 2 } }, 'anonymous');
+    const { publicKey, privateKey } = a.responses.keysFor({ ...OPERATION, variables: { v: 2 } }, 'anonymous')!;
     await a.responses.store(publicKey, Buffer.from('{"data":{}}'), POLICY, a.responses.epoch());
     expect((await a.responses.lookup(publicKey, privateKey))?.tier).toBe('shared');
     expect((await a.responses.lookup(publicKey, privateKey))?.tier).toBe('shared');
@@ -55,7 +55,7 @@ describe('caches across gateway instances', () => {
 
   it('does not store a response computed before an invalidation', async () => {
     const a = await instance(true);
-    const { publicKey, privateKey } = a.responses.keysFor({ ...OPERATION, variables: { v: 3 } }, 'anonymous');
+    const { publicKey, privateKey } = a.responses.keysFor({ ...OPERATION, variables: { v: 3 } }, 'anonymous')!;
     const epoch = a.responses.epoch();
     await a.cache.invalidator.invalidateUserCache(1);
     expect(await a.responses.store(publicKey, Buffer.from('{"data":{"user":{"name":"old"}}}'), POLICY, epoch)).toBeUndefined();
@@ -64,7 +64,7 @@ describe('caches across gateway instances', () => {
 
   it('treats a corrupt stored response as a miss', async () => {
     const a = await instance(false);
-    const { publicKey, privateKey } = a.responses.keysFor({ ...OPERATION, variables: { v: 4 } }, 'anonymous');
+    const { publicKey, privateKey } = a.responses.keysFor({ ...OPERATION, variables: { v: 4 } }, 'anonymous')!;
     await a.cache.service.setRaw([{ key: publicKey, value: '{"e":1}\n{"data":{}}', ttlSeconds: 60 }]);
     expect(await a.responses.lookup(publicKey, privateKey)).toBeUndefined();
   });
@@ -109,7 +109,7 @@ describe('caches across gateway instances', () => {
 
   it('clears near copies when its subscriber reconnects (messages may have been lost)', async () => {
     const a = await instance(true);
-    const { publicKey, privateKey } = a.responses.keysFor({ ...OPERATION, variables: { v: 5 } }, 'anonymous');
+    const { publicKey, privateKey } = a.responses.keysFor({ ...OPERATION, variables: { v: 5 } }, 'anonymous')!;
     await a.responses.store(publicKey, Buffer.from('{"data":{}}'), POLICY, a.responses.epoch());
     expect(a.responses.metrics().near_entries).toBeGreaterThan(0);
     await server.restart();

@@ -8,6 +8,10 @@ import type { CacheService } from '../../cache/cache.service';
 import { globToRegExp } from '../../cache/glob';
 import { SingleFlight } from '../../cache/single-flight';
 import type { CacheScope } from './cache-policy';
+import { OperationDigests } from './operation-digest';
+
+/** Distinct document texts whose digest is remembered (see OperationDigests). */
+const REMEMBERED_DOCUMENTS = 2_000;
 
 /** One GraphQL operation as sent: what the cache key is made of. */
 export interface OperationRequest {
@@ -37,6 +41,8 @@ export interface ResponseCacheOptions {
   readonly nearMaxTtlSeconds: number;
   /** Hash of the schema: a new schema never serves responses cached under the old one. */
   readonly schemaVersion: string;
+  /** Token bound of a parse, as Apollo's (GRAPHQL_MAX_TOKENS). */
+  readonly maxTokens: number;
 }
 
 export interface ResponseCacheMetrics {
@@ -64,6 +70,7 @@ export interface ResponseCacheMetrics {
 export class ResponseCache {
   private readonly near: LRUCache<string, StoredResponse> | undefined;
   private readonly nearKeysByTag = new Map<string, Set<string>>();
+  private readonly digests: OperationDigests;
   private readonly flights = new SingleFlight<{ readonly shareable: boolean }>();
   private readonly counters = { hits: 0, near_hits: 0, shared_hits: 0, misses: 0, stores: 0, executions: 0, coalesced: 0, fleet_coalesced: 0, uncacheable: 0, not_modified: 0 };
 
@@ -72,6 +79,7 @@ export class ResponseCache {
     private readonly keys: CacheKeys,
     private readonly options: ResponseCacheOptions,
   ) {
+    this.digests = new OperationDigests({ maxDocuments: REMEMBERED_DOCUMENTS, maxTokens: options.maxTokens });
     if (options.nearEnabled) {
       this.near = new LRUCache<string, StoredResponse>({
         maxSize: options.nearMaxBytes,
@@ -85,15 +93,14 @@ export class ResponseCache {
 
   /**
    * The public key, and the key of this viewer's private copy (the same hash, suffixed with the
-   * viewer). Variables are hashed as sent, not canonicalised: on the hot path of every request,
-   * a client that reorders its variables costs a second entry, never a wrong answer.
+   * viewer), from what the operation means rather than how it is spelled (see OperationDigests).
+   * `undefined` for an operation the cache cannot key (it does not parse, or names no operation
+   * of its document): Apollo answers it.
    */
-  keysFor(operation: OperationRequest, identity: string): { readonly publicKey: string; readonly privateKey: string } {
-    const hash = createHash('sha1')
-      .update(`${this.options.schemaVersion}\0${operation.operationName ?? ''}\0${JSON.stringify(operation.variables ?? {})}\0`)
-      .update(operation.query)
-      .digest('base64url');
-    const publicKey = this.keys.graphqlResponse(hash);
+  keysFor(operation: OperationRequest, identity: string): { readonly publicKey: string; readonly privateKey: string } | undefined {
+    const digest = this.digests.digest(operation.query, operation.operationName, operation.variables);
+    if (digest === undefined) return undefined;
+    const publicKey = this.keys.graphqlResponse(`${this.options.schemaVersion}:${digest}`);
     return { publicKey, privateKey: `${publicKey}:${identity}` };
   }
 

@@ -1,0 +1,89 @@
+import { createHash } from 'node:crypto';
+
+import { Kind, parse, stripIgnoredCharacters } from 'graphql';
+import { LRUCache } from 'lru-cache';
+
+/** What a cache key needs from a document: a digest of its normalised text, and the variables each operation declares. */
+interface DocumentShape {
+  readonly digest: string;
+  /** Declared variable names by operation name; `''` names the document's only operation. */
+  readonly variables: ReadonlyMap<string, readonly string[]>;
+}
+
+/** Deeper variables than this are not keyed (Apollo answers such a request, and refuses it). */
+const MAX_VARIABLE_DEPTH = 32;
+
+/**
+ * Turns an operation as sent into the digest of what it means, so that the response cache keeps
+ * one entry per meaning rather than one per spelling: comments, whitespace and commas do not
+ * count, nor variables the operation does not declare, nor the order of object keys. Otherwise a
+ * client could grow Redis without bound with requests that differ only in a comment.
+ *
+ * Each distinct text is parsed once and remembered (bounded); the hot path then costs a map
+ * lookup and one hash of the variables.
+ */
+export class OperationDigests {
+  private readonly shapes: LRUCache<string, DocumentShape | false>;
+
+  /** `maxDocuments` distinct texts are remembered; `maxTokens` bounds a parse, as Apollo's own does. */
+  constructor(private readonly options: { readonly maxDocuments: number; readonly maxTokens: number }) {
+    this.shapes = new LRUCache({ max: options.maxDocuments });
+  }
+
+  /** `undefined` when the document does not parse, the operation is not in it or ambiguous, or the variables are too deep: Apollo answers those. */
+  digest(query: string, operationName: string | undefined, variables: Readonly<Record<string, unknown>> | undefined): string | undefined {
+    const shape = this.shapeOf(query);
+    if (shape === undefined) return undefined;
+    const declared = shape.variables.get(operationName ?? '');
+    if (declared === undefined) return undefined;
+    const used: Record<string, unknown> = {};
+    for (const name of declared) if (variables !== undefined && Object.hasOwn(variables, name)) used[name] = variables[name];
+    const canonical = canonicalJson(used, 0);
+    if (canonical === undefined) return undefined;
+    return createHash('sha1').update(`${shape.digest}\0${operationName ?? ''}\0${canonical}`).digest('base64url');
+  }
+
+  private shapeOf(query: string): DocumentShape | undefined {
+    const known = this.shapes.get(query);
+    if (known !== undefined) return known === false ? undefined : known;
+    let shape: DocumentShape | false = false;
+    try {
+      const document = parse(query, { noLocation: true, maxTokens: this.options.maxTokens });
+      const variables = new Map<string, string[]>();
+      const operations = document.definitions.filter((definition) => definition.kind === Kind.OPERATION_DEFINITION);
+      for (const operation of operations) {
+        const names = (operation.variableDefinitions ?? []).map((definition) => definition.variable.name.value);
+        variables.set(operation.name?.value ?? '', names);
+        if (operations.length === 1) variables.set('', names);
+      }
+      shape = { digest: createHash('sha1').update(stripIgnoredCharacters(query)).digest('base64url'), variables };
+    } catch {
+      // Unparsable: remembered as such, so that a repeated bad document is not parsed again.
+    }
+    this.shapes.set(query, shape);
+    return shape === false ? undefined : shape;
+  }
+}
+
+/** JSON with object keys sorted at every level; `undefined` past MAX_VARIABLE_DEPTH. */
+function canonicalJson(value: unknown, depth: number): string | undefined {
+  if (depth > MAX_VARIABLE_DEPTH) return undefined;
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  const parts: string[] = [];
+  if (Array.isArray(value)) {
+    for (const item of value) {
+      const part = canonicalJson(item, depth + 1);
+      if (part === undefined) return undefined;
+      parts.push(part);
+    }
+    return `[${parts.join(',')}]`;
+  }
+  const record = value as Record<string, unknown>;
+  for (const key of Object.keys(record).sort()) {
+    if (record[key] === undefined) continue;
+    const part = canonicalJson(record[key], depth + 1);
+    if (part === undefined) return undefined;
+    parts.push(`${JSON.stringify(key)}:${part}`);
+  }
+  return `{${parts.join(',')}}`;
+}
