@@ -1,4 +1,4 @@
-import type { GraphQLSchema } from 'graphql';
+import { type GraphQLSchema, specifiedDirectives } from 'graphql';
 import { buildSchema, type BuildSchemaOptions } from 'type-graphql';
 
 import { cacheControlDirective } from './response-cache/cache-policy';
@@ -24,7 +24,9 @@ export function buildGraphqlSchema(bindings: readonly ResolverBinding[]): Promis
       },
     },
     validateFn: (value) => validateArgs(value),
-    directives: [cacheControlDirective],
+    // Given directives replace graphql-js's defaults: without them @include and @skip, which
+    // every front end uses, would be refused as unknown.
+    directives: [...specifiedDirectives, cacheControlDirective],
     emitSchemaFile: false,
   });
 }
