@@ -1,51 +1,47 @@
 import { getNamedType, type GraphQLResolveInfo } from 'graphql';
 
-import { CacheTags } from './cache/cache-tags';
+import { CacheTags, type EntityTags, type FieldTags, type ShownTags, stringsOf } from './cache/cache-tags';
+import { SIGNAL_TAGS } from './signals/signal.resolver';
+import { USER_TAGS } from './users/user.resolver';
 
 /**
- * What a resolved field shows, as cache tags, so that invalidating an entity evicts every cached
- * response that contains it: the entities in the result (a User, a Signal, a Price) and, for
- * lists and aggregates, what the arguments selected (the signal lists of EUR_USD), since a new
- * member must evict a list that did not contain it yet.
+ * The market feature's declarations. They belong beside MarketResolver, like USER_TAGS and
+ * SIGNAL_TAGS beside theirs; they stay here until src/market/ takes them over.
  */
-export function tagEntities(info: GraphQLResolveInfo, source: unknown, args: Record<string, unknown>, result: unknown): string[] {
-  const tags: string[] = [];
-  const symbols = (value: unknown): string[] => (typeof value === 'string' ? [value] : Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : []);
-  const coordinate = `${info.parentType.name}.${info.fieldName}`;
-  switch (coordinate) {
-    case 'Query.signals':
-      tags.push(typeof args.symbol === 'string' ? CacheTags.signals(args.symbol) : CacheTags.allSignalLists());
-      break;
-    case 'Query.latestSignals':
-      tags.push(...symbols(args.symbols).map(CacheTags.signals));
-      break;
-    case 'Query.signalStatistics':
-      tags.push(...symbols(args.symbol).map(CacheTags.signals));
-      break;
-    case 'Query.price':
-    case 'Query.candles':
-      tags.push(...symbols(args.symbol).map(CacheTags.market));
-      break;
-    case 'Query.prices':
-      tags.push(...symbols(args.symbols).map(CacheTags.market));
-      break;
-    case 'User.signals':
-    case 'User.statistics':
-      if (isRecord(source) && typeof source.id === 'number') tags.push(CacheTags.userSignals(source.id));
-      break;
-    default:
-      break;
+const MARKET_TAGS: ShownTags = {
+  fields: {
+    'Query.price': (args) => stringsOf(args.symbol).map(CacheTags.market),
+    'Query.candles': (args) => stringsOf(args.symbol).map(CacheTags.market),
+    'Query.prices': (args) => stringsOf(args.symbols).map(CacheTags.market),
+  },
+  types: { Price: (price) => stringsOf(price.symbol).map(CacheTags.market) },
+};
+
+/**
+ * Applies the features' declarations (see ShownTags): the tags of a resolved field are those its
+ * coordinate declares plus those of each object it returned, by type.
+ */
+export function tagsFrom(declarations: readonly ShownTags[]): (info: GraphQLResolveInfo, source: unknown, args: Record<string, unknown>, result: unknown) => string[] {
+  const fields = new Map<string, FieldTags>();
+  const types = new Map<string, EntityTags>();
+  for (const declaration of declarations) {
+    for (const [coordinate, tags] of Object.entries(declaration.fields ?? {})) declareOnce(fields, coordinate, tags);
+    for (const [type, tags] of Object.entries(declaration.types ?? {})) declareOnce(types, type, tags);
   }
-  const type = getNamedType(info.returnType).name;
-  for (const item of Array.isArray(result) ? result : [result]) {
-    if (!isRecord(item)) continue;
-    if (type === 'User' && typeof item.id === 'number') tags.push(CacheTags.user(item.id));
-    if (type === 'Signal' && typeof item.id === 'number') tags.push(CacheTags.signal(item.id), ...symbols(item.symbol).map(CacheTags.signals));
-    if (type === 'Price') tags.push(...symbols(item.symbol).map(CacheTags.market));
-  }
-  return tags;
+  return (info, source, args, result) => {
+    const tags = [...(fields.get(`${info.parentType.name}.${info.fieldName}`)?.(args, source, result) ?? [])];
+    const ofEntity = types.get(getNamedType(info.returnType).name);
+    if (ofEntity !== undefined) {
+      for (const item of Array.isArray(result) ? result : [result]) if (item !== null && typeof item === 'object') tags.push(...ofEntity(item as Record<string, unknown>));
+    }
+    return tags;
+  };
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object';
+/** What a resolved field shows, as cache tags, so that invalidating an entity evicts every cached response that contains it. */
+export const tagEntities = tagsFrom([USER_TAGS, SIGNAL_TAGS, MARKET_TAGS]);
+
+function declareOnce<T>(declared: Map<string, T>, name: string, value: T): void {
+  if (declared.has(name)) throw new Error(`cache tags of ${name} are declared twice`);
+  declared.set(name, value);
 }

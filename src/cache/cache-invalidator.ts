@@ -13,12 +13,16 @@ export class CacheInvalidator {
     private readonly keys: CacheKeys,
   ) {}
 
-  /** The user's profile and everything derived from it (`users:{id}:*`), but not users 10, 11… of user 1. */
+  /**
+   * The user's profile and everything derived from it (`users:{id}:*`), but not users 10, 11… of
+   * user 1; and the user's cached session lookups, so that sessions deleted or a user deactivated
+   * in the database are refused from the next request on.
+   */
   async invalidateUserCache(userId: number | string): Promise<number> {
     return (
       (await this.cache.delete(this.keys.user(userId))) +
       (await this.cache.deletePattern(this.keys.userFacetsPattern(userId))) +
-      (await this.cache.deleteTagged([CacheTags.user(userId), CacheTags.userSignals(userId)]))
+      (await this.cache.deleteTagged([CacheTags.user(userId), CacheTags.userSignals(userId), CacheTags.sessions(userId)]))
     );
   }
 
@@ -32,11 +36,36 @@ export class CacheInvalidator {
     return (await this.cache.delete(this.keys.signals('id', signalId))) + (await this.cache.deleteTagged([CacheTags.signal(signalId)]));
   }
 
-  /** One instrument's signal entries (and lists across instruments), or every signal entry. */
+  /**
+   * Everything that shows one instrument's signals, or any signal: the instrument's lists and
+   * statistics (`signals:{symbol}:*`), lists across instruments (`signals:all:*`), each signal
+   * record of the instrument (tagged, since `signals:id:{id}` does not name it), and every user's
+   * signal lists and statistics, which span all instruments (a row changed or added in the
+   * database may belong to any user). For an operator who does not know what changed; a write
+   * that does know uses invalidateSignalWrite.
+   */
   async invalidateSignalCache(symbol?: string): Promise<number> {
-    const tags = symbol === undefined ? [CacheTags.umbrella('Signals'), CacheTags.umbrella('Signal'), CacheTags.umbrella('UserSignals')] : [CacheTags.signals(symbol), CacheTags.allSignalLists()];
+    const userLists = CacheTags.umbrella('UserSignals');
+    const tags = symbol === undefined
+      ? [CacheTags.umbrella('Signals'), CacheTags.umbrella('Signal'), CacheTags.umbrella('SignalOf'), userLists]
+      : [CacheTags.signals(symbol), CacheTags.allSignalLists(), CacheTags.signalOf(symbol), userLists];
     const lists = symbol === undefined ? 0 : await this.cache.deletePattern(this.keys.signalsPattern('all'));
     return (await this.cache.deletePattern(this.keys.signalsPattern(symbol))) + lists + (await this.cache.deleteTagged(tags));
+  }
+
+  /**
+   * What one created or changed signal shows in, and nothing else: its record and the responses
+   * that show it (or that answered "no such signal" for its id), its instrument's lists and
+   * statistics, lists across instruments, and its author's lists and statistics.
+   */
+  async invalidateSignalWrite(signal: { readonly id: number; readonly symbol: string; readonly userId: number }): Promise<number> {
+    return (
+      (await this.cache.delete(this.keys.signals('id', signal.id))) +
+      (await this.cache.deletePattern(this.keys.signalsPattern(signal.symbol))) +
+      (await this.cache.deletePattern(this.keys.signalsPattern('all'))) +
+      (await this.cache.deletePattern(this.keys.userFacetsPattern(signal.userId))) +
+      (await this.cache.deleteTagged([CacheTags.signal(signal.id), CacheTags.signals(signal.symbol), CacheTags.allSignalLists(), CacheTags.userSignals(signal.userId)]))
+    );
   }
 
   /** One instrument's market data, or all market data. */

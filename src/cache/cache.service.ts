@@ -102,15 +102,21 @@ export class CacheService {
     });
   }
 
-  async set(key: string, value: unknown, ttlSeconds: number): Promise<void> {
-    await this.mset([{ key, value, ttlSeconds }]);
+  /** `tags`, when given, let deleteTagged evict the entry as part of a group (see CacheTags). */
+  async set(key: string, value: unknown, ttlSeconds: number, tags?: readonly string[]): Promise<void> {
+    await this.mset([{ key, value, ttlSeconds, tags }]);
   }
 
   /** One round trip. `undefined` values are skipped: they cannot be told from a miss. */
-  async mset(entries: readonly { key: string; value: unknown; ttlSeconds: number }[]): Promise<void> {
+  async mset(entries: readonly { key: string; value: unknown; ttlSeconds: number; tags?: readonly string[] | undefined }[]): Promise<void> {
     const encoded: CacheEntry[] = entries
       .filter((entry) => entry.value !== undefined)
-      .map((entry) => ({ key: entry.key, value: encode(entry.value), ttlSeconds: Math.max(1, Math.ceil(entry.ttlSeconds)) }));
+      .map((entry) => ({
+        key: entry.key,
+        value: encode(entry.value),
+        ttlSeconds: Math.max(1, Math.ceil(entry.ttlSeconds)),
+        ...(entry.tags === undefined || entry.tags.length === 0 ? {} : { tags: entry.tags }),
+      }));
     await this.write(encoded);
   }
 
@@ -154,13 +160,15 @@ export class CacheService {
   /**
    * The batch form of getOrSet, for DataLoaders: one multi-get for all ids, one `loadMissing`
    * call for the misses only, one multi-set to write them back. `null` results (unknown ids) are
-   * returned but not cached, so an entity created later is seen at once.
+   * returned but not cached, so an entity created later is seen at once. `tagsOf` tags each
+   * entry written (see CacheTags), so that an invalidation can reach it without knowing its key.
    */
   async getManyOrLoad<Id, Value>(
     ids: readonly Id[],
     keyOf: (id: Id) => string,
     loadMissing: (ids: readonly Id[]) => Promise<readonly (Value | null)[]>,
     ttlSeconds: number,
+    tagsOf?: (value: Value, id: Id) => readonly string[],
   ): Promise<(Value | null)[]> {
     if (ids.length === 0) return [];
     const epoch = this.epoch;
@@ -174,7 +182,7 @@ export class CacheService {
     if (this.epoch === epoch) {
       await this.mset(missing.flatMap((id) => {
         const value = byId.get(id);
-        return value === null || value === undefined ? [] : [{ key: keyOf(id), value, ttlSeconds }];
+        return value === null || value === undefined ? [] : [{ key: keyOf(id), value, ttlSeconds, tags: tagsOf?.(value, id) }];
       }));
     }
     return ids.map((id, index) => cached[index] ?? byId.get(id) ?? null);

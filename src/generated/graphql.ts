@@ -136,6 +136,10 @@ export type Mutation = {
   createSignal: Signal;
   /** Admin only */
   invalidateCache: InvalidationResult;
+  /** Ends the session of the token sent: every later request with it is UNAUTHENTICATED. False for the admin token, which is no session. */
+  logout: Scalars['Boolean']['output'];
+  /** Admin only. Ends every session of the user (their tokens are UNAUTHENTICATED from the next request on, on every instance); returns how many there were. To deactivate a user, set users.is_active to false and invalidate the USER scope: sessions of inactive users are refused. */
+  revokeUserSessions: Scalars['Int']['output'];
   /** Admin only. All strategies when none are named. */
   triggerCacheWarming: WarmingRunResult;
   /** Moves an ACTIVE signal to another status; author or admin */
@@ -152,6 +156,11 @@ export type MutationCreateSignalArgs = {
 
 export type MutationInvalidateCacheArgs = {
   input: InvalidateCacheInput;
+};
+
+
+export type MutationRevokeUserSessionsArgs = {
+  userId: Scalars['Int']['input'];
 };
 
 

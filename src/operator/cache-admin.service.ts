@@ -3,7 +3,7 @@ import type { CacheHealthReport, CacheMetricsReport, CacheService } from '../cac
 import type { ResponseCacheMetrics } from '../graphql/response-cache/response-cache';
 import { badInput, forbidden, unauthenticated } from '../errors';
 import { INSTRUMENT_PATTERN } from '../market/instruments';
-import type { Viewer } from '../sessions/viewer';
+import { sessionOf, type Viewer } from '../sessions/viewer';
 import type { WarmingMetrics, WarmingRun, WarmingService, WarmingStrategyName } from '../warming/warming.service';
 
 export const INVALIDATION_SCOPES = ['user', 'signals', 'market', 'pattern', 'all'] as const;
@@ -54,6 +54,14 @@ export class CacheAdminService {
   async invalidate(viewer: Viewer, request: InvalidationRequest): Promise<InvalidationResult> {
     requireAdmin(viewer);
     return { scope: request.scope, removed: await this.apply(request) };
+  }
+
+  /** Ends every session of the user: the rows, and their cached lookups on every instance. */
+  async revokeUserSessions(viewer: Viewer, userId: number): Promise<number> {
+    requireAdmin(viewer);
+    const session = sessionOf(viewer);
+    if (session === undefined) throw new Error('this viewer was not made by the Authenticator: no session store to revoke with');
+    return session.revoker.revokeUserSessions(userId);
   }
 
   triggerWarming(viewer: Viewer, strategies?: readonly WarmingStrategyName[]): Promise<WarmingRun> {

@@ -1,4 +1,4 @@
-import { Arg, Ctx, Mutation, Query, Resolver } from 'type-graphql';
+import { Arg, Args, Ctx, Int, Mutation, Query, Resolver } from 'type-graphql';
 
 import type { MetricsSnapshot } from '../cache/cache-metrics';
 import type { RequestContext } from '../request-context';
@@ -10,6 +10,7 @@ import {
   CacheMetrics,
   InvalidateCacheInput,
   InvalidationResult,
+  RevokeUserSessionsArgs,
   WarmingMetrics,
   WarmingRunResult,
   WarmingStrategyEnum,
@@ -84,6 +85,13 @@ export class OperatorResolver {
   @Mutation(() => InvalidationResult, { description: 'Admin only' })
   invalidateCache(@Arg('input') input: InvalidateCacheInput, @Ctx() { viewer }: RequestContext): Promise<InvalidationResult> {
     return this.admin.invalidate(viewer, input);
+  }
+
+  @Mutation(() => Int, {
+    description: "Admin only. Ends every session of the user (their tokens are UNAUTHENTICATED from the next request on, on every instance); returns how many there were. To deactivate a user, set users.is_active to false and invalidate the USER scope: sessions of inactive users are refused.",
+  })
+  revokeUserSessions(@Args() { userId }: RevokeUserSessionsArgs, @Ctx() { viewer }: RequestContext): Promise<number> {
+    return this.admin.revokeUserSessions(viewer, userId);
   }
 
   @Mutation(() => WarmingRunResult, { description: 'Admin only. All strategies when none are named.' })

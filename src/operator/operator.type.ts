@@ -1,5 +1,5 @@
 import { IsOptional, Matches } from 'class-validator';
-import { Field, Float, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { ArgsType, Field, Float, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 
 import type { CacheStatus } from '../cache/redis-health';
 import { IsId } from '../graphql/validators';
@@ -232,4 +232,11 @@ export class InvalidateCacheInput {
   @IsOptional()
   @Matches(OPERATOR_PATTERN, { message: 'pattern may hold letters, digits, _ : - and the wildcards * ? only (1 to 200 characters)' })
   pattern?: string;
+}
+
+@ArgsType()
+export class RevokeUserSessionsArgs {
+  @Field(() => Int)
+  @IsId()
+  userId!: number;
 }

@@ -1,8 +1,9 @@
 import { timingSafeEqual } from 'node:crypto';
 
 import { unauthenticated } from '../errors';
+import { hashToken } from './sessions.repository';
 import type { SessionsService } from './sessions.service';
-import { ANONYMOUS, type Viewer } from './viewer';
+import { ANONYMOUS, attachSession, type SessionRevoker, type Viewer } from './viewer';
 
 /**
  * Turns an `Authorization` header into a Viewer. No header is an anonymous viewer; a header with
@@ -11,12 +12,18 @@ import { ANONYMOUS, type Viewer } from './viewer';
  */
 export class Authenticator {
   private readonly adminToken: Buffer | undefined;
+  /** Attached to each viewer (see sessionOf) when the session store can end sessions. */
+  private readonly revoker: SessionRevoker | undefined;
 
   constructor(
-    private readonly sessions: Pick<SessionsService, 'findUserIdByToken'>,
+    private readonly sessions: Pick<SessionsService, 'findUserIdByToken'> & Partial<SessionRevoker>,
     adminApiToken: string | undefined,
   ) {
     this.adminToken = adminApiToken === undefined ? undefined : Buffer.from(adminApiToken);
+    const { revokeSession, revokeUserSessions } = sessions;
+    this.revoker = revokeSession === undefined || revokeUserSessions === undefined
+      ? undefined
+      : { revokeSession: (tokenHash) => revokeSession.call(sessions, tokenHash), revokeUserSessions: (userId) => revokeUserSessions.call(sessions, userId) };
   }
 
   async authenticate(authorization: string | undefined): Promise<Viewer> {
@@ -24,10 +31,14 @@ export class Authenticator {
     const match = /^Bearer\s+(\S{1,512})$/i.exec(authorization.trim());
     if (match === null) throw unauthenticated('Authorization header must be "Bearer <token>"');
     const token = match[1]!;
-    if (this.isAdminToken(token)) return { kind: 'admin' };
+    if (this.isAdminToken(token)) return this.withSession({ kind: 'admin' }, undefined);
     const userId = await this.sessions.findUserIdByToken(token);
     if (userId === null) throw unauthenticated('Invalid or expired token');
-    return { kind: 'user', userId };
+    return this.withSession({ kind: 'user', userId }, hashToken(token));
+  }
+
+  private withSession(viewer: Viewer, tokenHash: string | undefined): Viewer {
+    return this.revoker === undefined ? viewer : attachSession(viewer, { tokenHash, revoker: this.revoker });
   }
 
   /** Constant-time, so response timing does not reveal how much of the admin token was right. */

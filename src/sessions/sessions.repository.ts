@@ -25,4 +25,20 @@ export class SessionsRepository {
     );
     return rows[0] ?? null;
   }
+
+  /** Deletes the session with this token hash; returns its user, `null` when there was none. */
+  async deleteByTokenHash(tokenHash: string): Promise<number | null> {
+    const rows = await this.db.query<{ userId: number }>('sessions.deleteByTokenHash', 'delete from user_sessions where token_hash = $1 returning user_id as "userId"', [tokenHash]);
+    return rows[0]?.userId ?? null;
+  }
+
+  /** Deletes every session of the user; returns how many there were. */
+  async deleteByUserId(userId: number): Promise<number> {
+    const rows = await this.db.query<{ count: number }>(
+      'sessions.deleteByUserId',
+      'with deleted as (delete from user_sessions where user_id = $1 returning 1) select count(*)::int as count from deleted',
+      [userId],
+    );
+    return rows[0]?.count ?? 0;
+  }
 }

@@ -1,12 +1,18 @@
 import type { CacheKeys } from '../cache/cache-keys';
+import { CacheTags } from '../cache/cache-tags';
 import type { CacheService } from '../cache/cache.service';
 import { hashToken, type LiveSession, type SessionsRepository } from './sessions.repository';
+import type { SessionRevoker } from './viewer';
 
 /**
  * Session lookups for every authenticated request, cached under `users:session:{token hash}`
- * (never the token itself) for the medium TTL, and never past the session's own expiry.
+ * (never the token itself) for the medium TTL, and never past the session's own expiry. Each
+ * cached lookup is tagged with its user (CacheTags.sessions), so that ending a user's sessions,
+ * or the operator's user-scope invalidation after a user was deactivated, evicts them on every
+ * instance: the repository refuses sessions of inactive users (`users.is_active`), so the next
+ * lookup, which goes to the database, is refused.
  */
-export class SessionsService {
+export class SessionsService implements SessionRevoker {
   constructor(
     private readonly sessions: SessionsRepository,
     private readonly cache: CacheService,
@@ -17,12 +23,29 @@ export class SessionsService {
     const tokenHash = hashToken(token);
     const key = this.cacheKeys.session(tokenHash);
     const cached = await this.cache.get<LiveSession>(key);
-    const session = cached ?? (await this.sessions.findByTokenHash(tokenHash));
+    if (cached !== undefined) return cached.expiresAt.getTime() > Date.now() ? cached.userId : null;
+    // A revocation while the database is read must not be undone by writing the old answer back.
+    const epoch = this.cache.invalidationEpoch;
+    const session = await this.sessions.findByTokenHash(tokenHash);
     if (session === null || session.expiresAt.getTime() <= Date.now()) return null;
-    if (cached === undefined) {
-      const secondsLeft = Math.floor((session.expiresAt.getTime() - Date.now()) / 1000);
-      if (secondsLeft >= 1) await this.cache.set(key, session, Math.min(this.cache.ttl.medium, secondsLeft));
+    const secondsLeft = Math.floor((session.expiresAt.getTime() - Date.now()) / 1000);
+    if (secondsLeft >= 1 && this.cache.invalidationEpoch === epoch) {
+      await this.cache.set(key, session, Math.min(this.cache.ttl.medium, secondsLeft), [CacheTags.sessions(session.userId)]);
     }
     return session.userId;
+  }
+
+  /** Deletes the session, then its cached lookup (after: a lookup in between would cache it again). */
+  async revokeSession(tokenHash: string): Promise<boolean> {
+    const userId = await this.sessions.deleteByTokenHash(tokenHash);
+    await this.cache.delete(this.cacheKeys.session(tokenHash));
+    return userId !== null;
+  }
+
+  /** Deletes every session of the user, then their cached lookups. */
+  async revokeUserSessions(userId: number): Promise<number> {
+    const revoked = await this.sessions.deleteByUserId(userId);
+    await this.cache.deleteTagged([CacheTags.sessions(userId)]);
+    return revoked;
   }
 }

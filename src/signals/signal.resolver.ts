@@ -1,6 +1,7 @@
 import type { GraphQLResolveInfo } from 'graphql';
 import { Arg, Args, Ctx, FieldResolver, Info, Mutation, Query, Resolver, Root } from 'type-graphql';
 
+import { CacheTags, idsOf, memberOf, type ShownTags, stringsOf } from '../cache/cache-tags';
 import type { Quote } from '../market/market-data.provider';
 import { Price } from '../market/market.type';
 import { toPrice } from '../market/market.resolver';
@@ -11,6 +12,22 @@ import { CreateSignalInput, LatestSignalsArgs, SignalArgs, SignalsArgs, SignalSt
 import type { SignalRecord } from './signal.model';
 import { Signal, SignalStatistics } from './signal.type';
 import type { SignalsService } from './signals.service';
+
+/** What the signals' part of the schema shows, for the response cache (see ShownTags). */
+export const SIGNAL_TAGS: ShownTags = {
+  fields: {
+    // By the id asked for, so that a cached "no such signal" goes when the signal is created; a
+    // "no such signal" also goes with any new signal (an operator's insert names only its instrument).
+    'Query.signal': (args, _root, result) => [...idsOf(args.id).map(CacheTags.signal), ...(result === null ? [CacheTags.allSignalLists()] : [])],
+    'Query.signals': (args) => [typeof args.symbol === 'string' ? CacheTags.signals(args.symbol) : CacheTags.allSignalLists()],
+    'Query.latestSignals': (args) => stringsOf(args.symbols).map(CacheTags.signals),
+    'Query.signalStatistics': (args) => stringsOf(args.symbol).map(CacheTags.signals),
+    'Signal.user': (_args, signal) => idsOf(memberOf(signal, 'userId')).map(CacheTags.user),
+    // Also when the feed has no quote (null): the instrument's market invalidation must reach it.
+    'Signal.currentPrice': (_args, signal) => stringsOf(memberOf(signal, 'symbol')).map(CacheTags.market),
+  },
+  types: { Signal: (signal) => [...idsOf(signal.id).map(CacheTags.signal), ...stringsOf(signal.symbol).map(CacheTags.signalOf)] },
+};
 
 @Resolver(() => Signal)
 export class SignalResolver {

@@ -1,6 +1,7 @@
 import { CacheDatabaseQuery, type CachingHost } from '../cache/cache-decorators';
 import type { CacheInvalidator } from '../cache/cache-invalidator';
 import type { CacheKeys } from '../cache/cache-keys';
+import { CacheTags } from '../cache/cache-tags';
 import type { CacheService } from '../cache/cache.service';
 import { badInput, forbidden, notFound, unauthenticated } from '../errors';
 import type { Timeframe } from '../market/instruments';
@@ -36,7 +37,9 @@ export class SignalsService implements CachingHost {
   ) {}
 
   getSignals(ids: readonly number[]): Promise<(SignalRecord | null)[]> {
-    return this.cache.getManyOrLoad(ids, (id) => this.cacheKeys.signals('id', id), (missing) => this.signals.findByIds(missing), this.cache.ttl.medium);
+    // Tagged with the instrument, which the key does not name: the operator's SIGNALS scope reaches it.
+    const tagsOf = (signal: SignalRecord) => [CacheTags.signalOf(signal.symbol)];
+    return this.cache.getManyOrLoad(ids, (id) => this.cacheKeys.signals('id', id), (missing) => this.signals.findByIds(missing), this.cache.ttl.medium, tagsOf);
   }
 
   @CacheDatabaseQuery({ key: (keys: CacheKeys, filter: SignalFilter) => keys.signals(filter.symbol ?? 'all', 'list', keys.hash(filter)) })
@@ -60,6 +63,7 @@ export class SignalsService implements CachingHost {
       (id) => this.cacheKeys.user(id, `signals:${perUser}`),
       (missing) => this.signals.findLatestByUserIds(missing, perUser),
       this.cache.ttl.medium,
+      (_list, id) => CacheTags.withUmbrella(CacheTags.userSignals(id)),
     );
     return lists.map((list) => list ?? []);
   }
@@ -75,6 +79,7 @@ export class SignalsService implements CachingHost {
       (id) => this.cacheKeys.user(id, 'statistics'),
       (missing) => this.signals.statisticsByUserIds(missing),
       this.cache.ttl.long,
+      (_aggregate, id) => CacheTags.withUmbrella(CacheTags.userSignals(id)),
     );
     return stats.map((aggregate) => aggregate ?? EMPTY_AGGREGATE);
   }
@@ -107,15 +112,13 @@ export class SignalsService implements CachingHost {
     }
     const updated = await this.signals.updateStatus(id, status);
     if (updated === null) throw notFound(`Signal ${id}`);
-    await this.invalidator.invalidateSignal(id);
     await this.evictDerivedFrom(updated);
     return updated;
   }
 
-  /** Everything a new or changed signal appears in: its instrument's lists and statistics, cross-instrument lists, its author's lists and statistics. */
+  /** Everything a new or changed signal appears in: itself (and a "no such signal" for its id), its instrument's lists and statistics, cross-instrument lists, its author's lists and statistics. */
   private async evictDerivedFrom(signal: SignalRecord): Promise<void> {
-    await this.invalidator.invalidateSignalCache(signal.symbol);
-    await this.invalidator.invalidateUserFacets(signal.userId);
+    await this.invalidator.invalidateSignalWrite(signal);
   }
 
   private async authorFor(viewer: Viewer, requestedUserId: number | undefined): Promise<number> {

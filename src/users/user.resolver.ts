@@ -1,14 +1,28 @@
 import { Args, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
 
+import { CacheTags, idsOf, memberOf, type ShownTags } from '../cache/cache-tags';
+import { unauthenticated } from '../errors';
 import { CacheControl } from '../graphql/response-cache/cache-policy';
 import type { RequestContext } from '../request-context';
-import { actsFor } from '../sessions/viewer';
+import { actsFor, sessionOf } from '../sessions/viewer';
 import type { SignalRecord } from '../signals/signal.model';
 import { Signal } from '../signals/signal.type';
 import { UpdateUserArgs, UserArgs, UsersArgs, UserSignalsArgs } from './user.args';
 import type { UserRecord } from './user.model';
 import { User, UserStatistics } from './user.type';
 import type { UsersService } from './users.service';
+
+/** What the users' part of the schema shows, for the response cache (see ShownTags). */
+export const USER_TAGS: ShownTags = {
+  fields: {
+    // By the ids asked for, so that a cached "no such user" goes when the user appears.
+    'Query.user': (args) => idsOf(args.id).map(CacheTags.user),
+    'Query.users': (args) => idsOf(args.ids).map(CacheTags.user),
+    'User.signals': (_args, user) => idsOf(memberOf(user, 'id')).map(CacheTags.userSignals),
+    'User.statistics': (_args, user) => idsOf(memberOf(user, 'id')).map(CacheTags.userSignals),
+  },
+  types: { User: (user) => idsOf(user.id).map(CacheTags.user) },
+};
 
 @Resolver(() => User)
 export class UserResolver {
@@ -35,6 +49,14 @@ export class UserResolver {
     const updated = await this.usersService.updateUser(viewer, id, input);
     loaders.user.clear(id).prime(id, updated);
     return updated;
+  }
+
+  @Mutation(() => Boolean, { description: 'Ends the session of the token sent: every later request with it is UNAUTHENTICATED. False for the admin token, which is no session.' })
+  async logout(@Ctx() { viewer }: RequestContext): Promise<boolean> {
+    if (viewer.kind === 'anonymous') throw unauthenticated();
+    const session = sessionOf(viewer);
+    if (session?.tokenHash === undefined) return false;
+    return session.revoker.revokeSession(session.tokenHash);
   }
 
   @CacheControl({ scope: 'PRIVATE' })
