@@ -1,7 +1,5 @@
-import { LRUCache } from 'lru-cache';
-
 import type { CacheEntry, CacheTier } from './cache-tier';
-import { globToRegExp } from './glob';
+import { TaggedLru } from './tagged-lru';
 
 export interface MemoryTierOptions {
   /** Most entries held (CACHE_FALLBACK_MAX_ITEMS, default 1000). */
@@ -12,111 +10,67 @@ export interface MemoryTierOptions {
   readonly purgeIntervalMs: number;
 }
 
-/** In-process LRU, bounded by count and bytes; least recently used entries go first. */
+/** The in-process tier: a TaggedLru of encoded values behind the CacheTier interface; least recently used entries go first. */
 export class MemoryTier implements CacheTier {
   readonly name = 'memory';
-  private readonly lru: LRUCache<string, string>;
+  private readonly store: TaggedLru<string>;
   private readonly purgeTimer: NodeJS.Timeout;
-  /** tag → keys, and key → tags, kept in step with the LRU through its dispose hook. */
-  private readonly keysByTag = new Map<string, Set<string>>();
-  private readonly tagsByKey = new Map<string, readonly string[]>();
 
   constructor(options: MemoryTierOptions) {
-    this.lru = new LRUCache<string, string>({
-      max: options.maxItems,
-      maxSize: options.maxBytes,
-      sizeCalculation: (value, key) => Math.max(1, (value.length + key.length) * 2),
-      ttlAutopurge: false,
-      dispose: (_value, key) => this.untag(key),
-    });
-    this.purgeTimer = setInterval(() => this.lru.purgeStale(), options.purgeIntervalMs);
+    this.store = new TaggedLru<string>({ maxItems: options.maxItems, maxBytes: options.maxBytes, sizeOf: (value, key) => (value.length + key.length) * 2 });
+    this.purgeTimer = setInterval(() => this.store.purgeStale(), options.purgeIntervalMs);
     this.purgeTimer.unref();
   }
 
   get size(): number {
-    return this.lru.size;
+    return this.store.size;
   }
 
   get bytes(): number {
-    return this.lru.calculatedSize;
+    return this.store.bytes;
   }
 
   get(key: string): Promise<string | undefined> {
-    return Promise.resolve(this.lru.get(key));
+    return Promise.resolve(this.store.get(key));
   }
 
   mget(keys: readonly string[]): Promise<(string | undefined)[]> {
-    return Promise.resolve(keys.map((key) => this.lru.get(key)));
+    return Promise.resolve(keys.map((key) => this.store.get(key)));
   }
 
   set(entry: CacheEntry): Promise<void> {
-    this.store(entry);
-    return Promise.resolve();
+    return this.mset([entry]);
   }
 
   mset(entries: readonly CacheEntry[]): Promise<void> {
-    for (const entry of entries) this.store(entry);
+    for (const entry of entries) this.store.set(entry.key, entry.value, entry.ttlSeconds * 1000, entry.tags);
     return Promise.resolve();
   }
 
   exists(key: string): Promise<boolean> {
-    return Promise.resolve(this.lru.has(key));
+    return Promise.resolve(this.store.has(key));
   }
 
   ttl(key: string): Promise<number | undefined> {
-    if (!this.lru.has(key)) return Promise.resolve(undefined);
-    return Promise.resolve(Math.ceil(this.lru.getRemainingTTL(key) / 1000));
+    const remainingMs = this.store.remainingTtlMs(key);
+    return Promise.resolve(remainingMs === undefined ? undefined : Math.ceil(remainingMs / 1000));
   }
 
   delete(keys: readonly string[]): Promise<number> {
-    let removed = 0;
-    for (const key of keys) if (this.lru.delete(key)) removed += 1;
-    return Promise.resolve(removed);
+    return Promise.resolve(this.store.invalidate({ kind: 'keys', keys }));
   }
 
   deletePattern(pattern: string): Promise<number> {
-    const matcher = globToRegExp(pattern);
-    let removed = 0;
-    for (const key of [...this.lru.keys()]) {
-      if (matcher.test(key) && this.lru.delete(key)) removed += 1;
-    }
-    return Promise.resolve(removed);
+    return Promise.resolve(this.store.invalidate({ kind: 'pattern', pattern }));
   }
 
   deleteTagged(tags: readonly string[]): Promise<number> {
-    let removed = 0;
-    for (const tag of tags) {
-      for (const key of [...(this.keysByTag.get(tag) ?? [])]) if (this.lru.delete(key)) removed += 1;
-    }
-    return Promise.resolve(removed);
+    return Promise.resolve(this.store.invalidate({ kind: 'tags', tags }));
   }
 
   /** Drops every entry: after an outage, what was written here may be stale. */
   clear(): void {
-    this.lru.clear();
-  }
-
-  private store(entry: CacheEntry): void {
-    this.lru.set(entry.key, entry.value, { ttl: entry.ttlSeconds * 1000 });
-    // The LRU may refuse an entry larger than its byte bound; only index what it kept.
-    if (entry.tags === undefined || entry.tags.length === 0 || !this.lru.has(entry.key)) return;
-    this.tagsByKey.set(entry.key, entry.tags);
-    for (const tag of entry.tags) {
-      let keys = this.keysByTag.get(tag);
-      if (keys === undefined) this.keysByTag.set(tag, (keys = new Set()));
-      keys.add(entry.key);
-    }
-  }
-
-  private untag(key: string): void {
-    const tags = this.tagsByKey.get(key);
-    if (tags === undefined) return;
-    this.tagsByKey.delete(key);
-    for (const tag of tags) {
-      const keys = this.keysByTag.get(tag);
-      keys?.delete(key);
-      if (keys?.size === 0) this.keysByTag.delete(tag);
-    }
+    this.store.clear();
   }
 
   close(): void {

@@ -1,12 +1,10 @@
 import { createHash } from 'node:crypto';
 
-import { LRUCache } from 'lru-cache';
-
 import type { BusEvent } from '../../cache/cache-bus';
 import type { CacheKeys } from '../../cache/cache-keys';
 import type { CacheService } from '../../cache/cache.service';
-import { globToRegExp } from '../../cache/glob';
 import { SingleFlight } from '../../cache/single-flight';
+import { TaggedLru } from '../../cache/tagged-lru';
 import type { CacheScope } from './cache-policy';
 import { OperationDigests } from './operation-digest';
 
@@ -68,8 +66,7 @@ export interface ResponseCacheMetrics {
  * here (near copies) and, through the cache bus, on every instance.
  */
 export class ResponseCache {
-  private readonly near: LRUCache<string, StoredResponse> | undefined;
-  private readonly nearKeysByTag = new Map<string, Set<string>>();
+  private readonly near: TaggedLru<StoredResponse> | undefined;
   private readonly digests: OperationDigests;
   private readonly flights = new SingleFlight<{ readonly shareable: boolean }>();
   private readonly counters = { hits: 0, near_hits: 0, shared_hits: 0, misses: 0, stores: 0, executions: 0, coalesced: 0, fleet_coalesced: 0, uncacheable: 0, not_modified: 0 };
@@ -81,12 +78,7 @@ export class ResponseCache {
   ) {
     this.digests = new OperationDigests({ maxDocuments: REMEMBERED_DOCUMENTS, maxTokens: options.maxTokens });
     if (options.nearEnabled) {
-      this.near = new LRUCache<string, StoredResponse>({
-        maxSize: options.nearMaxBytes,
-        sizeCalculation: (entry, key) => entry.body.length + key.length * 2 + 200,
-        ttlAutopurge: false,
-        dispose: (entry, key) => this.unindex(key, entry.tags),
-      });
+      this.near = new TaggedLru<StoredResponse>({ maxBytes: options.nearMaxBytes, sizeOf: (entry, key) => entry.body.length + key.length * 2 + 200 });
     }
     cache.bus.onEvent((event) => this.onBusEvent(event));
   }
@@ -223,21 +215,7 @@ export class ResponseCache {
     const remainingSeconds = response.maxAgeSeconds - (Date.now() - response.storedAtMs) / 1000;
     const ttlMs = Math.min(remainingSeconds, this.options.nearMaxTtlSeconds) * 1000;
     if (ttlMs <= 0) return;
-    this.near.set(key, response, { ttl: ttlMs });
-    if (!this.near.has(key)) return;
-    for (const tag of response.tags) {
-      let keys = this.nearKeysByTag.get(tag);
-      if (keys === undefined) this.nearKeysByTag.set(tag, (keys = new Set()));
-      keys.add(key);
-    }
-  }
-
-  private unindex(key: string, tags: readonly string[]): void {
-    for (const tag of tags) {
-      const keys = this.nearKeysByTag.get(tag);
-      keys?.delete(key);
-      if (keys?.size === 0) this.nearKeysByTag.delete(tag);
-    }
+    this.near.set(key, response, ttlMs, response.tags);
   }
 
   /**
@@ -247,26 +225,8 @@ export class ResponseCache {
    */
   private onBusEvent(event: BusEvent): void {
     this.flights.forgetAll();
-    const near = this.near;
-    if (near === undefined) return;
-    if (event.kind === 'reset') {
-      near.clear();
-      return;
-    }
-    const { invalidation } = event;
-    switch (invalidation.kind) {
-      case 'tags':
-        for (const tag of invalidation.tags) for (const key of [...(this.nearKeysByTag.get(tag) ?? [])]) near.delete(key);
-        return;
-      case 'keys':
-        for (const key of invalidation.keys) near.delete(key);
-        return;
-      case 'pattern': {
-        const matcher = globToRegExp(invalidation.pattern);
-        for (const key of [...near.keys()]) if (matcher.test(key)) near.delete(key);
-        return;
-      }
-    }
+    if (event.kind === 'reset') this.near?.clear();
+    else this.near?.invalidate(event.invalidation);
   }
 }
 
