@@ -5,6 +5,8 @@ import { MarketResolver } from './market/market.resolver';
 import type { MarketService } from './market/market.service';
 import type { CacheAdminService } from './operator/cache-admin.service';
 import { OperatorResolver } from './operator/operator.resolver';
+import { SessionResolver } from './sessions/session.resolver';
+import type { SessionsService } from './sessions/sessions.service';
 import { SignalResolver } from './signals/signal.resolver';
 import type { SignalsService } from './signals/signals.service';
 import { UserResolver } from './users/user.resolver';
@@ -15,6 +17,7 @@ export interface SchemaServices {
   readonly signals: SignalsService;
   readonly market: MarketService;
   readonly admin: CacheAdminService;
+  readonly sessions: SessionsService;
 }
 
 /** The gateway's schema, every resolver bound to its instance. */
@@ -26,7 +29,7 @@ export function buildGatewaySchema(services: SchemaServices): Promise<GraphQLSch
 export async function printGatewaySchema(): Promise<string> {
   // Printing never calls a resolver, so no services are needed.
   const unused = new Proxy({}, { get: () => { throw new Error('schema printing must not call services'); } });
-  const schema = await buildGatewaySchema({ users: unused, signals: unused, market: unused, admin: unused } as unknown as SchemaServices);
+  const schema = await buildGatewaySchema({ users: unused, signals: unused, market: unused, admin: unused, sessions: unused } as unknown as SchemaServices);
   return `${printSchema(lexicographicSortSchema(schema))}\n`;
 }
 
@@ -36,5 +39,6 @@ function bindings(services: SchemaServices): ResolverBinding[] {
     [SignalResolver, new SignalResolver(services.signals)],
     [MarketResolver, new MarketResolver(services.market)],
     [OperatorResolver, new OperatorResolver(services.admin)],
+    [SessionResolver, new SessionResolver(services.sessions)],
   ];
 }

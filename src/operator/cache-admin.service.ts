@@ -3,7 +3,8 @@ import type { CacheHealthReport, CacheMetricsReport, CacheService } from '../cac
 import type { ResponseCacheMetrics } from '../graphql/response-cache/response-cache';
 import { badInput, forbidden, unauthenticated } from '../errors';
 import { INSTRUMENT_PATTERN } from '../market/instruments';
-import { sessionOf, type Viewer } from '../sessions/viewer';
+import type { SessionsService } from '../sessions/sessions.service';
+import type { Viewer } from '../sessions/viewer';
 import type { WarmingMetrics, WarmingRun, WarmingService, WarmingStrategyName } from '../warming/warming.service';
 
 export const INVALIDATION_SCOPES = ['user', 'signals', 'market', 'pattern', 'all'] as const;
@@ -37,6 +38,7 @@ export class CacheAdminService {
     private readonly warming: WarmingService,
     /** Response-cache counters, when the response cache is on. */
     private readonly responseCacheMetrics: () => ResponseCacheMetrics | undefined,
+    private readonly sessions: Pick<SessionsService, 'revokeUserSessions'>,
   ) {}
 
   health(): CacheHealthReport {
@@ -59,9 +61,7 @@ export class CacheAdminService {
   /** Ends every session of the user: the rows, and their cached lookups on every instance. */
   async revokeUserSessions(viewer: Viewer, userId: number): Promise<number> {
     requireAdmin(viewer);
-    const session = sessionOf(viewer);
-    if (session === undefined) throw new Error('this viewer was not made by the Authenticator: no session store to revoke with');
-    return session.revoker.revokeUserSessions(userId);
+    return this.sessions.revokeUserSessions(userId);
   }
 
   triggerWarming(viewer: Viewer, strategies?: readonly WarmingStrategyName[]): Promise<WarmingRun> {

@@ -3,7 +3,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { unauthenticated } from '../errors';
 import { hashToken } from './sessions.repository';
 import type { SessionsService } from './sessions.service';
-import { ANONYMOUS, attachSession, type SessionRevoker, type Viewer } from './viewer';
+import { ANONYMOUS, type Viewer } from './viewer';
 
 /**
  * Turns an `Authorization` header into a Viewer. No header is an anonymous viewer; a header with
@@ -12,18 +12,12 @@ import { ANONYMOUS, attachSession, type SessionRevoker, type Viewer } from './vi
  */
 export class Authenticator {
   private readonly adminToken: Buffer | undefined;
-  /** Attached to each viewer (see sessionOf) when the session store can end sessions. */
-  private readonly revoker: SessionRevoker | undefined;
 
   constructor(
-    private readonly sessions: Pick<SessionsService, 'findUserIdByToken'> & Partial<SessionRevoker>,
+    private readonly sessions: Pick<SessionsService, 'findUserIdByToken'>,
     adminApiToken: string | undefined,
   ) {
     this.adminToken = adminApiToken === undefined ? undefined : Buffer.from(adminApiToken);
-    const { revokeSession, revokeUserSessions } = sessions;
-    this.revoker = revokeSession === undefined || revokeUserSessions === undefined
-      ? undefined
-      : { revokeSession: (tokenHash) => revokeSession.call(sessions, tokenHash), revokeUserSessions: (userId) => revokeUserSessions.call(sessions, userId) };
   }
 
   async authenticate(authorization: string | undefined): Promise<Viewer> {
@@ -31,14 +25,10 @@ export class Authenticator {
     const match = /^Bearer\s+(\S{1,512})$/i.exec(authorization.trim());
     if (match === null) throw unauthenticated('Authorization header must be "Bearer <token>"');
     const token = match[1]!;
-    if (this.isAdminToken(token)) return this.withSession({ kind: 'admin' }, undefined);
+    if (this.isAdminToken(token)) return { kind: 'admin' };
     const userId = await this.sessions.findUserIdByToken(token);
     if (userId === null) throw unauthenticated('Invalid or expired token');
-    return this.withSession({ kind: 'user', userId }, hashToken(token));
-  }
-
-  private withSession(viewer: Viewer, tokenHash: string | undefined): Viewer {
-    return this.revoker === undefined ? viewer : attachSession(viewer, { tokenHash, revoker: this.revoker });
+    return { kind: 'user', userId, tokenHash: hashToken(token) };
   }
 
   /** Constant-time, so response timing does not reveal how much of the admin token was right. */

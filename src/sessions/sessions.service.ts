@@ -2,7 +2,6 @@ import type { CacheKeys } from '../cache/cache-keys';
 import { CacheTags } from '../cache/cache-tags';
 import type { CacheService } from '../cache/cache.service';
 import { hashToken, type LiveSession, type SessionsRepository } from './sessions.repository';
-import type { SessionRevoker } from './viewer';
 
 /**
  * Session lookups for every authenticated request, cached under `users:session:{token hash}`
@@ -12,7 +11,7 @@ import type { SessionRevoker } from './viewer';
  * instance: the repository refuses sessions of inactive users (`users.is_active`), so the next
  * lookup, which goes to the database, is refused.
  */
-export class SessionsService implements SessionRevoker {
+export class SessionsService {
   constructor(
     private readonly sessions: SessionsRepository,
     private readonly cache: CacheService,

@@ -1,10 +1,9 @@
 import { Args, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
 
 import { CacheTags, idsOf, memberOf, type ShownTags } from '../cache/cache-tags';
-import { unauthenticated } from '../errors';
 import { CacheControl } from '../graphql/response-cache/cache-policy';
 import type { RequestContext } from '../request-context';
-import { actsFor, sessionOf } from '../sessions/viewer';
+import { actsFor } from '../sessions/viewer';
 import type { SignalRecord } from '../signals/signal.model';
 import { Signal } from '../signals/signal.type';
 import { UpdateUserArgs, UserArgs, UsersArgs, UserSignalsArgs } from './user.args';
@@ -49,14 +48,6 @@ export class UserResolver {
     const updated = await this.usersService.updateUser(viewer, id, input);
     loaders.user.clear(id).prime(id, updated);
     return updated;
-  }
-
-  @Mutation(() => Boolean, { description: 'Ends the session of the token sent: every later request with it is UNAUTHENTICATED. False for the admin token, which is no session.' })
-  async logout(@Ctx() { viewer }: RequestContext): Promise<boolean> {
-    if (viewer.kind === 'anonymous') throw unauthenticated();
-    const session = sessionOf(viewer);
-    if (session?.tokenHash === undefined) return false;
-    return session.revoker.revokeSession(session.tokenHash);
   }
 
   @CacheControl({ scope: 'PRIVATE' })
