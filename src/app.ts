@@ -118,10 +118,11 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
     logger,
   );
   // The response cache needs the schema, which needs this service: its counters are read at request time.
-  const admin = new CacheAdminService(cacheService, invalidator, warming, () => responseCache?.metrics());
-  const authenticator = new Authenticator(new SessionsService(new SessionsRepository(db), cacheService, keys), adminToken(config, logger));
+  const sessions = new SessionsService(new SessionsRepository(db), cacheService, keys);
+  const admin = new CacheAdminService(cacheService, invalidator, warming, () => responseCache?.metrics(), sessions);
+  const authenticator = new Authenticator(sessions, adminToken(config, logger));
 
-  const schema = await buildGatewaySchema({ users, signals, market, admin });
+  const schema = await buildGatewaySchema({ users, signals, market, admin, sessions });
   const responseCache = config.responseCache.enabled
     ? new ResponseCache(cacheService, keys, {
         nearEnabled: config.responseCache.nearEnabled,
