@@ -95,7 +95,7 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
   const provider = createMarketDataProvider(config, upstream);
   const usersRepository = new UsersRepository(db);
   const users = new UsersService(usersRepository, cacheService, keys, invalidator);
-  const signals = new SignalsService(new SignalsRepository(db), usersRepository, cacheService, keys, invalidator, DEMO_INSTRUMENTS.map((instrument) => instrument.symbol));
+  const signals = new SignalsService(new SignalsRepository(db), usersRepository, cacheService, keys, invalidator);
   const now = options.now ?? Date.now;
   const breaker = new CircuitBreaker(provider.name, {
     ...config.marketData.breaker,
@@ -157,7 +157,17 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
   });
   await apollo.start();
 
-  const http = Fastify({ bodyLimit: config.http.bodyLimitBytes, logger: false, genReqId: () => randomBytes(8).toString('hex') });
+  const { requestTimeoutMs, headersTimeoutMs, keepAliveTimeoutMs } = config.http;
+  const http = Fastify({
+    bodyLimit: config.http.bodyLimitBytes,
+    logger: false,
+    genReqId: () => randomBytes(8).toString('hex'),
+    // A client that sends its request too slowly gets 408 and its connection closed (the handler's own time does not count).
+    requestTimeout: requestTimeoutMs,
+    keepAliveTimeout: keepAliveTimeoutMs,
+    // Node checks these deadlines every connectionsCheckingInterval (30 s by default): check often enough that they hold.
+    http: { requestTimeout: requestTimeoutMs, headersTimeout: headersTimeoutMs, connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(headersTimeoutMs / 4))) },
+  });
   http.addHook('onSend', (request, reply, _payload, done) => {
     reply.header('x-request-id', request.id);
     done();

@@ -66,7 +66,18 @@ export interface Config {
     /** Introspection, and "did you mean" suggestions in validation errors. */
     readonly introspection: boolean;
   };
-  readonly http: { readonly host: string; readonly port: number; readonly bodyLimitBytes: number; readonly corsOrigins: readonly string[] };
+  readonly http: {
+    readonly host: string;
+    readonly port: number;
+    readonly bodyLimitBytes: number;
+    readonly corsOrigins: readonly string[];
+    /** Longest a client may take to send a whole request, headers and body (the handler's own time does not count): 408 past it. */
+    readonly requestTimeoutMs: number;
+    /** Longest a client may take to send a request's headers; at most requestTimeoutMs. */
+    readonly headersTimeoutMs: number;
+    /** Life of an idle keep-alive connection between two requests. */
+    readonly keepAliveTimeoutMs: number;
+  };
   readonly responseCache: {
     readonly enabled: boolean;
     /** In-process copies of responses in front of Redis. */
@@ -170,6 +181,7 @@ export function loadConfig(env: Env): Config {
         z.string().transform((text) => text.split(',').map((origin) => origin.trim()).filter(Boolean)).pipe(z.array(z.url({ protocol: /^https?$/ }))),
         '',
       ),
+      ...readHttpTimeouts(env),
     },
     graphql: {
       maxDepth: read(env, 'GRAPHQL_MAX_DEPTH', integer(1, 100), '8'),
@@ -276,6 +288,17 @@ function readRedisTopology(env: Env): RedisTopology {
   }
   if (sentinels !== undefined) return { kind: 'sentinel', sentinels, masterName, sentinelPassword };
   return { kind: 'standalone', url };
+}
+
+/** Slow clients (a body dripped byte by byte, headers and then nothing) must not hold a connection for ever. */
+function readHttpTimeouts(env: Env): Pick<Config['http'], 'requestTimeoutMs' | 'headersTimeoutMs' | 'keepAliveTimeoutMs'> {
+  const requestTimeoutMs = read(env, 'HTTP_REQUEST_TIMEOUT_MS', integer(100, 3_600_000), '30000');
+  const headersTimeoutMs = read(env, 'HTTP_HEADERS_TIMEOUT_MS', integer(100, 3_600_000), '10000');
+  // Node refuses a headers timeout longer than the request timeout it is part of.
+  if (headersTimeoutMs > requestTimeoutMs) throw new ConfigError('HTTP_HEADERS_TIMEOUT_MS', `must not exceed HTTP_REQUEST_TIMEOUT_MS (${requestTimeoutMs})`);
+  // Longer than the 60 s idle timeout of common load balancers, so that the gateway never closes a connection one is about to reuse.
+  const keepAliveTimeoutMs = read(env, 'HTTP_KEEP_ALIVE_TIMEOUT_MS', integer(100, 3_600_000), '72000');
+  return { requestTimeoutMs, headersTimeoutMs, keepAliveTimeoutMs };
 }
 
 /** Parses the process environment over `.env` (when present): a variable set in the environment wins. */

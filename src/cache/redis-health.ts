@@ -1,7 +1,11 @@
 import type { Logger } from '../logger';
 import type { Invalidation, InvalidationJournal } from './invalidation-journal';
 
-/** healthy: Redis serves. degraded: the memory tier serves while Redis recovers. unhealthy: it has for too long. */
+/**
+ * healthy: Redis serves. degraded: the memory tier serves while Redis recovers, or Redis still
+ * serves but has left a health PING unanswered for too long (frozen or overloaded, before any
+ * command has timed out). unhealthy: either has lasted too long.
+ */
 export type CacheStatus = 'healthy' | 'degraded' | 'unhealthy';
 
 export interface RedisHealthOptions {
@@ -9,7 +13,16 @@ export interface RedisHealthOptions {
   readonly checkIntervalMs: number;
   /** Time on the memory tier after which the status is `unhealthy` rather than `degraded`. */
   readonly unhealthyAfterMs: number;
+  /**
+   * A health PING unanswered for longer than this turns the status `degraded` at once, without
+   * waiting for it (or any command) to time out. Default: one check interval, at least
+   * MIN_STALLED_PING_MS; a healthy Redis answers in a millisecond or two.
+   */
+  readonly stalledPingMs?: number;
 }
+
+/** The default stall threshold never goes below this: a busy machine may delay one answer that long. */
+const MIN_STALLED_PING_MS = 500;
 
 export interface RedisHealthPorts {
   ping(): Promise<void>;
@@ -30,6 +43,9 @@ export class RedisHealth {
   private state: State;
   private timer: NodeJS.Timeout | undefined;
   private checking: Promise<void> | undefined;
+  /** When the PING under way was sent. */
+  private pingSentAtMs: number | undefined;
+  private readonly stalledPingMs: number;
 
   constructor(
     private readonly ports: RedisHealthPorts,
@@ -39,6 +55,7 @@ export class RedisHealth {
     private readonly now: () => number = Date.now,
   ) {
     this.state = { serving: 'memory', sinceMs: now(), reason: 'not connected yet' };
+    this.stalledPingMs = options.stalledPingMs ?? Math.max(options.checkIntervalMs, MIN_STALLED_PING_MS);
   }
 
   get redisServing(): boolean {
@@ -46,15 +63,24 @@ export class RedisHealth {
   }
 
   status(): CacheStatus {
-    if (this.state.serving === 'redis') return 'healthy';
-    return this.now() - this.state.sinceMs >= this.options.unhealthyAfterMs ? 'unhealthy' : 'degraded';
+    const now = this.now();
+    let troubleSinceMs: number;
+    if (this.state.serving === 'memory') troubleSinceMs = this.state.sinceMs;
+    else if (this.pingSentAtMs !== undefined && now - this.pingSentAtMs > this.stalledPingMs) troubleSinceMs = this.pingSentAtMs;
+    else return 'healthy';
+    return now - troubleSinceMs >= this.options.unhealthyAfterMs ? 'unhealthy' : 'degraded';
   }
 
   /** A Redis command failed: serve from memory until a check brings Redis back. */
   reportFailure(error: unknown): void {
+    this.switchToMemory(error, this.now());
+  }
+
+  /** `sinceMs`: when the trouble began (a failed PING's, when it was sent). */
+  private switchToMemory(error: unknown, sinceMs: number): void {
     if (this.state.serving === 'memory') return;
     const reason = error instanceof Error ? error.message : String(error);
-    this.state = { serving: 'memory', sinceMs: this.now(), reason };
+    this.state = { serving: 'memory', sinceMs, reason };
     this.logger.info({ reason }, 'cache: Redis unavailable, serving from the in-memory tier');
   }
 
@@ -76,11 +102,16 @@ export class RedisHealth {
   }
 
   private async runCheck(): Promise<void> {
+    const sentAtMs = this.now();
+    this.pingSentAtMs = sentAtMs;
     try {
       await this.ports.ping();
     } catch (error) {
-      this.reportFailure(error);
+      // The outage began when the PING went unanswered, not when its timeout said so.
+      this.switchToMemory(error, sentAtMs);
       return;
+    } finally {
+      this.pingSentAtMs = undefined;
     }
     if (this.state.serving === 'redis') return;
     // Replay in order; stop at the first failure and keep what is left for the next check.

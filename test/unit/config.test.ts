@@ -78,6 +78,20 @@ describe('configuration', () => {
     expect(() => loadConfig({ ADMIN_API_TOKEN: 'hunter2' })).toThrow('Invalid configuration: ADMIN_API_TOKEN is invalid (value hidden): must be at least 16 characters long');
   });
 
+  it('bounds how slowly a client may send its request: whole request, headers, idle keep-alive', () => {
+    expect(loadConfig({}).http).toMatchObject({ requestTimeoutMs: 30_000, headersTimeoutMs: 10_000, keepAliveTimeoutMs: 72_000 });
+    expect(loadConfig({ HTTP_REQUEST_TIMEOUT_MS: '2000', HTTP_HEADERS_TIMEOUT_MS: '500', HTTP_KEEP_ALIVE_TIMEOUT_MS: '5000' }).http).toMatchObject({
+      requestTimeoutMs: 2000,
+      headersTimeoutMs: 500,
+      keepAliveTimeoutMs: 5000,
+    });
+    expect(() => loadConfig({ HTTP_REQUEST_TIMEOUT_MS: '0' })).toThrow(/^Invalid configuration: HTTP_REQUEST_TIMEOUT_MS is "0"/);
+    expect(() => loadConfig({ HTTP_HEADERS_TIMEOUT_MS: 'soon' })).toThrow(/^Invalid configuration: HTTP_HEADERS_TIMEOUT_MS is "soon"/);
+    expect(() => loadConfig({ HTTP_REQUEST_TIMEOUT_MS: '5000', HTTP_HEADERS_TIMEOUT_MS: '6000' })).toThrow(
+      'Invalid configuration: HTTP_HEADERS_TIMEOUT_MS must not exceed HTTP_REQUEST_TIMEOUT_MS (5000)',
+    );
+  });
+
   it('requires the OANDA credentials when the OANDA provider is selected', () => {
     expect(() => loadConfig({ MARKET_DATA_PROVIDER: 'oanda' })).toThrow(/OANDA_API_TOKEN is required/);
     expect(() => loadConfig({ MARKET_DATA_PROVIDER: 'oanda', OANDA_API_TOKEN: 't' })).toThrow(/OANDA_ACCOUNT_ID is required/);
