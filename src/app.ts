@@ -95,7 +95,7 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
   const provider = createMarketDataProvider(config, upstream);
   const usersRepository = new UsersRepository(db);
   const users = new UsersService(usersRepository, cacheService, keys, invalidator);
-  const signals = new SignalsService(new SignalsRepository(db), usersRepository, cacheService, keys, invalidator);
+  const signals = new SignalsService(new SignalsRepository(db), usersRepository, cacheService, keys, invalidator, DEMO_INSTRUMENTS.map((instrument) => instrument.symbol));
   const now = options.now ?? Date.now;
   const breaker = new CircuitBreaker(provider.name, {
     ...config.marketData.breaker,

@@ -1,13 +1,13 @@
 import type { Database } from './database';
 
-interface Migration {
+export interface Migration {
   readonly id: number;
   readonly name: string;
   readonly sql: string;
 }
 
 /** Append-only: a released migration is never edited, a change is a new entry. */
-const migrations: readonly Migration[] = [
+export const migrations: readonly Migration[] = [
   {
     id: 1,
     name: 'users, trading signals and sessions',
@@ -46,6 +46,49 @@ const migrations: readonly Migration[] = [
         expires_at timestamptz not null
       );
       create index user_sessions_user on user_sessions (user_id);
+    `,
+  },
+  {
+    id: 2,
+    name: 'signal prices finite and in range',
+    // double precision holds 'Infinity' and 'NaN', and PostgreSQL orders NaN above every number
+    // (Infinity included), so one range test refuses both, and -Infinity with them: the API could
+    // not serve such a row (a Float cannot represent it), and one of them made every list of signals
+    // fail (issue 13). 1e6 is MAX_PRICE in src/graphql/validators.ts, which gives the reasons for it.
+    // Rows stored before this check that break it are moved aside, not lost, for someone to look at;
+    // confidence needs nothing: its check (>= 0 and <= 1) already refuses NaN and both infinities.
+    sql: `
+      create table trading_signals_quarantine as
+        select s.*, now() as quarantined_at, 'price not finite, not positive or above 1e6'::text as reason
+        from trading_signals s
+        where not (entry_price > 0 and entry_price <= 1e6)
+           or (stop_loss is not null and not (stop_loss > 0 and stop_loss <= 1e6))
+           or (take_profit is not null and not (take_profit > 0 and take_profit <= 1e6));
+      delete from trading_signals where id in (select id from trading_signals_quarantine);
+      alter table trading_signals
+        add constraint trading_signals_entry_price_range check (entry_price > 0 and entry_price <= 1e6),
+        add constraint trading_signals_stop_loss_range check (stop_loss > 0 and stop_loss <= 1e6),
+        add constraint trading_signals_take_profit_range check (take_profit > 0 and take_profit <= 1e6);
+    `,
+  },
+  {
+    id: 3,
+    name: 'user emails unique in any case, stored in lower case',
+    // Two addresses differing only in case are one mailbox in practice. Accounts that already share
+    // one that way cannot be merged by a migration: it stops, naming their ids (not the addresses,
+    // which are private and would land in logs), for a person to decide.
+    sql: `
+      do $$
+      declare duplicates text;
+      begin
+        select string_agg(id::text, ', ' order by id) into duplicates
+          from users where lower(email) in (select lower(email) from users group by lower(email) having count(*) > 1);
+        if duplicates is not null then
+          raise exception 'users % share emails that differ only in case; resolve them, then migrate again', duplicates;
+        end if;
+      end $$;
+      update users set email = lower(email) where email <> lower(email);
+      create unique index users_email_lower_key on users (lower(email));
     `,
   },
 ];

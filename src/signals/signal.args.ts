@@ -1,7 +1,7 @@
-import { IsOptional, IsPositive, Max, Min } from 'class-validator';
+import { IsOptional } from 'class-validator';
 import { ArgsType, Field, Float, InputType, Int } from 'type-graphql';
 
-import { InRange, IsId, ListSize } from '../graphql/validators';
+import { InRange, IsId, IsPrice, ListSize } from '../graphql/validators';
 import { IsInstrument, type Timeframe } from '../market/instruments';
 import { TimeframeEnum } from '../market/market.type';
 import type { SignalDirection, SignalStatus } from './signal.model';
@@ -68,22 +68,21 @@ export class CreateSignalInput {
   direction!: SignalDirection;
 
   @Field(() => Float)
-  @IsPositive({ message: '$property must be a positive price' })
+  @IsPrice()
   entryPrice!: number;
 
   @Field(() => Float, { nullable: true })
   @IsOptional()
-  @IsPositive({ message: '$property must be a positive price' })
+  @IsPrice()
   stopLoss?: number;
 
   @Field(() => Float, { nullable: true })
   @IsOptional()
-  @IsPositive({ message: '$property must be a positive price' })
+  @IsPrice()
   takeProfit?: number;
 
   @Field(() => Float, { description: 'Between 0 and 1' })
-  @Min(0, { message: '$property must be between 0 and 1' })
-  @Max(1, { message: '$property must be between 0 and 1' })
+  @InRange(0, 1)
   confidence!: number;
 
   @Field(() => Int, { nullable: true, description: 'Author; admins only' })

@@ -6,6 +6,19 @@ export type SignalDirection = (typeof SIGNAL_DIRECTIONS)[number];
 export const SIGNAL_STATUSES = ['ACTIVE', 'EXECUTED', 'EXPIRED', 'CANCELLED'] as const;
 export type SignalStatus = (typeof SIGNAL_STATUSES)[number];
 
+/**
+ * The status model: a signal is born ACTIVE and leaves it once, for one of the final statuses,
+ * which it never leaves. Setting the status a signal already has is not a change either: it
+ * would rewrite `updatedAt` and evict caches for nothing, and for a final status it would let a
+ * second actor "execute" a signal someone else already executed.
+ * Returns why `from` cannot become `to`, or `null` when it can.
+ */
+export function statusChangeRefusal(from: SignalStatus, to: SignalStatus): string | null {
+  if (from !== 'ACTIVE') return `it is ${from}, a final status, and a final status never changes`;
+  if (to === 'ACTIVE') return 'it is already ACTIVE';
+  return null;
+}
+
 export interface SignalRecord {
   readonly id: number;
   readonly userId: number;

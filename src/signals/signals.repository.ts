@@ -92,11 +92,16 @@ export class SignalsRepository {
     return rows[0]!;
   }
 
-  async updateStatus(id: number, status: SignalStatus): Promise<SignalRecord | null> {
+  /**
+   * Compare-and-set: moves the signal to `status` only if it still has the status `from` that the
+   * caller checked the change against, so two concurrent changes of one ACTIVE signal cannot both
+   * apply. `null` when the signal does not exist or no longer has `from`.
+   */
+  async updateStatus(id: number, from: SignalStatus, status: SignalStatus): Promise<SignalRecord | null> {
     const rows = await this.db.query<SignalRecord>(
       'signals.updateStatus',
-      `update trading_signals set status = $2, updated_at = now() where id = $1 returning ${COLUMNS}`,
-      [id, status],
+      `update trading_signals set status = $3, updated_at = now() where id = $1 and status = $2 returning ${COLUMNS}`,
+      [id, from, status],
     );
     return rows[0] ?? null;
   }

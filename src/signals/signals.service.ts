@@ -7,7 +7,7 @@ import { badInput, forbidden, notFound, unauthenticated } from '../errors';
 import type { Timeframe } from '../market/instruments';
 import type { Viewer } from '../sessions/viewer';
 import type { UsersRepository } from '../users/users.repository';
-import { EMPTY_AGGREGATE, type SignalAggregate, type SignalDirection, type SignalFilter, type SignalRecord, type SignalStatus } from './signal.model';
+import { EMPTY_AGGREGATE, type SignalAggregate, type SignalDirection, type SignalFilter, type SignalRecord, type SignalStatus, statusChangeRefusal } from './signal.model';
 import type { SignalsRepository } from './signals.repository';
 
 export interface CreateSignalCommand {
@@ -28,13 +28,19 @@ export interface CreateSignalCommand {
  * and `users:{id}:signals:…` / `users:{id}:statistics` (per author). Writes evict exactly those.
  */
 export class SignalsService implements CachingHost {
+  /** The instruments the market-data feed lists: a signal on any other could never be priced. */
+  private readonly instruments: ReadonlySet<string>;
+
   constructor(
     private readonly signals: SignalsRepository,
     private readonly users: UsersRepository,
     readonly cache: CacheService,
     readonly cacheKeys: CacheKeys,
     private readonly invalidator: CacheInvalidator,
-  ) {}
+    instruments: Iterable<string>,
+  ) {
+    this.instruments = new Set(instruments);
+  }
 
   getSignals(ids: readonly number[]): Promise<(SignalRecord | null)[]> {
     // Tagged with the instrument, which the key does not name: the operator's SIGNALS scope reaches it.
@@ -86,6 +92,9 @@ export class SignalsService implements CachingHost {
 
   async createSignal(viewer: Viewer, command: CreateSignalCommand): Promise<SignalRecord> {
     const userId = await this.authorFor(viewer, command.userId);
+    if (!this.instruments.has(command.symbol)) {
+      throw badInput(`symbol ${command.symbol} is not an instrument the market-data feed lists`, { field: 'symbol' });
+    }
     assertCoherentLevels(command);
     const created = await this.signals.insert({
       userId,
@@ -101,17 +110,21 @@ export class SignalsService implements CachingHost {
     return created;
   }
 
-  /** Only ACTIVE signals change status; the author and admins may change it. */
+  /** An ACTIVE signal moves once to a final status (see statusChangeRefusal); the author and admins may move it. */
   async updateStatus(viewer: Viewer, id: number, status: SignalStatus): Promise<SignalRecord> {
     if (viewer.kind === 'anonymous') throw unauthenticated();
     const [signal] = await this.signals.findByIds([id]);
     if (signal === null || signal === undefined) throw notFound(`Signal ${id}`);
     if (viewer.kind === 'user' && viewer.userId !== signal.userId) throw forbidden('Only the author or an admin may change this signal');
-    if (signal.status !== 'ACTIVE' && signal.status !== status) {
-      throw badInput(`Signal ${id} is ${signal.status}; only ACTIVE signals can change status`);
+    assertStatusChange(id, signal.status, status);
+    const updated = await this.signals.updateStatus(id, signal.status, status);
+    if (updated === null) {
+      // Another change came first (or the signal went): judge this one against what is there now.
+      const [now] = await this.signals.findByIds([id]);
+      if (now === null || now === undefined) throw notFound(`Signal ${id}`);
+      assertStatusChange(id, now.status, status);
+      throw badInput(`Signal ${id} changed status while this change was made; try again`);
     }
-    const updated = await this.signals.updateStatus(id, status);
-    if (updated === null) throw notFound(`Signal ${id}`);
     await this.evictDerivedFrom(updated);
     return updated;
   }
@@ -138,6 +151,11 @@ export class SignalsService implements CachingHost {
       }
     }
   }
+}
+
+function assertStatusChange(id: number, from: SignalStatus, to: SignalStatus): void {
+  const refusal = statusChangeRefusal(from, to);
+  if (refusal !== null) throw badInput(`Signal ${id} cannot become ${to}: ${refusal}`, { field: 'status' });
 }
 
 /** A BUY's stop sits below its entry and its target above; a SELL's the other way round. */
