@@ -1,3 +1,5 @@
+import { Redis } from 'ioredis';
+
 import { type Cache, createCache } from '../../src/cache/create-cache';
 import { loadConfig } from '../../src/config';
 import { ResponseCache } from '../../src/graphql/response-cache/response-cache';
@@ -14,7 +16,15 @@ describe('caches across gateway instances', () => {
   const caches: Cache[] = [];
 
   const instance = async (near: boolean) => {
-    const config = loadConfig({ REDIS_URL: server.url, REDIS_TIMEOUT: '0.2', REDIS_HEALTH_CHECK_INTERVAL_MS: '100', LOG_LEVEL: 'silent', CACHE_KEY_PREFIX: 'rc_test' });
+    const config = loadConfig({
+      REDIS_URL: server.url,
+      REDIS_TIMEOUT: '0.2',
+      REDIS_HEALTH_CHECK_INTERVAL_MS: '100',
+      REDIS_MAX_RECONNECT_DELAY_MS: '200',
+      CACHE_BUS_ACK_TIMEOUT_MS: '300',
+      LOG_LEVEL: 'silent',
+      CACHE_KEY_PREFIX: 'rc_test',
+    });
     const cache = createCache(config, createLogger(config));
     await cache.start();
     caches.push(cache);
@@ -40,9 +50,55 @@ describe('caches across gateway instances', () => {
     expect((await b.responses.lookup(publicKey, privateKey))?.tier).toBe('shared');
     expect((await b.responses.lookup(publicKey, privateKey))?.tier).toBe('near');
     await b.cache.invalidator.invalidateUserCache(1);
-    await eventually(() => a.responses.metrics().near_entries === 0);
+    // Not eventually: the invalidation answers only once A has acknowledged it.
+    expect(a.responses.metrics().near_entries).toBe(0);
     expect(await a.responses.lookup(publicKey, privateKey)).toBeUndefined();
     expect(await b.responses.lookup(publicKey, privateKey)).toBeUndefined();
+  });
+
+  it('answers a write within the acknowledgement timeout when a member is silent, and evicts it from the bus', async () => {
+    const a = await instance(true);
+    const redis = new Redis(server.url);
+    try {
+      const membersKey = a.cache.keys.busMembers();
+      const [seconds] = await redis.time();
+      await redis.zadd(membersKey, Number(seconds) * 1000 + 60_000, 'a-frozen-instance');
+      const started = Date.now();
+      await a.cache.invalidator.invalidateUserCache(2);
+      const elapsedMs = Date.now() - started;
+      expect(elapsedMs).toBeGreaterThanOrEqual(290);
+      expect(elapsedMs).toBeLessThan(2_000);
+      expect(await redis.zscore(membersKey, 'a-frozen-instance')).toBeNull();
+      // The live instances are still members, and the next write does not wait.
+      expect(await redis.zcard(membersKey)).toBe(caches.length);
+      const next = Date.now();
+      await a.cache.invalidator.invalidateUserCache(2);
+      expect(Date.now() - next).toBeLessThan(290);
+    } finally {
+      redis.disconnect();
+    }
+  });
+
+  it('serves no near copy while its bus subscriber is down, and none of the old ones once it is back', async () => {
+    const a = await instance(true);
+    const redis = new Redis(server.url);
+    try {
+      const { publicKey, privateKey } = a.responses.keysFor({ ...OPERATION, variables: { v: 6 } }, 'anonymous')!;
+      await a.responses.store(publicKey, Buffer.from('{"data":{"user":{"name":"near"}}}'), POLICY, a.responses.epoch());
+      expect((await a.responses.lookup(publicKey, privateKey))?.tier).toBe('near');
+      await redis.call('CLIENT', 'KILL', 'TYPE', 'pubsub');
+      await eventually(() => !a.cache.service.bus.coherent, 2_000, 'the bus noticed');
+      expect((await a.responses.lookup(publicKey, privateKey))?.tier).toBe('shared');
+      // Nor is anything written to Redis meanwhile: it may predate a change this instance did not hear of.
+      await a.cache.service.set(a.cache.keys.user(77), 'loaded while deaf', 60);
+      expect(await redis.exists('rc_test:users:77')).toBe(0);
+      await eventually(() => a.cache.service.bus.coherent, 5_000, 'the bus is back');
+      expect(a.responses.metrics().near_entries).toBe(0);
+      expect((await a.responses.lookup(publicKey, privateKey))?.tier).toBe('shared');
+      expect((await a.responses.lookup(publicKey, privateKey))?.tier).toBe('near');
+    } finally {
+      redis.disconnect();
+    }
   });
 
   it('reads every hit from Redis when the near cache is off', async () => {
