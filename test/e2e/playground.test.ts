@@ -4,6 +4,7 @@ import { join } from 'node:path';
 
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 
+import { eventually } from '../helpers/eventually';
 import { startTestGateway, TEST_ADMIN_TOKEN, type TestGateway } from '../helpers/test-gateway';
 
 /**
@@ -20,6 +21,9 @@ const STEP_TIMEOUT_MS = 15_000;
 const QUERY_EDITOR = '.graphiql-query-editor .CodeMirror';
 const RESPONSE = '.graphiql-response .CodeMirror';
 const VISIBLE_TOOL_EDITOR = '.graphiql-editor-tool .graphiql-editor:not(.hidden) .CodeMirror';
+const DOC_EXPLORER = 'section.graphiql-doc-explorer';
+/** CodeMirror 5's list of completions, which GraphiQL fills from the introspected schema. */
+const HINTS = 'ul.CodeMirror-hints li.CodeMirror-hint';
 
 function isLoopback(url: string): boolean {
   const { protocol, hostname } = new URL(url);
@@ -64,6 +68,9 @@ describe('the GraphQL playground in a browser, offline', () => {
   let profileDir: string;
   const outside: string[] = [];
   const pageErrors: string[] = [];
+  const consoleErrors: string[] = [];
+  /** The answers to GraphiQL's introspection query (sent as operation IntrospectionQuery on load). */
+  const introspections: { status: number; body: string }[] = [];
 
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) {
@@ -83,6 +90,13 @@ describe('the GraphQL playground in a browser, offline', () => {
     page = await context.newPage();
     page.setDefaultTimeout(STEP_TIMEOUT_MS);
     page.on('pageerror', (error) => pageErrors.push(error.message));
+    page.on('console', (message) => {
+      if (message.type() === 'error') consoleErrors.push(message.text());
+    });
+    page.on('response', async (response) => {
+      if (response.request().method() !== 'POST' || response.request().postData()?.includes('IntrospectionQuery') !== true) return;
+      introspections.push({ status: response.status(), body: await response.text() });
+    });
   }, 90_000);
 
   afterAll(async () => {
@@ -100,6 +114,46 @@ describe('the GraphQL playground in a browser, offline', () => {
     await page.waitForSelector(QUERY_EDITOR);
     expect(await page.title()).toMatch(/playground/i);
     expect(assets.filter((url) => new URL(url).pathname.startsWith('/playground/')).length).toBeGreaterThanOrEqual(4);
+  }, 60_000);
+
+  it('introspects the schema on load, with no error in the result pane or the console', async () => {
+    // GraphiQL's standard introspection query (10 levels deep) is not held to the depth limit of data queries.
+    await eventually(() => introspections.length > 0, STEP_TIMEOUT_MS, 'an answer to GraphiQL\'s introspection query');
+    const [introspection] = introspections;
+    expect(introspection?.status).toBe(200);
+    const answer = JSON.parse(introspection!.body) as { data?: { __schema?: { queryType?: { name?: string } } }; errors?: unknown };
+    expect(answer.errors).toBeUndefined();
+    expect(answer.data?.__schema?.queryType?.name).toBe('Query');
+    // Where GraphiQL shows a failed introspection; empty until a query runs.
+    expect(await editorText(page, RESPONSE)).not.toMatch(/errors|too deep|introspection/i);
+    expect(consoleErrors).toEqual([]);
+  }, 60_000);
+
+  it("lists Query's fields in the documentation explorer", async () => {
+    await page.getByRole('button', { name: 'Show Documentation Explorer' }).click();
+    const explorer = page.locator(DOC_EXPLORER);
+    await explorer.locator('a.graphiql-doc-explorer-type-name', { hasText: /^Query$/ }).click();
+    await explorer.locator('a.graphiql-doc-explorer-field-name', { hasText: /^signals$/ }).waitFor();
+    const fields = await explorer.locator('a.graphiql-doc-explorer-field-name').allTextContents();
+    expect(fields).toEqual(expect.arrayContaining(['signals', 'user', 'latestSignals', 'candles']));
+    await page.getByRole('button', { name: 'Hide Documentation Explorer' }).click();
+    await page.locator(DOC_EXPLORER).waitFor({ state: 'detached' });
+  }, 60_000);
+
+  it('offers completions from the schema while a query is typed', async () => {
+    await page.click(QUERY_EDITOR);
+    await page.keyboard.press('Control+A');
+    await page.keyboard.press('Delete');
+    // GraphiQL closes the brace: the editor holds `{ sig}` with the cursor after `sig`.
+    await page.keyboard.type('{ sig');
+    await page.keyboard.press('Control+Space');
+    await page.locator(HINTS).first().waitFor();
+    const hints = await page.locator(HINTS).allTextContents();
+    expect(hints).toEqual(expect.arrayContaining(['signals', 'signal', 'signalStatistics']));
+    expect(hints).not.toContain('users');
+    // Choosing the completion writes it into the query.
+    await page.locator(HINTS, { hasText: /^signals$/ }).click();
+    expect(await editorText(page, QUERY_EDITOR)).toMatch(/^\{ signals/);
   }, 60_000);
 
   it('runs a query typed into the editor and shows its result', async () => {
@@ -134,9 +188,10 @@ describe('the GraphQL playground in a browser, offline', () => {
     }
   }, 60_000);
 
-  it('attempted no request off this machine and raised no script error', () => {
+  it('attempted no request off this machine and raised no script or console error', () => {
     expect(outside).toEqual([]);
     expect(pageErrors).toEqual([]);
+    expect(consoleErrors).toEqual([]);
   });
 });
 
