@@ -140,6 +140,8 @@ export type Mutation = {
   logout: Scalars['Boolean']['output'];
   /** Admin only. Ends every session of the user (their tokens are UNAUTHENTICATED from the next request on, on every instance); returns how many there were. To deactivate a user, set users.is_active to false and invalidate the USER scope: sessions of inactive users are refused. */
   revokeUserSessions: Scalars['Int']['output'];
+  /** Admin only. A deactivated user's session tokens are UNAUTHENTICATED from the next request on, on every instance; reactivating restores them. */
+  setUserActive: User;
   /** Admin only. All strategies when none are named. */
   triggerCacheWarming: WarmingRunResult;
   /** Moves an ACTIVE signal to another status; author or admin */
@@ -161,6 +163,12 @@ export type MutationInvalidateCacheArgs = {
 
 export type MutationRevokeUserSessionsArgs = {
   userId: Scalars['Int']['input'];
+};
+
+
+export type MutationSetUserActiveArgs = {
+  active: Scalars['Boolean']['input'];
+  id: Scalars['Int']['input'];
 };
 
 

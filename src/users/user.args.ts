@@ -42,6 +42,16 @@ export class UpdateUserInput {
 }
 
 @ArgsType()
+export class SetUserActiveArgs {
+  @Field(() => Int)
+  @IsId()
+  id!: number;
+
+  @Field()
+  active!: boolean;
+}
+
+@ArgsType()
 export class UpdateUserArgs {
   @Field(() => Int)
   @IsId()

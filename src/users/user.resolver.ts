@@ -6,7 +6,7 @@ import type { RequestContext } from '../request-context';
 import { actsFor } from '../sessions/viewer';
 import type { SignalRecord } from '../signals/signal.model';
 import { Signal } from '../signals/signal.type';
-import { UpdateUserArgs, UserArgs, UsersArgs, UserSignalsArgs } from './user.args';
+import { SetUserActiveArgs, UpdateUserArgs, UserArgs, UsersArgs, UserSignalsArgs } from './user.args';
 import type { UserRecord } from './user.model';
 import { User, UserStatistics } from './user.type';
 import type { UsersService } from './users.service';
@@ -46,6 +46,13 @@ export class UserResolver {
   @Mutation(() => User, { description: 'Allowed for the user and for admins' })
   async updateUser(@Args() { id, input }: UpdateUserArgs, @Ctx() { viewer, loaders }: RequestContext): Promise<UserRecord> {
     const updated = await this.usersService.updateUser(viewer, id, input);
+    loaders.user.clear(id).prime(id, updated);
+    return updated;
+  }
+
+  @Mutation(() => User, { description: 'Admin only. A deactivated user\'s session tokens are UNAUTHENTICATED from the next request on, on every instance; reactivating restores them.' })
+  async setUserActive(@Args() { id, active }: SetUserActiveArgs, @Ctx() { viewer, loaders }: RequestContext): Promise<UserRecord> {
+    const updated = await this.usersService.setActive(viewer, id, active);
     loaders.user.clear(id).prime(id, updated);
     return updated;
   }

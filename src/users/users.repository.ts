@@ -51,6 +51,12 @@ export class UsersRepository {
     return rows.map((row) => row.id);
   }
 
+  /** Activates or deactivates the user; `null` when the user does not exist. */
+  async setActive(id: number, active: boolean): Promise<UserRecord | null> {
+    const rows = await this.db.query<UserRecord>('users.setActive', `update users set is_active = $2, updated_at = now() where id = $1 returning ${COLUMNS}`, [id, active]);
+    return rows[0] ?? null;
+  }
+
   /**
    * Applies the given fields; `null` when the user does not exist. An email is stored normalised
    * (normaliseEmail). Throws EmailInUseError when another user holds the address in any case: the

@@ -48,6 +48,20 @@ export class UsersService {
   }
 
   /**
+   * Admin only. A deactivated user's sessions are refused from the next request on, on every
+   * instance: the session lookup refuses inactive users, and the user's cached lookups go with
+   * the rest of the user's entries. Their sessions are kept, so reactivating restores them.
+   */
+  async setActive(viewer: Viewer, id: number, active: boolean): Promise<UserRecord> {
+    if (viewer.kind === 'anonymous') throw unauthenticated();
+    if (viewer.kind !== 'admin') throw forbidden('Only an admin may activate or deactivate a user');
+    const updated = await this.users.setActive(id, active);
+    if (updated === null) throw notFound(`User ${id}`);
+    await this.invalidator.invalidateUserCache(id);
+    return updated;
+  }
+
+  /**
    * A session may not change its account's email, whatever the address: only an admin may.
    *
    * Why: answering a session "already in use" tells any signed-up user whether an address has an

@@ -130,6 +130,16 @@ describe('invalidation defects, on one gateway', () => {
       expect(await me(bystander)).toEqual({ data: { me: { id: 43 } } });
     });
 
+    it('setUserActive (admin) refuses the user\'s sessions at once, and reactivating restores them', async () => {
+      const token = await newSession(45);
+      await works(token, 45);
+      expect((await gql('mutation { setUserActive(id: 45, active: false) { id isActive } }', token)).body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+      expect((await gql('mutation { setUserActive(id: 45, active: false) { id isActive } }', TEST_ADMIN_TOKEN)).body).toEqual({ data: { setUserActive: { id: 45, isActive: false } } });
+      await refused(token, 45);
+      expect((await gql('mutation { setUserActive(id: 45, active: true) { isActive } }', TEST_ADMIN_TOKEN)).body).toEqual({ data: { setUserActive: { isActive: true } } });
+      expect(await me(token)).toEqual({ data: { me: { id: 45 } } });
+    });
+
     it.each<[string, Transport, string]>([
       ['sessions deleted in the database', 'REST', 'delete from user_sessions where user_id = $1'],
       ['sessions deleted in the database', 'GraphQL', 'delete from user_sessions where user_id = $1'],
