@@ -234,7 +234,7 @@ export class CacheBus {
     if (this.closed || !this.subscribed) return;
     const sentAtMs = Date.now();
     // Retried soon if the ping does not come back: until it does, near copies are not used.
-    this.heartbeatTimer = setTimeout(() => void this.heartbeat(), this.options.memberLeaseMs / 6);
+    this.heartbeatTimer = setTimeout(() => void this.heartbeat(), this.options.memberLeaseMs / 6).unref();
     try {
       const redis = this.publisher();
       const added = Number(await redis.eval(HEARTBEAT, 1, this.options.membersKey, this.instanceId, String(this.options.memberLeaseMs)));
@@ -298,7 +298,7 @@ export class CacheBus {
       this.coherentUntilMs = Math.max(this.coherentUntilMs, reply.ping + this.options.memberLeaseMs);
       clearTimeout(this.heartbeatTimer);
       // A third of the lease: two heartbeats may be lost before the membership runs out.
-      this.heartbeatTimer = setTimeout(() => void this.heartbeat(), Math.max(1, reply.ping + this.options.memberLeaseMs / 3 - Date.now()));
+      this.heartbeatTimer = setTimeout(() => void this.heartbeat(), Math.max(1, reply.ping + this.options.memberLeaseMs / 3 - Date.now())).unref();
       return;
     }
     if (typeof reply.ack !== 'string' || typeof reply.from !== 'string') return;
