@@ -10,9 +10,6 @@ interface DocumentShape {
   readonly variables: ReadonlyMap<string, readonly string[]>;
 }
 
-/** Deeper variables than this are not keyed (Apollo answers such a request, and refuses it). */
-const MAX_VARIABLE_DEPTH = 32;
-
 /**
  * Turns an operation as sent into the digest of what it means, so that the response cache keeps
  * one entry per meaning rather than one per spelling: comments, whitespace and commas do not
@@ -30,7 +27,7 @@ export class OperationDigests {
     this.shapes = new LRUCache({ max: options.maxDocuments });
   }
 
-  /** `undefined` when the document does not parse, the operation is not in it or ambiguous, or the variables are too deep: Apollo answers those. */
+  /** `undefined` when the document does not parse, or the operation is not in it or ambiguous: Apollo answers those. */
   digest(query: string, operationName: string | undefined, variables: Readonly<Record<string, unknown>> | undefined): string | undefined {
     const shape = this.shapeOf(query);
     if (shape === undefined) return undefined;
@@ -38,9 +35,7 @@ export class OperationDigests {
     if (declared === undefined) return undefined;
     const used: Record<string, unknown> = {};
     for (const name of declared) if (variables !== undefined && Object.hasOwn(variables, name)) used[name] = variables[name];
-    const canonical = canonicalJson(used, 0);
-    if (canonical === undefined) return undefined;
-    return createHash('sha1').update(`${shape.digest}\0${operationName ?? ''}\0${canonical}`).digest('base64url');
+    return createHash('sha1').update(`${shape.digest}\0${operationName ?? ''}\0${canonicalJson(used)}`).digest('base64url');
   }
 
   private shapeOf(query: string): DocumentShape | undefined {
@@ -65,25 +60,17 @@ export class OperationDigests {
   }
 }
 
-/** JSON with object keys sorted at every level; `undefined` past MAX_VARIABLE_DEPTH. */
-function canonicalJson(value: unknown, depth: number): string | undefined {
-  if (depth > MAX_VARIABLE_DEPTH) return undefined;
+/**
+ * JSON with object keys sorted at every level. Recursive: variables reach it bounded in depth
+ * (the GraphQL route refuses deeper ones before anything walks them).
+ */
+function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  const parts: string[] = [];
-  if (Array.isArray(value)) {
-    for (const item of value) {
-      const part = canonicalJson(item, depth + 1);
-      if (part === undefined) return undefined;
-      parts.push(part);
-    }
-    return `[${parts.join(',')}]`;
-  }
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   const record = value as Record<string, unknown>;
-  for (const key of Object.keys(record).sort()) {
-    if (record[key] === undefined) continue;
-    const part = canonicalJson(record[key], depth + 1);
-    if (part === undefined) return undefined;
-    parts.push(`${JSON.stringify(key)}:${part}`);
-  }
-  return `{${parts.join(',')}}`;
+  const members = Object.keys(record)
+    .sort()
+    .filter((key) => record[key] !== undefined)
+    .map((key) => `${JSON.stringify(key)}:${canonicalJson(record[key])}`);
+  return `{${members.join(',')}}`;
 }
