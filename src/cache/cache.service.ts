@@ -61,7 +61,9 @@ export class CacheService {
   private fleetCoalesced = 0;
   /** Bumped by every invalidation: a load that started before one must not write its result back. */
   private epoch = 0;
-  private readonly flights = new SingleFlight<unknown>();
+  /** Every flight made by newFlight: an invalidation ends them all. */
+  private readonly flightGroups: SingleFlight<unknown>[] = [];
+  private readonly flights = this.newFlight<unknown>();
   /** Writes under way: an invalidation (here, or acknowledged for another instance) waits for them to land before deleting. */
   private readonly writes = new Set<Promise<unknown>>();
 
@@ -83,7 +85,7 @@ export class CacheService {
     bus.onEvent((event) => {
       if (event.kind === 'invalidation' && !event.remote) return;
       this.epoch += 1;
-      this.flights.forgetAll();
+      this.forgetFlights();
     });
     bus.settleWritesWith(() => this.writesLanded());
   }
@@ -218,6 +220,17 @@ export class CacheService {
     return this.write(entries);
   }
 
+  /**
+   * A single flight (concurrent callers of one key share one run) that every invalidation ends,
+   * made here or announced by another instance: a read that arrives after a write never joins a
+   * run that may have read before it.
+   */
+  newFlight<Value>(): SingleFlight<Value> {
+    const flight = new SingleFlight<Value>();
+    this.flightGroups.push(flight);
+    return flight;
+  }
+
   /** The current invalidation epoch: a value loaded before the epoch moved must not be written back. */
   get invalidationEpoch(): number {
     return this.epoch;
@@ -251,7 +264,7 @@ export class CacheService {
   private async invalidate(invalidation: Invalidation): Promise<number> {
     this.epoch += 1;
     // Callers arriving after this point must not join a load that may return the old value.
-    this.flights.forgetAll();
+    this.forgetFlights();
     // A write that passed its epoch check just before could still land after our delete.
     await this.writesLanded();
     const removed = (await applyInvalidation(this.tiers.memory, invalidation)) + (await this.invalidateShared(invalidation));
@@ -293,6 +306,10 @@ export class CacheService {
     const landed = () => this.writes.delete(write);
     write.then(landed, landed);
     return write;
+  }
+
+  private forgetFlights(): void {
+    for (const flight of this.flightGroups) flight.forgetAll();
   }
 
   private async writesLanded(): Promise<void> {

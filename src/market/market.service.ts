@@ -1,6 +1,7 @@
 import { CacheMarketData, type CachingHost } from '../cache/cache-decorators';
 import type { CacheKeys } from '../cache/cache-keys';
 import type { CacheService, TtlTiers } from '../cache/cache.service';
+import type { SingleFlight } from '../cache/single-flight';
 import { ErrorCode, notFound, PublicError } from '../errors';
 import type { StaleSink } from '../graphql/stale-reads';
 import { type BreakerSnapshot, type CircuitBreaker, CircuitOpenError } from './circuit-breaker';
@@ -50,7 +51,7 @@ export interface MarketDataReport {
  * lacks has a last-known copy within the window, those copies answer at once (`slow_upstream`)
  * while the load goes on in the background: its result is cached as usual, its failure counted by
  * the breaker as usual. Concurrent reads share that one load (getOrSet's single flight for
- * candles, `pendingQuotes` per symbol for quotes), so a hanging provider gets no extra calls.
+ * candles, `quoteCalls` per symbol for quotes), so a hanging provider gets no extra calls.
  */
 export class MarketService implements CachingHost {
   constructor(
@@ -61,14 +62,15 @@ export class MarketService implements CachingHost {
     private readonly breaker: CircuitBreaker,
     private readonly lastKnown: LastKnownValues,
     private readonly staleAfterMs: number,
-  ) {}
+  ) {
+    this.quoteCalls = cache.newFlight();
+  }
 
   /**
-   * Provider calls for quotes in progress, by symbol, with the invalidation epoch they started in:
-   * a read that finds its symbol here joins that call instead of making another (unless an
-   * invalidation came since, after which the call's result may be outdated).
+   * Provider calls for quotes in progress, by symbol: a read that finds its symbol here joins that
+   * call instead of making another. An invalidation ends them (the result may be outdated).
    */
-  private readonly pendingQuotes = new Map<string, { readonly epoch: number; readonly quote: Promise<Quote | null> }>();
+  private readonly quoteCalls: SingleFlight<Quote | null>;
 
   /**
    * Fresh quotes in the order of `symbols`; `null` for an instrument the provider does not know.
@@ -232,8 +234,8 @@ export class MarketService implements CachingHost {
   }
 
   /**
-   * Quotes for `symbols`: symbols with a provider call in progress (of this invalidation epoch,
-   * circuit closed) join it, the others go to the provider in one call, which later reads can join.
+   * Quotes for `symbols`: symbols with a provider call in progress (circuit closed) join it, the
+   * others go to the provider in one call, which later reads can join.
    */
   private async pendingOrLoad(symbols: readonly string[]): Promise<ReadonlyMap<string, Quote | null>> {
     const epoch = this.cache.invalidationEpoch;
@@ -243,22 +245,16 @@ export class MarketService implements CachingHost {
     const waits = new Map<string, Promise<Quote | null>>();
     const toLoad: string[] = [];
     for (const symbol of symbols) {
-      const pending = join ? this.pendingQuotes.get(symbol) : undefined;
-      if (pending !== undefined && pending.epoch === epoch) waits.set(symbol, pending.quote);
+      const pending = join ? this.quoteCalls.join(symbol) : undefined;
+      if (pending !== undefined) waits.set(symbol, pending);
       else toLoad.push(symbol);
     }
     if (toLoad.length > 0) {
       const call = this.loadQuotes(toLoad, epoch);
       for (const symbol of toLoad) {
-        const quote = call.then((quotes) => quotes.get(symbol) ?? null);
+        const quote = this.quoteCalls.track(symbol, call.then((quotes) => quotes.get(symbol) ?? null));
         // Handled here and by every reader that joins it: a failure is reported to those, never left unhandled.
         quote.catch(noop);
-        const entry = { epoch, quote };
-        this.pendingQuotes.set(symbol, entry);
-        const forget = () => {
-          if (this.pendingQuotes.get(symbol) === entry) this.pendingQuotes.delete(symbol);
-        };
-        quote.then(forget, forget);
         waits.set(symbol, quote);
       }
     }

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import type { BusEvent } from '../../cache/cache-bus';
 import type { CacheKeys } from '../../cache/cache-keys';
 import type { CacheService } from '../../cache/cache.service';
-import { SingleFlight } from '../../cache/single-flight';
+import type { SingleFlight } from '../../cache/single-flight';
 import { TaggedLru } from '../../cache/tagged-lru';
 import type { CacheScope } from './cache-policy';
 import { OperationDigests } from './operation-digest';
@@ -68,7 +68,8 @@ export interface ResponseCacheMetrics {
 export class ResponseCache {
   private readonly near: TaggedLru<StoredResponse> | undefined;
   private readonly digests: OperationDigests;
-  private readonly flights = new SingleFlight<{ readonly shareable: boolean }>();
+  /** Ended by every invalidation (see CacheService.newFlight). */
+  private readonly flights: SingleFlight<{ readonly shareable: boolean }>;
   private readonly counters = { hits: 0, near_hits: 0, shared_hits: 0, misses: 0, stores: 0, executions: 0, coalesced: 0, fleet_coalesced: 0, uncacheable: 0, not_modified: 0 };
 
   constructor(
@@ -76,6 +77,7 @@ export class ResponseCache {
     private readonly keys: CacheKeys,
     private readonly options: ResponseCacheOptions,
   ) {
+    this.flights = cache.newFlight();
     this.digests = new OperationDigests({ maxDocuments: REMEMBERED_DOCUMENTS, maxTokens: options.maxTokens });
     if (options.nearEnabled) {
       this.near = new TaggedLru<StoredResponse>({ maxBytes: options.nearMaxBytes, sizeOf: (entry, key) => entry.body.length + key.length * 2 + 200 });
@@ -218,13 +220,8 @@ export class ResponseCache {
     this.near.set(key, response, ttlMs, response.tags);
   }
 
-  /**
-   * Every invalidation, local or from another instance, drops the near copies it concerns, and
-   * ends every flight: a request that arrives after a write must not join an execution that
-   * may have read before it.
-   */
+  /** Every invalidation, local or from another instance, drops the near copies it concerns. */
   private onBusEvent(event: BusEvent): void {
-    this.flights.forgetAll();
     if (event.kind === 'reset') this.near?.clear();
     else this.near?.invalidate(event.invalidation);
   }
