@@ -1,5 +1,10 @@
+import { Client } from 'pg';
+
+import { eventually } from '../helpers/eventually';
 import { buildGateway, GatewayProcess } from '../helpers/gateway-process';
 import { createScratchSchema, postgresReachable, type ScratchSchema } from '../helpers/postgres';
+import { RedisCluster } from '../helpers/redis-cluster';
+import { MASTER_NAME, RedisSentinelGroup } from '../helpers/redis-sentinel';
 import { RedisServer } from '../helpers/redis-server';
 import { TEST_ADMIN_TOKEN } from '../helpers/test-gateway';
 
@@ -9,7 +14,10 @@ interface Metrics {
 }
 
 const reachable = postgresReachable();
-if (!reachable) console.warn('NOTICE: PostgreSQL is not reachable on TEST_DATABASE_URL; the two-process suite is skipped');
+if (!reachable) console.warn('NOTICE: PostgreSQL is not reachable on TEST_DATABASE_URL; the two-process suites are skipped');
+
+// Once for the file: every suite below runs `node dist/src/main.js` processes.
+if (reachable) beforeAll(() => buildGateway(), 240_000);
 
 /**
  * Two gateway processes, as behind a load balancer: one PostgreSQL, one Redis, nothing else
@@ -22,7 +30,6 @@ if (!reachable) console.warn('NOTICE: PostgreSQL is not reachable on TEST_DATABA
   let b: GatewayProcess;
 
   beforeAll(async () => {
-    buildGateway();
     [redis, schema] = await Promise.all([RedisServer.start(), createScratchSchema()]);
     const env = { REDIS_URL: redis.url, DATABASE_URL: schema.url, REDIS_TIMEOUT: '2', CACHE_KEY_PREFIX: 'fleet' };
     // One after the other: the first migrates and seeds, the second finds the data there.
@@ -66,4 +73,139 @@ if (!reachable) console.warn('NOTICE: PostgreSQL is not reachable on TEST_DATABA
     const joined = after.reduce((sum, metrics, index) => sum + metrics.response_cache.fleet_coalesced - before[index]!.response_cache.fleet_coalesced, 0);
     expect(joined).toBe(1);
   });
+});
+
+const PROFILE = 'query Profile($id: Int!) { user(id: $id) { id displayName } }';
+const USER_ID = 7;
+const ROUNDS = 200;
+
+type Read = Awaited<ReturnType<GatewayProcess['graphql']>>;
+const nameOf = (read: Read) => (read.data as { user?: { displayName?: string } } | undefined)?.user?.displayName;
+
+/** How a round changes the user on A: a mutation, or a direct database change followed by an operator invalidation. */
+type Write = (a: GatewayProcess, db: Client, name: string) => Promise<void>;
+
+const WRITES: Readonly<Record<string, Write>> = {
+  'the updateUser mutation': async (a, _db, name) => {
+    const update = await a.graphql(`mutation { updateUser(id: ${USER_ID}, input: { displayName: "${name}" }) { id } }`, undefined, TEST_ADMIN_TOKEN);
+    expect(update.errors).toBeUndefined();
+  },
+  'a database change and the invalidateCache mutation': async (a, db, name) => {
+    await db.query('update users set display_name = $1 where id = $2', [name, USER_ID]);
+    const result = await a.graphql(`mutation { invalidateCache(input: { scope: USER, id: ${USER_ID} }) { removed } }`, undefined, TEST_ADMIN_TOKEN);
+    expect(result.errors).toBeUndefined();
+  },
+  'a database change and POST /cache/invalidate': async (a, db, name) => {
+    await db.query('update users set display_name = $1 where id = $2', [name, USER_ID]);
+    expect(await a.post('/cache/invalidate', { scope: 'user', id: USER_ID }, TEST_ADMIN_TOKEN)).toBe(200);
+  },
+  'a database change and a pattern invalidation': async (a, db, name) => {
+    await db.query('update users set display_name = $1 where id = $2', [name, USER_ID]);
+    expect(await a.post('/cache/invalidate', { scope: 'pattern', pattern: `users:${USER_ID}` }, TEST_ADMIN_TOKEN)).toBe(200);
+  },
+};
+
+/**
+ * Rounds of: read on A, read twice on B (so B holds a near copy), write through A, then at once
+ * read on B. Returns how many of those last reads were stale, and how many of B's second reads
+ * were near hits (so that the test provably exercised near copies).
+ */
+async function rounds(a: GatewayProcess, b: GatewayProcess, db: Client, write: Write, count: number, label: string): Promise<{ stale: string[]; nearHits: number }> {
+  const stale: string[] = [];
+  let nearHits = 0;
+  for (let round = 1; round <= count; round += 1) {
+    await a.graphql(PROFILE, { id: USER_ID });
+    await b.graphql(PROFILE, { id: USER_ID });
+    if ((await b.graphql(PROFILE, { id: USER_ID })).cache === 'HIT') nearHits += 1;
+    const name = `${label} ${round}`;
+    await write(a, db, name);
+    const after = await b.graphql(PROFILE, { id: USER_ID });
+    if (nameOf(after) !== name) stale.push(`round ${round}: ${nameOf(after)} (${after.cache})`);
+  }
+  return { stale, nearHits };
+}
+
+/**
+ * Read-your-writes across instances: once a write has answered on one instance, no instance
+ * serves an older value, near copies included. Two gateway processes per topology, one
+ * PostgreSQL; nothing else shared.
+ */
+(reachable ? describe : describe.skip)('read-your-writes across two gateway processes', () => {
+  let schema: ScratchSchema;
+  let db: Client;
+
+  beforeAll(async () => {
+    schema = await createScratchSchema();
+    db = new Client({ connectionString: schema.url });
+    await db.connect();
+  }, 240_000);
+
+  afterAll(async () => {
+    await db?.end();
+    await schema?.drop();
+  });
+
+  /** A and B on one Redis topology; the first migrates and seeds, the second finds the data. */
+  async function pair(env: Record<string, string>): Promise<[GatewayProcess, GatewayProcess]> {
+    const shared = { DATABASE_URL: schema.url, REDIS_TIMEOUT: '2', ...env };
+    const a = await GatewayProcess.start(shared);
+    const b = await GatewayProcess.start(shared);
+    return [a, b];
+  }
+
+  async function expectNoStaleReads(a: GatewayProcess, b: GatewayProcess, label: string): Promise<void> {
+    const mutation = await rounds(a, b, db, WRITES['the updateUser mutation']!, ROUNDS, `${label} mutation`);
+    expect(mutation.stale).toEqual([]);
+    expect(mutation.nearHits).toBeGreaterThan(ROUNDS * 0.9);
+    for (const [name, write] of Object.entries(WRITES).slice(1)) {
+      const result = await rounds(a, b, db, write, 25, `${label} ${name}`);
+      expect({ name, stale: result.stale }).toEqual({ name, stale: [] });
+    }
+  }
+
+  it('holds on a single Redis', async () => {
+    const redis = await RedisServer.start();
+    const [a, b] = await pair({ REDIS_URL: redis.url, CACHE_KEY_PREFIX: 'ryw_single' });
+    try {
+      await expectNoStaleReads(a, b, 'single');
+    } finally {
+      await Promise.all([a.stop(), b.stop()]);
+      await redis.stop();
+    }
+  }, 180_000);
+
+  it('holds on a 3-master Redis Cluster, where a PUBLISH reaches other nodes\u2019 subscribers late', async () => {
+    const cluster = await RedisCluster.start();
+    const [a, b] = await pair({ REDIS_CLUSTER_NODES: cluster.seeds, CACHE_KEY_PREFIX: 'ryw_cluster' });
+    try {
+      await expectNoStaleReads(a, b, 'cluster');
+    } finally {
+      await Promise.all([a.stop(), b.stop()]);
+      await cluster.stop();
+    }
+  }, 180_000);
+
+  it('holds through Sentinel, before and right after a failover', async () => {
+    const group = await RedisSentinelGroup.start();
+    const [a, b] = await pair({
+      REDIS_SENTINELS: group.sentinels,
+      REDIS_SENTINEL_NAME: MASTER_NAME,
+      REDIS_TIMEOUT: '1',
+      REDIS_HEALTH_CHECK_INTERVAL_MS: '100',
+      REDIS_MAX_RECONNECT_DELAY_MS: '200',
+      CACHE_KEY_PREFIX: 'ryw_sentinel',
+    });
+    try {
+      await expectNoStaleReads(a, b, 'sentinel');
+      await group.master.kill();
+      await eventually(async () => (await group.masterPort()) === group.replica.port, 20_000, 'Sentinel promotes the replica');
+      for (const instance of [a, b]) {
+        await eventually(async () => (await instance.json<{ connection_healthy: boolean }>('/cache/health')).connection_healthy, 20_000, 'back on Redis');
+      }
+      await expectNoStaleReads(a, b, 'after failover');
+    } finally {
+      await Promise.all([a.stop(), b.stop()]);
+      await group.stop();
+    }
+  }, 240_000);
 });
