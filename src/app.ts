@@ -14,6 +14,7 @@ import { PgliteDriver } from './db/pglite-driver';
 import { seedDemoData } from './demo/demo-data';
 import { createErrorFormatter, maskedErrorsPlugin } from './graphql/format-error';
 import { ResponsePolicy, responsePolicyPlugin } from './graphql/response-cache/cache-policy';
+import { entityTagger } from './graphql/response-cache/entity-tagger';
 import { ResponseCache } from './graphql/response-cache/response-cache';
 import { StaleReads, staleReadsPlugin } from './graphql/stale-reads';
 import { queryLimitsRule } from './graphql/query-limits';
@@ -27,6 +28,7 @@ import { DEMO_INSTRUMENTS } from './market/instruments';
 import { LastKnownValues, StaleIfErrorStats } from './market/last-known';
 import { type MarketDataProvider, UpstreamError, UpstreamStats } from './market/market-data.provider';
 import { MarketService } from './market/market.service';
+import { MARKET_TAGS } from './market/market.resolver';
 import { marketDataWarming } from './market/market.warming';
 import { OandaMarketDataProvider } from './market/oanda.provider';
 import { SimulatedMarketDataProvider } from './market/simulated.provider';
@@ -34,15 +36,16 @@ import { CacheAdminService } from './operator/cache-admin.service';
 import { registerOpsRoutes } from './operator/ops.routes';
 import { createMetricsRegistry, instrumentHttp } from './operator/prometheus';
 import { createLoaders, type RequestContext } from './request-context';
-import { tagEntities } from './response-tags';
 import { buildGatewaySchema } from './schema';
 import { Authenticator } from './sessions/authenticator';
 import { SessionsRepository } from './sessions/sessions.repository';
 import { SessionsService } from './sessions/sessions.service';
+import { SIGNAL_TAGS } from './signals/signal.resolver';
 import { SignalsRepository } from './signals/signals.repository';
 import { SignalsService } from './signals/signals.service';
 import type { Viewer } from './sessions/viewer';
 import { signalsWarming, statisticsWarming } from './signals/signals.warming';
+import { USER_TAGS } from './users/user.resolver';
 import { UsersRepository } from './users/users.repository';
 import { UsersService } from './users/users.service';
 import { userDataWarming } from './users/users.warming';
@@ -149,7 +152,7 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
       ApolloServerPluginLandingPageDisabled(),
       // Replaced by responsePolicyPlugin, which also reads hints by schema coordinate and tags entities.
       ApolloServerPluginCacheControlDisabled(),
-      responsePolicyPlugin<RequestContext>({ overrides: config.responseCache.hints, tagger: tagEntities }),
+      responsePolicyPlugin<RequestContext>({ overrides: config.responseCache.hints, tagger: entityTagger([USER_TAGS, SIGNAL_TAGS, MARKET_TAGS]) }),
       staleReadsPlugin<RequestContext>(),
       maskedErrorsPlugin<RequestContext>(logger),
     ],

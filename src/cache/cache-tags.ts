@@ -1,6 +1,6 @@
 /**
  * Tags name what a cached entry shows: a whole GraphQL response (tagged per resolved field, see
- * response-tags.ts) or a data entry whose key an invalidation cannot derive (a signal record
+ * graphql/response-cache/entity-tagger.ts) or a data entry whose key an invalidation cannot derive (a signal record
  * reached by its instrument, a session lookup reached by its user). Invalidating a tag evicts
  * every entry written with it. A response's specific tag (`User:42`) always comes with its
  * umbrella (`User`), which the "everything of a kind" invalidations evict; a data entry carries
@@ -43,7 +43,7 @@ export type EntityTags = (entity: Record<string, unknown>) => readonly string[];
 /**
  * What one feature's part of the schema shows, declared by the feature beside its resolvers:
  * fields by schema coordinate (`Query.signals`), objects by type name (`Signal`). The response
- * cache applies the declarations of every feature (see response-tags.ts); it knows none itself.
+ * cache applies the declarations of every feature (see entityTagger); it knows none itself.
  */
 export interface ShownTags {
   readonly fields?: Readonly<Record<string, FieldTags>>;

@@ -1,6 +1,7 @@
 import type { GraphQLResolveInfo } from 'graphql';
 import { Args, Ctx, Info, Query, Resolver } from 'type-graphql';
 
+import { CacheTags, type ShownTags, stringsOf } from '../cache/cache-tags';
 import type { RequestContext } from '../request-context';
 import { CandlesArgs, PriceArgs, PricesArgs } from './market.args';
 import type { CandleBar, Quote } from './market-data.provider';
@@ -14,6 +15,16 @@ export function toPrice(quote: Quote): Price {
   const round = (value: number) => Number(value.toFixed(DERIVED_DECIMALS));
   return { symbol: quote.symbol, bid: quote.bid, ask: quote.ask, mid: round((quote.bid + quote.ask) / 2), spread: round(quote.ask - quote.bid), time: quote.time };
 }
+
+/** What the market's part of the schema shows, for the response cache (see ShownTags). */
+export const MARKET_TAGS: ShownTags = {
+  fields: {
+    'Query.price': (args) => stringsOf(args.symbol).map(CacheTags.market),
+    'Query.candles': (args) => stringsOf(args.symbol).map(CacheTags.market),
+    'Query.prices': (args) => stringsOf(args.symbols).map(CacheTags.market),
+  },
+  types: { Price: (price) => stringsOf(price.symbol).map(CacheTags.market) },
+};
 
 @Resolver()
 export class MarketResolver {
