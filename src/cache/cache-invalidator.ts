@@ -3,9 +3,10 @@ import { CacheTags } from './cache-tags';
 import type { CacheService } from './cache.service';
 
 /**
- * The seed's invalidation vocabulary. Each method returns how many entries it removed; patterns
- * come from CacheKeys, which escapes the identifiers it embeds and confines them to the prefix.
- * Each also evicts the cached GraphQL responses that show what it invalidates (by tag).
+ * The seed's invalidation vocabulary. Each method is one invalidation (its parts applied,
+ * journaled and announced together) and returns how many entries it removed; patterns come from
+ * CacheKeys, which escapes the identifiers it embeds and confines them to the prefix. Each also
+ * evicts the cached GraphQL responses that show what it invalidates (by tag).
  */
 export class CacheInvalidator {
   constructor(
@@ -18,22 +19,28 @@ export class CacheInvalidator {
    * user 1; and the user's cached session lookups, so that sessions deleted or a user deactivated
    * in the database are refused from the next request on.
    */
-  async invalidateUserCache(userId: number | string): Promise<number> {
-    return (
-      (await this.cache.delete(this.keys.user(userId))) +
-      (await this.cache.deletePattern(this.keys.userFacetsPattern(userId))) +
-      (await this.cache.deleteTagged([CacheTags.user(userId), CacheTags.userSignals(userId), CacheTags.sessions(userId)]))
-    );
+  invalidateUserCache(userId: number | string): Promise<number> {
+    return this.cache.deleteAll([
+      { kind: 'keys', keys: [this.keys.user(userId)] },
+      { kind: 'pattern', pattern: this.keys.userFacetsPattern(userId) },
+      { kind: 'tags', tags: [CacheTags.user(userId), CacheTags.userSignals(userId), CacheTags.sessions(userId)] },
+    ]);
   }
 
   /** What is derived from a user (statistics, signal lists), leaving the profile cached. */
-  async invalidateUserFacets(userId: number | string): Promise<number> {
-    return (await this.cache.deletePattern(this.keys.userFacetsPattern(userId))) + (await this.cache.deleteTagged([CacheTags.userSignals(userId)]));
+  invalidateUserFacets(userId: number | string): Promise<number> {
+    return this.cache.deleteAll([
+      { kind: 'pattern', pattern: this.keys.userFacetsPattern(userId) },
+      { kind: 'tags', tags: [CacheTags.userSignals(userId)] },
+    ]);
   }
 
   /** One signal: its entry and the responses that show it. */
-  async invalidateSignal(signalId: number): Promise<number> {
-    return (await this.cache.delete(this.keys.signals('id', signalId))) + (await this.cache.deleteTagged([CacheTags.signal(signalId)]));
+  invalidateSignal(signalId: number): Promise<number> {
+    return this.cache.deleteAll([
+      { kind: 'keys', keys: [this.keys.signals('id', signalId)] },
+      { kind: 'tags', tags: [CacheTags.signal(signalId)] },
+    ]);
   }
 
   /**
@@ -44,13 +51,16 @@ export class CacheInvalidator {
    * database may belong to any user). For an operator who does not know what changed; a write
    * that does know uses invalidateSignalWrite.
    */
-  async invalidateSignalCache(symbol?: string): Promise<number> {
+  invalidateSignalCache(symbol?: string): Promise<number> {
     const userLists = CacheTags.umbrella('UserSignals');
     const tags = symbol === undefined
       ? [CacheTags.umbrella('Signals'), CacheTags.umbrella('Signal'), CacheTags.umbrella('SignalOf'), userLists]
       : [CacheTags.signals(symbol), CacheTags.allSignalLists(), CacheTags.signalOf(symbol), userLists];
-    const lists = symbol === undefined ? 0 : await this.cache.deletePattern(this.keys.signalsPattern('all'));
-    return (await this.cache.deletePattern(this.keys.signalsPattern(symbol))) + lists + (await this.cache.deleteTagged(tags));
+    return this.cache.deleteAll([
+      { kind: 'pattern', pattern: this.keys.signalsPattern(symbol) },
+      ...(symbol === undefined ? [] : [{ kind: 'pattern' as const, pattern: this.keys.signalsPattern('all') }]),
+      { kind: 'tags', tags },
+    ]);
   }
 
   /**
@@ -58,20 +68,23 @@ export class CacheInvalidator {
    * that show it (or that answered "no such signal" for its id), its instrument's lists and
    * statistics, lists across instruments, and its author's lists and statistics.
    */
-  async invalidateSignalWrite(signal: { readonly id: number; readonly symbol: string; readonly userId: number }): Promise<number> {
-    return (
-      (await this.cache.delete(this.keys.signals('id', signal.id))) +
-      (await this.cache.deletePattern(this.keys.signalsPattern(signal.symbol))) +
-      (await this.cache.deletePattern(this.keys.signalsPattern('all'))) +
-      (await this.cache.deletePattern(this.keys.userFacetsPattern(signal.userId))) +
-      (await this.cache.deleteTagged([CacheTags.signal(signal.id), CacheTags.signals(signal.symbol), CacheTags.allSignalLists(), CacheTags.userSignals(signal.userId)]))
-    );
+  invalidateSignalWrite(signal: { readonly id: number; readonly symbol: string; readonly userId: number }): Promise<number> {
+    return this.cache.deleteAll([
+      { kind: 'keys', keys: [this.keys.signals('id', signal.id)] },
+      { kind: 'pattern', pattern: this.keys.signalsPattern(signal.symbol) },
+      { kind: 'pattern', pattern: this.keys.signalsPattern('all') },
+      { kind: 'pattern', pattern: this.keys.userFacetsPattern(signal.userId) },
+      { kind: 'tags', tags: [CacheTags.signal(signal.id), CacheTags.signals(signal.symbol), CacheTags.allSignalLists(), CacheTags.userSignals(signal.userId)] },
+    ]);
   }
 
   /** One instrument's market data, or all market data. */
-  async invalidateMarketCache(symbol?: string): Promise<number> {
+  invalidateMarketCache(symbol?: string): Promise<number> {
     const tags = symbol === undefined ? [CacheTags.umbrella('Market')] : [CacheTags.market(symbol)];
-    return (await this.cache.deletePattern(this.keys.marketPattern(symbol))) + (await this.cache.deleteTagged(tags));
+    return this.cache.deleteAll([
+      { kind: 'pattern', pattern: this.keys.marketPattern(symbol) },
+      { kind: 'tags', tags },
+    ]);
   }
 
   /** Everything under the prefix, and nothing else: SCAN + UNLINK, never FLUSHDB. */
@@ -84,7 +97,10 @@ export class CacheInvalidator {
    * Which responses showed the matched data is unknowable from a pattern, so all cached
    * responses go too: a cold response cache is safe, a stale one is not.
    */
-  async invalidatePattern(pattern: string): Promise<number> {
-    return (await this.cache.deletePattern(this.keys.scoped(pattern))) + (await this.cache.deletePattern(this.keys.graphqlResponsesPattern()));
+  invalidatePattern(pattern: string): Promise<number> {
+    return this.cache.deleteAll([
+      { kind: 'pattern', pattern: this.keys.scoped(pattern) },
+      { kind: 'pattern', pattern: this.keys.graphqlResponsesPattern() },
+    ]);
   }
 }

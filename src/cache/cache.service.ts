@@ -4,7 +4,7 @@ import { type MetricsSnapshot, OperationMetrics } from './cache-metrics';
 import type { CacheEntry, CacheTier } from './cache-tier';
 import type { FleetFlight } from './fleet-flight';
 import { CorruptValueError, decode, encode } from './codec';
-import type { Invalidation, InvalidationJournal } from './invalidation-journal';
+import type { Invalidation, InvalidationJournal, InvalidationPart } from './invalidation-journal';
 import type { CacheStatus, RedisHealth } from './redis-health';
 import { SingleFlight } from './single-flight';
 
@@ -200,6 +200,16 @@ export class CacheService {
     return this.invalidate({ kind: 'pattern', pattern });
   }
 
+  /**
+   * Several removals as one invalidation: applied together, and announced to the other instances
+   * in one acknowledgement round (what one write changes). Returns how many entries went.
+   */
+  deleteAll(parts: readonly InvalidationPart[]): Promise<number> {
+    const effective = parts.filter((part) => (part.kind === 'keys' ? part.keys.length > 0 : part.kind === 'tags' ? part.tags.length > 0 : true));
+    if (effective.length === 0) return Promise.resolve(0);
+    return this.invalidate(effective.length === 1 ? effective[0]! : { kind: 'batch', parts: effective });
+  }
+
   /** Removes every entry written with any of `tags` (see setRaw). */
   deleteTagged(tags: readonly string[]): Promise<number> {
     return tags.length === 0 ? Promise.resolve(0) : this.invalidate({ kind: 'tags', tags });
@@ -372,5 +382,7 @@ export function applyInvalidation(tier: CacheTier, invalidation: Invalidation): 
       return tier.deletePattern(invalidation.pattern);
     case 'tags':
       return tier.deleteTagged(invalidation.tags);
+    case 'batch':
+      return Promise.all(invalidation.parts.map((part) => applyInvalidation(tier, part))).then((counts) => counts.reduce((sum, count) => sum + count, 0));
   }
 }

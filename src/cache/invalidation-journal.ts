@@ -1,8 +1,14 @@
-/** What an invalidation removes: exact keys, the keys matching a glob, or the entries written with a tag. */
-export type Invalidation =
+/** One kind of removal: exact keys, the keys matching a glob, or the entries written with a tag. */
+export type InvalidationPart =
   | { readonly kind: 'keys'; readonly keys: readonly string[] }
   | { readonly kind: 'pattern'; readonly pattern: string }
   | { readonly kind: 'tags'; readonly tags: readonly string[] };
+
+/**
+ * What an invalidation removes: one part, or several that are applied, journaled and announced
+ * together (everything one write changes: one acknowledgement round across the fleet, not one per part).
+ */
+export type Invalidation = InvalidationPart | { readonly kind: 'batch'; readonly parts: readonly InvalidationPart[] };
 
 /**
  * Invalidations that could not reach Redis. They are replayed, in order, before Redis serves a

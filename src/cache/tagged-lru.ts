@@ -78,6 +78,8 @@ export class TaggedLru<Value extends object | string> {
       }
       case 'tags':
         return this.deleteAll(invalidation.tags.flatMap((tag) => [...(this.keysByTag.get(tag) ?? [])]));
+      case 'batch':
+        return invalidation.parts.reduce((removed, part) => removed + this.invalidate(part), 0);
     }
   }
 

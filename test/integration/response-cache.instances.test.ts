@@ -79,6 +79,25 @@ describe('caches across gateway instances', () => {
     }
   });
 
+  it('announces everything one write changes as one invalidation: one message, one acknowledgement round', async () => {
+    const a = await instance(true);
+    const listener = new Redis(server.url);
+    try {
+      const messages: string[] = [];
+      listener.on('message', (_channel: string, message: string) => messages.push(message));
+      await listener.subscribe(a.cache.keys.busChannel());
+      await a.cache.invalidator.invalidateSignalWrite({ id: 7, symbol: 'EUR_USD', userId: 3 });
+      await eventually(() => messages.length > 0, 2_000, 'the announcement');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(messages).toHaveLength(1);
+      const { invalidation } = JSON.parse(messages[0]!) as { invalidation: { kind: string; parts: { kind: string }[] } };
+      expect(invalidation.kind).toBe('batch');
+      expect(invalidation.parts.map((part) => part.kind)).toEqual(['keys', 'pattern', 'pattern', 'pattern', 'tags']);
+    } finally {
+      listener.disconnect();
+    }
+  });
+
   it('serves no near copy while its bus subscriber is down, and none of the old ones once it is back', async () => {
     const a = await instance(true);
     const redis = new Redis(server.url);
