@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   // src/generated/ is GraphQL Code Generator output (`npm run codegen`), checked for drift by a test instead.
-  { ignores: ['dist/', 'node_modules/', 'coverage/', 'jest.config.js', 'jest.sequencer.js', 'src/generated/'] },
+  { ignores: ['dist/', 'node_modules/', 'coverage/', 'jest.config.js', 'jest.run.mjs', 'src/generated/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -7,6 +7,5 @@ module.exports = {
   setupFiles: ['reflect-metadata'],
   // Integration suites each boot an embedded PostgreSQL; two workers keep the 2-core machine responsive.
   maxWorkers: 2,
-  testSequencer: '<rootDir>/jest.sequencer.js',
   testTimeout: 30000,
 };

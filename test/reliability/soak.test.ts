@@ -17,12 +17,7 @@ const SOAK_MS = 60_000;
 /** Before the measured minute: JIT, pools and caches reach their working size first. */
 const WARM_UP_MS = 5_000;
 const RATE_PER_SECOND = 150;
-/**
- * Connections the paced load may use at once. The pace (RATE_PER_SECOND) sets the load; this only
- * lets the generator keep it when the other Jest worker starves this one and answers take longer:
- * with 8, each answer's delay cost a send (56 % of the planned sends beside two-process suites).
- */
-const CONCURRENCY = 24;
+const CONCURRENCY = 8;
 const MiB = 1024 ** 2;
 /** Median RSS of the last third against the first third: growth beyond this is a leak, not GC noise. */
 const RSS_GROWTH_BOUND_BYTES = 32 * MiB;
