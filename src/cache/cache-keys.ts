@@ -125,7 +125,8 @@ export function paramsHash(params: unknown): string {
   return createHash('sha256').update(canonicalJson(params)).digest('hex').slice(0, 32);
 }
 
-function canonicalJson(value: unknown): string {
+/** JSON with object keys sorted at every level and `undefined` members left out: equal values, equal text. */
+export function canonicalJson(value: unknown): string {
   if (value === undefined) return 'null';
   if (value === null || typeof value !== 'object') return JSON.stringify(value);
   if (value instanceof Date) return JSON.stringify(value.toISOString());

@@ -3,6 +3,8 @@ import { createHash } from 'node:crypto';
 import { Kind, parse, stripIgnoredCharacters } from 'graphql';
 import { LRUCache } from 'lru-cache';
 
+import { canonicalJson } from '../../cache/cache-keys';
+
 /** What a cache key needs from a document: a digest of its normalised text, and the variables each operation declares. */
 interface DocumentShape {
   readonly digest: string;
@@ -35,6 +37,7 @@ export class OperationDigests {
     if (declared === undefined) return undefined;
     const used: Record<string, unknown> = {};
     for (const name of declared) if (variables !== undefined && Object.hasOwn(variables, name)) used[name] = variables[name];
+    // Recursive: variables reach it bounded in depth (the GraphQL route refuses deeper ones first).
     return createHash('sha1').update(`${shape.digest}\0${operationName ?? ''}\0${canonicalJson(used)}`).digest('base64url');
   }
 
@@ -58,19 +61,4 @@ export class OperationDigests {
     this.shapes.set(query, shape);
     return shape === false ? undefined : shape;
   }
-}
-
-/**
- * JSON with object keys sorted at every level. Recursive: variables reach it bounded in depth
- * (the GraphQL route refuses deeper ones before anything walks them).
- */
-function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  const record = value as Record<string, unknown>;
-  const members = Object.keys(record)
-    .sort()
-    .filter((key) => record[key] !== undefined)
-    .map((key) => `${JSON.stringify(key)}:${canonicalJson(record[key])}`);
-  return `{${members.join(',')}}`;
 }
