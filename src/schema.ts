@@ -7,6 +7,7 @@ import type { CacheAdminService } from './operator/cache-admin.service';
 import { OperatorResolver } from './operator/operator.resolver';
 import { SessionResolver } from './sessions/session.resolver';
 import type { SessionsService } from './sessions/sessions.service';
+import { SignalConnectionResolver } from './signals/signal-connection.resolver';
 import { SignalResolver } from './signals/signal.resolver';
 import type { SignalsService } from './signals/signals.service';
 import { UserResolver } from './users/user.resolver';
@@ -35,8 +36,9 @@ export async function printGatewaySchema(): Promise<string> {
 
 function bindings(services: SchemaServices): ResolverBinding[] {
   return [
-    [UserResolver, new UserResolver(services.users)],
+    [UserResolver, new UserResolver(services.users, services.signals)],
     [SignalResolver, new SignalResolver(services.signals)],
+    [SignalConnectionResolver, new SignalConnectionResolver(services.signals)],
     [MarketResolver, new MarketResolver(services.market)],
     [OperatorResolver, new OperatorResolver(services.admin)],
     [SessionResolver, new SessionResolver(services.sessions)],

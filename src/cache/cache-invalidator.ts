@@ -46,16 +46,17 @@ export class CacheInvalidator {
   /**
    * Everything that shows one instrument's signals, or any signal: the instrument's lists and
    * statistics (`signals:{symbol}:*`), lists across instruments (`signals:all:*`), each signal
-   * record of the instrument (tagged, since `signals:id:{id}` does not name it), and every user's
+   * record of the instrument (tagged, since `signals:id:{id}` does not name it), every user's
    * signal lists and statistics, which span all instruments (a row changed or added in the
-   * database may belong to any user). For an operator who does not know what changed; a write
-   * that does know uses invalidateSignalWrite.
+   * database may belong to any user), and every paged list (which of them a row changed behind
+   * the API's back belongs to is unknown). For an operator who does not know what changed; a
+   * write that does know uses invalidateSignalWrite.
    */
   invalidateSignalCache(symbol?: string): Promise<number> {
-    const userLists = CacheTags.umbrella('UserSignals');
+    const spanning = [CacheTags.umbrella('UserSignals'), CacheTags.umbrella('SignalList')];
     const tags = symbol === undefined
-      ? [CacheTags.umbrella('Signals'), CacheTags.umbrella('Signal'), CacheTags.umbrella('SignalOf'), userLists]
-      : [CacheTags.signals(symbol), CacheTags.allSignalLists(), CacheTags.signalOf(symbol), userLists];
+      ? [CacheTags.umbrella('Signals'), CacheTags.umbrella('Signal'), CacheTags.umbrella('SignalOf'), ...spanning]
+      : [CacheTags.signals(symbol), CacheTags.allSignalLists(), CacheTags.signalOf(symbol), ...spanning];
     return this.cache.deleteAll([
       { kind: 'pattern', pattern: this.keys.signalsPattern(symbol) },
       ...(symbol === undefined ? [] : [{ kind: 'pattern' as const, pattern: this.keys.signalsPattern('all') }]),
@@ -65,16 +66,20 @@ export class CacheInvalidator {
 
   /**
    * What one created or changed signal shows in, and nothing else: its record and the responses
-   * that show it (or that answered "no such signal" for its id), its instrument's lists and
-   * statistics, lists across instruments, and its author's lists and statistics.
+   * and pages that show it (or that answered "no such signal" for its id), its instrument's lists
+   * and statistics, lists across instruments, its author's lists and statistics, and the paged
+   * lists it entered or left (`lists`, by name: see listsChangedBy).
    */
-  invalidateSignalWrite(signal: { readonly id: number; readonly symbol: string; readonly userId: number }): Promise<number> {
+  invalidateSignalWrite(signal: { readonly id: number; readonly symbol: string; readonly userId: number }, lists: readonly string[]): Promise<number> {
     return this.cache.deleteAll([
       { kind: 'keys', keys: [this.keys.signals('id', signal.id)] },
       { kind: 'pattern', pattern: this.keys.signalsPattern(signal.symbol) },
       { kind: 'pattern', pattern: this.keys.signalsPattern('all') },
       { kind: 'pattern', pattern: this.keys.userFacetsPattern(signal.userId) },
-      { kind: 'tags', tags: [CacheTags.signal(signal.id), CacheTags.signals(signal.symbol), CacheTags.allSignalLists(), CacheTags.userSignals(signal.userId)] },
+      {
+        kind: 'tags',
+        tags: [CacheTags.signal(signal.id), CacheTags.signals(signal.symbol), CacheTags.allSignalLists(), CacheTags.userSignals(signal.userId), ...lists.map(CacheTags.signalList)],
+      },
     ]);
   }
 

@@ -7,7 +7,9 @@ import { escapeGlob } from './glob';
  *
  *   {prefix}:users:{id}                  user profile (and `users:{id}:{facet}` for derived data)
  *   {prefix}:users:session:{sessionId}   session
- *   {prefix}:signals:{identifier}        signals (`signals:{symbol}:…` for one instrument's lists)
+ *   {prefix}:signals:{identifier}        signals (`signals:{symbol}:…` for one instrument's lists;
+ *                                        `signals:pages:…` and `signals:counts:…` for paged lists,
+ *                                        evicted by list tag, not by the instrument's pattern)
  *   {prefix}:market:{symbol}:{timeframe} market data (`price` stands for the live quote),
  *                                        and its last-known copy under `…:last`
  *   {prefix}:api:{endpoint}:{paramsHash} API and query responses
@@ -27,6 +29,16 @@ export class CacheKeys {
 
   signals(...identifier: (string | number)[]): string {
     return this.key('signals', ...identifier.map(String));
+  }
+
+  /** One page of a paged signal list, by its list's name and the page asked for. */
+  signalPage(list: string, page: unknown): string {
+    return this.key('signals', 'pages', paramsHash({ list, page }));
+  }
+
+  /** The size of a paged signal list, by its name. */
+  signalCount(list: string): string {
+    return this.key('signals', 'counts', paramsHash(list));
   }
 
   market(symbol: string, timeframe: string): string {

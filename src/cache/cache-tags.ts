@@ -21,13 +21,18 @@ export const CacheTags = {
   allSignalLists: () => 'Signals:all',
   /** Any one signal of the instrument, wherever it is shown (its record, a response showing it). */
   signalOf: (symbol: string) => `SignalOf:${symbol}`,
+  /**
+   * One paged list of signals and its count, by the list's canonical name (see signal-list.ts): a
+   * write evicts the lists the signal enters or leaves, by name, and no other.
+   */
+  signalList: (list: string) => `SignalList:${list}`,
   market: (symbol: string) => `Market:${symbol}`,
   umbrella: (kind: TagKind) => kind,
   /** A specific tag and its umbrella, for data entries that an "all of a kind" scope must reach. */
   withUmbrella: (tag: string): string[] => (tag.includes(':') ? [tag, tag.slice(0, tag.indexOf(':'))] : [tag]),
 } as const;
 
-export type TagKind = 'User' | 'UserSignals' | 'Sessions' | 'Signal' | 'Signals' | 'SignalOf' | 'Market';
+export type TagKind = 'User' | 'UserSignals' | 'Sessions' | 'Signal' | 'Signals' | 'SignalOf' | 'SignalList' | 'Market';
 
 /**
  * The tags one field shows, from its arguments, its parent object and its result. Lookups by id

@@ -134,9 +134,10 @@ export class CacheService {
   /**
    * Read-through with single flight: concurrent callers for one key share one lookup and at most
    * one `load`, in this process and (through a lease in Redis) across instances. The result is
-   * cached for `ttlSeconds` unless an invalidation happened meanwhile.
+   * cached for `ttlSeconds` unless an invalidation happened meanwhile; `tagsOf` tags it (see
+   * CacheTags) so that an invalidation can reach it without knowing its key.
    */
-  getOrSet<T>(key: string, load: () => Promise<T>, ttlSeconds: number): Promise<T> {
+  getOrSet<T>(key: string, load: () => Promise<T>, ttlSeconds: number, tagsOf?: (value: T) => readonly string[]): Promise<T> {
     const epoch = this.epoch;
     const { result, joined } = this.flights.run(key, async () => {
       const cached = await this.get<T>(key);
@@ -148,7 +149,7 @@ export class CacheService {
         async () => {
           this.loads += 1;
           const loaded = await load();
-          if (this.epoch === epoch) await this.set(key, loaded, ttlSeconds);
+          if (this.epoch === epoch) await this.set(key, loaded, ttlSeconds, tagsOf?.(loaded));
           return loaded;
         },
       );

@@ -91,6 +91,18 @@ export const migrations: readonly Migration[] = [
       create unique index users_email_lower_key on users (lower(email));
     `,
   },
+  {
+    id: 4,
+    name: 'keyset indexes for paged signal lists',
+    // A page is read from its bound on (created_at, id), newest first (SignalsRepository.findPage).
+    // Lists by symbol and by author already had theirs (migration 1); these serve the unfiltered
+    // list and the status-filtered ones (the ACTIVE feed), so that any page is an index range
+    // walk of its own size, however deep. The other filters (timeframe, direction) ride on these.
+    sql: `
+      create index trading_signals_created on trading_signals (created_at desc, id desc);
+      create index trading_signals_status_created on trading_signals (status, created_at desc, id desc);
+    `,
+  },
 ];
 
 /**

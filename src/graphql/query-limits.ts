@@ -59,8 +59,8 @@ interface Stats {
   cost: number;
 }
 
-/** Arguments that multiply the cost of what a list field selects (`signals(limit: 200)`). */
-const SIZE_ARGUMENTS = new Set(['limit', 'count', 'perSymbol']);
+/** Arguments that multiply the cost of what a list field selects (`signals(limit: 200)`, a connection's `first: 100`). */
+const SIZE_ARGUMENTS = new Set(['limit', 'count', 'perSymbol', 'first', 'last']);
 const LIST_ARGUMENTS = new Set(['ids', 'symbols']);
 /** A size given through a variable is not known at validation; assume this many items. */
 const ASSUMED_SIZE = 50;

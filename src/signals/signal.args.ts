@@ -1,10 +1,12 @@
 import { IsOptional } from 'class-validator';
 import { ArgsType, Field, Float, InputType, Int } from 'type-graphql';
 
+import { PageArgs } from '../graphql/connection/page-args';
 import { InRange, IsId, IsPrice, ListSize } from '../graphql/validators';
 import { IsInstrument, type Timeframe } from '../market/instruments';
 import { TimeframeEnum } from '../market/market.type';
 import type { SignalDirection, SignalStatus } from './signal.model';
+import type { SignalList } from './signal-list';
 import { SignalDirectionEnum, SignalStatusEnum } from './signal.type';
 
 export const MAX_SIGNALS_PER_PAGE = 200;
@@ -34,6 +36,38 @@ export class SignalsArgs {
   @Field(() => Int, { defaultValue: 50, description: `1 to ${MAX_SIGNALS_PER_PAGE}, newest first` })
   @InRange(1, MAX_SIGNALS_PER_PAGE)
   limit!: number;
+}
+
+/** A page of a list of signals, filtered by any of symbol, timeframe, status and direction. */
+@ArgsType()
+export class SignalPageArgs extends PageArgs {
+  @Field({ nullable: true })
+  @IsOptional()
+  @IsInstrument()
+  symbol?: string;
+
+  @Field(() => TimeframeEnum, { nullable: true })
+  timeframe?: Timeframe;
+
+  @Field(() => SignalStatusEnum, { nullable: true })
+  status?: SignalStatus;
+
+  @Field(() => SignalDirectionEnum, { nullable: true })
+  direction?: SignalDirection;
+}
+
+/** SignalPageArgs, and the author. */
+@ArgsType()
+export class SignalsConnectionArgs extends SignalPageArgs {
+  @Field(() => Int, { nullable: true, description: 'Id of the author' })
+  @IsOptional()
+  @IsId()
+  authorId?: number;
+}
+
+/** The list the filter arguments select; `authorId` for a user's own list. */
+export function signalListOf(args: SignalPageArgs & { readonly authorId?: number | undefined }): SignalList {
+  return { symbol: args.symbol, timeframe: args.timeframe, status: args.status, direction: args.direction, authorId: args.authorId };
 }
 
 @ArgsType()

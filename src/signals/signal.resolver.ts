@@ -8,7 +8,8 @@ import { toPrice } from '../market/market.resolver';
 import type { RequestContext } from '../request-context';
 import type { UserRecord } from '../users/user.model';
 import { User } from '../users/user.type';
-import { CreateSignalInput, LatestSignalsArgs, SignalArgs, SignalsArgs, SignalStatisticsArgs, UpdateSignalStatusArgs } from './signal.args';
+import { CreateSignalInput, LatestSignalsArgs, SignalArgs, SignalsArgs, signalListOf, SignalStatisticsArgs, UpdateSignalStatusArgs } from './signal.args';
+import { signalListKey } from './signal-list';
 import type { SignalRecord } from './signal.model';
 import { Signal, SignalStatistics } from './signal.type';
 import type { SignalsService } from './signals.service';
@@ -20,6 +21,9 @@ export const SIGNAL_TAGS: ShownTags = {
     // "no such signal" also goes with any new signal (an operator's insert names only its instrument).
     'Query.signal': (args, _root, result) => [...idsOf(args.id).map(CacheTags.signal), ...(result === null ? [CacheTags.allSignalLists()] : [])],
     'Query.signals': (args) => [typeof args.symbol === 'string' ? CacheTags.signals(args.symbol) : CacheTags.allSignalLists()],
+    // By the list's name only: a write evicts the lists it changes (listsChangedBy). The arguments
+    // are those GraphQL coerced against the field's own, hence their shape.
+    'Query.signalsConnection': (args) => [CacheTags.signalList(signalListKey(signalListOf(args)))],
     'Query.latestSignals': (args) => stringsOf(args.symbols).map(CacheTags.signals),
     'Query.signalStatistics': (args) => stringsOf(args.symbol).map(CacheTags.signals),
     'Signal.user': (_args, signal) => idsOf(memberOf(signal, 'userId')).map(CacheTags.user),
@@ -38,7 +42,10 @@ export class SignalResolver {
     return loaders.signal.load(id);
   }
 
-  @Query(() => [Signal], { description: 'Newest first, filtered by any of symbol, timeframe and status' })
+  @Query(() => [Signal], {
+    description: 'Newest first, filtered by any of symbol, timeframe and status',
+    deprecationReason: 'Use signalsConnection: it pages with cursors past the 200 this list stops at, stays stable while signals are added, and gives totalCount',
+  })
   signals(@Args() { symbol, timeframe, status, limit }: SignalsArgs): Promise<SignalRecord[]> {
     return this.signalsService.listSignals({ symbol, timeframe, status, limit });
   }

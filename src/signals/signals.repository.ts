@@ -1,4 +1,6 @@
 import type { Database } from '../db/database';
+import type { PageRequest } from '../graphql/connection/page-args';
+import type { SignalList } from './signal-list';
 import { EMPTY_AGGREGATE, type NewSignal, type SignalAggregate, type SignalFilter, type SignalRecord, type SignalStatus } from './signal.model';
 
 const COLUMNS = `id, user_id as "userId", symbol, timeframe, direction, status, entry_price as "entryPrice",
@@ -14,6 +16,34 @@ const AGGREGATES = `count(*)::int as "totalSignals",
 
 /** Newest first everywhere; `id` breaks ties so that pages are stable. */
 const NEWEST_FIRST = 'order by created_at desc, id desc';
+
+/** The list filters and the columns they test; each given one is a parameter, never spliced. */
+const LIST_COLUMNS: readonly (readonly [keyof SignalList, string])[] = [
+  ['symbol', 'symbol'],
+  ['timeframe', 'timeframe'],
+  ['status', 'status'],
+  ['direction', 'direction'],
+  ['authorId', 'user_id'],
+];
+
+/** The conditions that select a list's members; `param` adds a value and returns its placeholder. */
+function listFilters(list: SignalList, param: (value: unknown) => string): string[] {
+  return LIST_COLUMNS.flatMap(([field, column]) => (list[field] === undefined ? [] : [`${column} = ${param(list[field])}`]));
+}
+
+/** A row of a page query: the signal, its exact position (created_at in microseconds, as text) and which part of the query found it. */
+type PageRow = SignalRecord & { readonly micros: string; readonly beyond: boolean };
+
+/**
+ * What one page query found: up to `size` signals newest first, each with its exact position
+ * (created_at in microseconds, as text: a Date would round it to milliseconds); whether more
+ * follow in paging order, and whether any lie behind the bound.
+ */
+export interface PageRows {
+  readonly rows: readonly { readonly signal: SignalRecord; readonly micros: string }[];
+  readonly more: boolean;
+  readonly beyond: boolean;
+}
 
 export class SignalsRepository {
   constructor(private readonly db: Database) {}
@@ -33,6 +63,50 @@ export class SignalsRepository {
        ${NEWEST_FIRST} limit $4`,
       [filter.symbol ?? null, filter.timeframe ?? null, filter.status ?? null, filter.limit],
     );
+  }
+
+  /**
+   * One page of a list by keyset, in one statement whatever its depth: the `size + 1` rows past the
+   * bound in paging order (the extra one says whether more follow), and, when there is a bound, the
+   * one row on its other side (whether any precede it). Both walk an index on (…, created_at, id)
+   * from the bound, so page 100 costs what page 1 does. Rows come back newest first.
+   */
+  async findPage(list: SignalList, page: PageRequest): Promise<PageRows> {
+    const params: unknown[] = [];
+    const param = (value: unknown) => `$${params.push(value)}`;
+    const filters = listFilters(list, param);
+    const forward = page.direction === 'forward';
+    const order = (descending: boolean) => (descending ? 'order by created_at desc, id desc' : 'order by created_at asc, id asc');
+    const select = (beyond: boolean) => `select ${COLUMNS}, (extract(epoch from created_at) * 1000000)::bigint::text as micros, ${beyond} as beyond from trading_signals`;
+    const where = (extra: string[]) => (filters.length + extra.length === 0 ? '' : `where ${[...filters, ...extra].join(' and ')}`);
+    let sql: string;
+    if (page.from === undefined) {
+      sql = `${select(false)} ${where([])} ${order(forward)} limit ${param(page.size + 1)}`;
+    } else {
+      const bound = `(timestamptz 'epoch' + ${param(page.from.micros.toString())}::bigint * interval '1 microsecond', ${param(page.from.id)}::int)`;
+      // Past the bound in paging order, and (inclusive: the bound's own item precedes the page) behind it.
+      const past = `(created_at, id) ${forward ? '<' : '>'} ${bound}`;
+      const behind = `(created_at, id) ${forward ? '>=' : '<='} ${bound}`;
+      sql = `(${select(false)} ${where([past])} ${order(forward)} limit ${param(page.size + 1)})
+        union all
+        (${select(true)} ${where([behind])} ${order(!forward)} limit 1)`;
+    }
+    const found = await this.db.query<PageRow>('signals.findPage', sql, params);
+    const inPage = found.filter((row) => !row.beyond);
+    const rows = inPage.slice(0, page.size).map(({ micros, beyond, ...signal }) => ({ signal, micros }));
+    return { rows: forward ? rows : rows.reverse(), more: inPage.length > page.size, beyond: found.some((row) => row.beyond) };
+  }
+
+  /** How many signals a list holds. */
+  async count(list: SignalList): Promise<number> {
+    const params: unknown[] = [];
+    const filters = listFilters(list, (value) => `$${params.push(value)}`);
+    const rows = await this.db.query<{ count: number }>(
+      'signals.count',
+      `select count(*)::int as count from trading_signals ${filters.length === 0 ? '' : `where ${filters.join(' and ')}`}`,
+      params,
+    );
+    return rows[0]?.count ?? 0;
   }
 
   /** The newest `perSymbol` signals of each symbol, in one query; grouped in the order of `symbols`. */

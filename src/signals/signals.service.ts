@@ -4,11 +4,14 @@ import type { CacheKeys } from '../cache/cache-keys';
 import { CacheTags } from '../cache/cache-tags';
 import type { CacheService } from '../cache/cache.service';
 import { badInput, forbidden, notFound, unauthenticated } from '../errors';
+import { writeCursor } from '../graphql/connection/keyset-cursor';
+import type { PageRequest } from '../graphql/connection/page-args';
 import type { Timeframe } from '../market/instruments';
 import type { Viewer } from '../sessions/viewer';
 import type { UsersRepository } from '../users/users.repository';
 import { EMPTY_AGGREGATE, type SignalAggregate, type SignalDirection, type SignalFilter, type SignalRecord, type SignalStatus, statusChangeRefusal } from './signal.model';
-import type { SignalsRepository } from './signals.repository';
+import { listsChangedBy, type SignalList, signalListKey, type SignalPage } from './signal-list';
+import type { PageRows, SignalsRepository } from './signals.repository';
 
 export interface CreateSignalCommand {
   readonly symbol: string;
@@ -51,6 +54,28 @@ export class SignalsService implements CachingHost {
   @CacheDatabaseQuery({ key: (keys: CacheKeys, filter: SignalFilter) => keys.signals(filter.symbol ?? 'all', 'list', keys.hash(filter)) })
   listSignals(filter: SignalFilter): Promise<SignalRecord[]> {
     return this.signals.find(filter);
+  }
+
+  /**
+   * One page of a list, read by keyset (see SignalsRepository.findPage) and cached under the
+   * list's tag and its members' tags: a write evicts it when the signal enters or leaves the list
+   * (listsChangedBy) or when a signal it shows changes.
+   */
+  pageSignals(list: SignalList, request: PageRequest): Promise<SignalPage> {
+    const name = signalListKey(list);
+    const from = request.from === undefined ? null : { micros: request.from.micros.toString(), id: request.from.id };
+    return this.cache.getOrSet(
+      this.cacheKeys.signalPage(name, { direction: request.direction, size: request.size, from }),
+      async () => toPage(await this.signals.findPage(list, request), request, name),
+      this.cache.ttl.medium,
+      (page) => [...CacheTags.withUmbrella(CacheTags.signalList(name)), ...page.edges.map((edge) => CacheTags.signal(edge.node.id))],
+    );
+  }
+
+  /** How many signals a list holds; cached under the list's tag, like its pages. */
+  countSignals(list: SignalList): Promise<number> {
+    const name = signalListKey(list);
+    return this.cache.getOrSet(this.cacheKeys.signalCount(name), () => this.signals.count(list), this.cache.ttl.medium, () => CacheTags.withUmbrella(CacheTags.signalList(name)));
   }
 
   async latestBySymbols(symbols: readonly string[], perSymbol: number): Promise<SignalRecord[][]> {
@@ -106,7 +131,7 @@ export class SignalsService implements CachingHost {
       takeProfit: command.takeProfit ?? null,
       confidence: command.confidence,
     });
-    await this.evictDerivedFrom(created);
+    await this.evictDerivedFrom(created, [undefined, created.status]);
     return created;
   }
 
@@ -125,13 +150,18 @@ export class SignalsService implements CachingHost {
       assertStatusChange(id, now.status, status);
       throw badInput(`Signal ${id} changed status while this change was made; try again`);
     }
-    await this.evictDerivedFrom(updated);
+    await this.evictDerivedFrom(updated, [signal.status, updated.status]);
     return updated;
   }
 
-  /** Everything a new or changed signal appears in: itself (and a "no such signal" for its id), its instrument's lists and statistics, cross-instrument lists, its author's lists and statistics. */
-  private async evictDerivedFrom(signal: SignalRecord): Promise<void> {
-    await this.invalidator.invalidateSignalWrite(signal);
+  /**
+   * Everything a new or changed signal appears in: itself (and a "no such signal" for its id), its
+   * instrument's lists and statistics, cross-instrument lists, its author's lists and statistics,
+   * and the paged lists of `statuses` it belongs to (a new one: ACTIVE and any status; a changed
+   * one: its old status and its new one).
+   */
+  private async evictDerivedFrom(signal: SignalRecord, statuses: readonly (SignalStatus | undefined)[]): Promise<void> {
+    await this.invalidator.invalidateSignalWrite(signal, listsChangedBy(signal, statuses));
   }
 
   private async authorFor(viewer: Viewer, requestedUserId: number | undefined): Promise<number> {
@@ -151,6 +181,21 @@ export class SignalsService implements CachingHost {
       }
     }
   }
+}
+
+/** Rows of a page as Relay edges, with cursors of the list `name`; the page info in Relay's terms for the paging direction. */
+function toPage(found: PageRows, request: PageRequest, name: string): SignalPage {
+  const edges = found.rows.map((row) => ({ cursor: writeCursor({ micros: BigInt(row.micros), id: row.signal.id }, name), node: row.signal }));
+  const forward = request.direction === 'forward';
+  return {
+    edges,
+    pageInfo: {
+      hasNextPage: forward ? found.more : found.beyond,
+      hasPreviousPage: forward ? found.beyond : found.more,
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges.at(-1)?.cursor ?? null,
+    },
+  };
 }
 
 function assertStatusChange(id: number, from: SignalStatus, to: SignalStatus): void {

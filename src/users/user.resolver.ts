@@ -4,8 +4,13 @@ import { CacheTags, idsOf, memberOf, type ShownTags } from '../cache/cache-tags'
 import { CacheControl } from '../graphql/response-cache/cache-policy';
 import type { RequestContext } from '../request-context';
 import { actsFor } from '../sessions/viewer';
+import { SignalPageArgs, signalListOf } from '../signals/signal.args';
+import { pageOf } from '../signals/signal-connection.resolver';
+import { SignalConnection, type SignalConnectionRoot } from '../signals/signal-connection.type';
+import { signalListKey } from '../signals/signal-list';
 import type { SignalRecord } from '../signals/signal.model';
 import { Signal } from '../signals/signal.type';
+import type { SignalsService } from '../signals/signals.service';
 import { SetUserActiveArgs, UpdateUserArgs, UserArgs, UsersArgs, UserSignalsArgs } from './user.args';
 import type { UserRecord } from './user.model';
 import { User, UserStatistics } from './user.type';
@@ -19,13 +24,18 @@ export const USER_TAGS: ShownTags = {
     'Query.users': (args) => idsOf(args.ids).map(CacheTags.user),
     'User.signals': (_args, user) => idsOf(memberOf(user, 'id')).map(CacheTags.userSignals),
     'User.statistics': (_args, user) => idsOf(memberOf(user, 'id')).map(CacheTags.userSignals),
+    'User.signalsConnection': (args, user) =>
+      idsOf(memberOf(user, 'id')).map((authorId) => CacheTags.signalList(signalListKey(signalListOf({ ...(args as SignalPageArgs), authorId })))),
   },
   types: { User: (user) => idsOf(user.id).map(CacheTags.user) },
 };
 
 @Resolver(() => User)
 export class UserResolver {
-  constructor(private readonly usersService: UsersService) {}
+  constructor(
+    private readonly usersService: UsersService,
+    private readonly signalsService: SignalsService,
+  ) {}
 
   @Query(() => User, { nullable: true, description: 'null when there is no such user' })
   user(@Args() { id }: UserArgs, @Ctx() { loaders }: RequestContext): Promise<UserRecord | null> {
@@ -63,9 +73,16 @@ export class UserResolver {
     return actsFor(viewer, user.id) ? user.email : null;
   }
 
-  @FieldResolver(() => [Signal], { description: "The user's newest signals" })
+  // Kept, not deprecated: a preview of a few newest signals, batched across users into one query
+  // (a list of authors with their latest signals); signalsConnection pages one user's list.
+  @FieldResolver(() => [Signal], { description: "The user's newest signals; signalsConnection pages through all of them" })
   signals(@Root() user: UserRecord, @Args() { limit }: UserSignalsArgs, @Ctx() { loaders }: RequestContext): Promise<SignalRecord[]> {
     return loaders.signalsOfUser(limit).load(user.id);
+  }
+
+  @FieldResolver(() => SignalConnection, { description: "The user's signals newest first, a page at a time, filtered like Query.signalsConnection" })
+  signalsConnection(@Root() user: UserRecord, @Args() args: SignalPageArgs): Promise<SignalConnectionRoot> {
+    return pageOf(this.signalsService, args, user.id);
   }
 
   @FieldResolver(() => UserStatistics)

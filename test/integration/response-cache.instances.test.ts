@@ -86,7 +86,7 @@ describe('caches across gateway instances', () => {
       const messages: string[] = [];
       listener.on('message', (_channel: string, message: string) => messages.push(message));
       await listener.subscribe(a.cache.keys.busChannel());
-      await a.cache.invalidator.invalidateSignalWrite({ id: 7, symbol: 'EUR_USD', userId: 3 });
+      await a.cache.invalidator.invalidateSignalWrite({ id: 7, symbol: 'EUR_USD', userId: 3 }, []);
       await eventually(() => messages.length > 0, 2_000, 'the announcement');
       await new Promise((resolve) => setTimeout(resolve, 50));
       expect(messages).toHaveLength(1);
