@@ -15,7 +15,7 @@ export class SignalConnectionResolver {
     description: 'Signals newest first, filtered by any of symbol, timeframe, status, direction and author, a page at a time: `first` (with `after`) or `last` (with `before`), 1 to 100. Stable while signals are added or change status: no duplicates, nothing that existed is skipped.',
   })
   signalsConnection(@Args() args: SignalsConnectionArgs): Promise<SignalConnectionRoot> {
-    return pageOf(this.signalsService, args, args.authorId);
+    return pageOf(this.signalsService, args, args.authorId ?? undefined);
   }
 
   @FieldResolver()

@@ -41,19 +41,19 @@ export class SignalsArgs {
 /** A page of a list of signals, filtered by any of symbol, timeframe, status and direction. */
 @ArgsType()
 export class SignalPageArgs extends PageArgs {
-  @Field({ nullable: true })
+  @Field(() => String, { nullable: true })
   @IsOptional()
   @IsInstrument()
-  symbol?: string;
+  symbol?: string | null;
 
   @Field(() => TimeframeEnum, { nullable: true })
-  timeframe?: Timeframe;
+  timeframe?: Timeframe | null;
 
   @Field(() => SignalStatusEnum, { nullable: true })
-  status?: SignalStatus;
+  status?: SignalStatus | null;
 
   @Field(() => SignalDirectionEnum, { nullable: true })
-  direction?: SignalDirection;
+  direction?: SignalDirection | null;
 }
 
 /** SignalPageArgs, and the author. */
@@ -62,12 +62,18 @@ export class SignalsConnectionArgs extends SignalPageArgs {
   @Field(() => Int, { nullable: true, description: 'Id of the author' })
   @IsOptional()
   @IsId()
-  authorId?: number;
+  authorId?: number | null;
 }
 
-/** The list the filter arguments select; `authorId` for a user's own list. */
-export function signalListOf(args: SignalPageArgs & { readonly authorId?: number | undefined }): SignalList {
-  return { symbol: args.symbol, timeframe: args.timeframe, status: args.status, direction: args.direction, authorId: args.authorId };
+/** The list the filter arguments select (a filter given as null is open, like one left out); `authorId` for a user's own list. */
+export function signalListOf(args: SignalPageArgs & { readonly authorId?: number | null | undefined }): SignalList {
+  return {
+    symbol: args.symbol ?? undefined,
+    timeframe: args.timeframe ?? undefined,
+    status: args.status ?? undefined,
+    direction: args.direction ?? undefined,
+    authorId: args.authorId ?? undefined,
+  };
 }
 
 @ArgsType()

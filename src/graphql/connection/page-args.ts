@@ -14,18 +14,18 @@ export class PageArgs {
   @Field(() => Int, { nullable: true, description: `The first ${MAX_PAGE_SIZE} at most, after the cursor \`after\`; not with \`last\`` })
   @IsOptional()
   @InRange(1, MAX_PAGE_SIZE)
-  first?: number;
+  first?: number | null;
 
-  @Field({ nullable: true, description: 'An endCursor (or any edge cursor) of this list' })
-  after?: string;
+  @Field(() => String, { nullable: true, description: 'An endCursor (or any edge cursor) of this list' })
+  after?: string | null;
 
   @Field(() => Int, { nullable: true, description: `The last ${MAX_PAGE_SIZE} at most, before the cursor \`before\`; not with \`first\`` })
   @IsOptional()
   @InRange(1, MAX_PAGE_SIZE)
-  last?: number;
+  last?: number | null;
 
-  @Field({ nullable: true, description: 'A startCursor (or any edge cursor) of this list' })
-  before?: string;
+  @Field(() => String, { nullable: true, description: 'A startCursor (or any edge cursor) of this list' })
+  before?: string | null;
 }
 
 /**
@@ -42,10 +42,11 @@ export interface PageRequest {
 /**
  * Checks the paging arguments and turns them into a PageRequest for the list `list`, or throws
  * BAD_USER_INPUT before anything runs. One direction per request (as Relay clients page): `first`
- * with `after`, or `last` with `before`. A cursor must be one this API issued for this list.
+ * with `after`, or `last` with `before`. A cursor must be one this API issued for this list. An
+ * argument given as null is absent, as GraphQL clients mean it (`after: null` on the first page).
  */
 export function pageRequestOf(args: PageArgs, list: ListFingerprint): PageRequest {
-  const { first, after, last, before } = args;
+  const [first, after, last, before] = [args.first ?? undefined, args.after ?? undefined, args.last ?? undefined, args.before ?? undefined];
   if (first !== undefined && last !== undefined) throw badInput('Give first or last, not both', { field: 'last' });
   if (first === undefined && last === undefined) throw badInput(`Give first (or last): a page size from 1 to ${MAX_PAGE_SIZE}`, { field: 'first' });
   if (first !== undefined) {
