@@ -3,7 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
-import { type GraphQLSchema, printSchema } from 'graphql';
+import { type GraphQLSchema, printSchema, specifiedRules } from 'graphql';
 
 import { type Cache, createCache } from './cache/create-cache';
 import type { Config } from './config';
@@ -13,6 +13,8 @@ import { PgDriver } from './db/pg-driver';
 import { PgliteDriver } from './db/pglite-driver';
 import { seedDemoData } from './demo/demo-data';
 import { createErrorFormatter, maskedErrorsPlugin } from './graphql/format-error';
+import { loadManifests } from './graphql/persisted/manifests';
+import { PersistedDocuments } from './graphql/persisted/persisted-documents';
 import { ResponsePolicy, responsePolicyPlugin } from './graphql/response-cache/cache-policy';
 import { entityTagger } from './graphql/response-cache/entity-tagger';
 import { ResponseCache } from './graphql/response-cache/response-cache';
@@ -21,7 +23,7 @@ import { queryLimitsRule } from './graphql/query-limits';
 import { registerCors } from './http/cors';
 import { registerGraphqlRoute } from './http/graphql-route';
 import { registerHealthRoutes } from './http/health-routes';
-import { PLAYGROUND_ASSET_PATH, PLAYGROUND_HTML_HEADERS, playgroundHtml, registerPlayground, wantsPlayground } from './http/playground';
+import { PLAYGROUND_ASSET_PATH, PLAYGROUND_HTML_HEADERS, PLAYGROUND_REQUEST_HEADER, playgroundHtml, registerPlayground, wantsPlayground } from './http/playground';
 import type { Logger } from './logger';
 import { CircuitBreaker } from './market/circuit-breaker';
 import { DEMO_INSTRUMENTS } from './market/instruments';
@@ -135,6 +137,16 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
         maxTokens: config.graphql.maxTokens,
       })
     : undefined;
+  let manifests: ReadonlyMap<string, string>;
+  try {
+    manifests = loadManifests(config.persistedDocuments.manifestPaths, schema, [...specifiedRules, queryLimitsRule(config.graphql)]);
+  } catch (error) {
+    // A manifest that names a wrong or invalid document stops start-up (and names it).
+    await cache.close();
+    await db.close();
+    throw error;
+  }
+  const persisted = new PersistedDocuments(manifests, cacheService, keys, config.persistedDocuments, logger);
   const apollo = new ApolloServer<RequestContext>({
     schema,
     formatError: createErrorFormatter(),
@@ -145,6 +157,9 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
     validationRules: [queryLimitsRule(config.graphql)],
     parseOptions: { maxTokens: config.graphql.maxTokens },
     allowBatchedHttpRequests: false,
+    // Persisted documents (listed and registered) are resolved by the GraphQL route before
+    // Apollo sees the request (PersistedDocuments): Apollo always gets the text.
+    persistedQueries: false,
     csrfPrevention: true,
     // main.ts owns SIGTERM; a second stop() from Apollo's own handler never resolves in 5.5.
     stopOnTerminationSignals: false,
@@ -184,7 +199,7 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
     }
     return reply.code(status).send({ error: { code: 'BAD_REQUEST', message: error.message } });
   });
-  const metrics = createMetricsRegistry({ cache: cacheService, db, upstream, upstreamProvider: provider.name, responseCache, market });
+  const metrics = createMetricsRegistry({ cache: cacheService, db, upstream, upstreamProvider: provider.name, responseCache, persisted, market });
   instrumentHttp(http, metrics);
   registerHealthRoutes(http, startedAtMs);
   if (config.playground.enabled) registerPlayground(http, { path: PLAYGROUND_ASSET_PATH });
@@ -197,6 +212,11 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
     path: '/graphql',
     apollo,
     responseCache,
+    persisted,
+    maxGetUrlBytes: config.http.getMaxUrlBytes,
+    // The admin keeps free text under PERSISTED_DOCUMENTS_MODE=require, and so does the
+    // playground outside production (it marks its requests; a mark anyone can set, hence not in production).
+    trusted: (request, identity) => identity === 'admin' || (config.nodeEnv !== 'production' && config.playground.enabled && request.headers[PLAYGROUND_REQUEST_HEADER] === '1'),
     playground: config.playground.enabled ? { wants: wantsPlayground, html: () => playgroundHtml(PLAYGROUND_ASSET_PATH), headers: PLAYGROUND_HTML_HEADERS } : undefined,
     async identify(request) {
       const viewer = await authenticator.authenticate(request.headers.authorization);

@@ -2,6 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { parseEnv } from 'node:util';
 import { z } from 'zod';
 
+import type { PersistedDocumentsMode } from './graphql/persisted/persisted-documents';
+
 /**
  * The only reader of `process.env`. Every setting is parsed and validated once, at start-up, into
  * a frozen object whose names carry their units. `.env.example` documents each variable.
@@ -66,10 +68,19 @@ export interface Config {
     /** Introspection, and "did you mean" suggestions in validation errors. */
     readonly introspection: boolean;
   };
+  /** Persisted documents: manifests (the allowlist), what is accepted, and how long registered ones are kept. */
+  readonly persistedDocuments: {
+    /** PERSISTED_DOCUMENTS: manifest files, comma-separated; none by default. */
+    readonly manifestPaths: readonly string[];
+    readonly mode: PersistedDocumentsMode;
+    readonly apqTtlSeconds: number;
+  };
   readonly http: {
     readonly host: string;
     readonly port: number;
     readonly bodyLimitBytes: number;
+    /** A GET with a longer URL (path and query string) gets 414, with a hint to use POST. */
+    readonly getMaxUrlBytes: number;
     readonly corsOrigins: readonly string[];
     /** Longest a client may take to send a whole request, headers and body (the handler's own time does not count): 408 past it. */
     readonly requestTimeoutMs: number;
@@ -175,6 +186,8 @@ export function loadConfig(env: Env): Config {
       host: read(env, 'HOST', z.string().min(1), '0.0.0.0'),
       port: read(env, 'PORT', integer(0, 65_535), '4000'),
       bodyLimitBytes: read(env, 'HTTP_BODY_LIMIT_BYTES', integer(1024, 10 * 1024 ** 2), String(100 * 1024)),
+      // 8 KiB: what CDNs and proxies commonly accept in a request line (Varnish's default http_req_hdr_len).
+      getMaxUrlBytes: read(env, 'GET_MAX_URL_BYTES', integer(256, 64 * 1024), '8192'),
       corsOrigins: read(
         env,
         'CORS_ORIGINS',
@@ -190,6 +203,11 @@ export function loadConfig(env: Env): Config {
       maxCost: read(env, 'GRAPHQL_MAX_COST', integer(1, 10_000_000), '5000'),
       maxTokens: read(env, 'GRAPHQL_MAX_TOKENS', integer(10, 1_000_000), '1000'),
       introspection: read(env, 'GRAPHQL_INTROSPECTION', booleanText, nodeEnv === 'production' ? 'false' : 'true'),
+    },
+    persistedDocuments: {
+      manifestPaths: read(env, 'PERSISTED_DOCUMENTS', z.string().transform((text) => text.split(',').map((path) => path.trim()).filter(Boolean)), ''),
+      mode: read(env, 'PERSISTED_DOCUMENTS_MODE', z.enum(['allow', 'log-unknown', 'require']), 'allow'),
+      apqTtlSeconds: read(env, 'APQ_TTL_SECONDS', integer(1, 31_536_000), '86400'),
     },
     logLevel: read(env, 'LOG_LEVEL', z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), 'info'),
     database: {

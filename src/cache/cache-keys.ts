@@ -92,6 +92,15 @@ export class CacheKeys {
     return `${this.prefix}~locks:${job}`;
   }
 
+  /**
+   * A document registered by a client (automatic persisted queries), by its SHA-256. Beside the
+   * namespace like leases: a document never goes stale, so no invalidation, not even "all", should
+   * make every client register it again.
+   */
+  persistedDocument(id: string): string {
+    return `${this.prefix}~apq:${id}`;
+  }
+
   /** The lease of a fleet-wide load of `key` (see FleetFlight); hashed, since `key` may be long. */
   flightLease(key: string): string {
     return this.lease(`flight:${createHash('sha1').update(key).digest('base64url')}`);

@@ -1,8 +1,5 @@
-import { createHash } from 'node:crypto';
-
 import type { FastifyRequest } from 'fastify';
 
-import type { OperationRequest } from '../graphql/response-cache/response-cache';
 
 /*
  * What a GraphQL-over-HTTP request asks for, and whether Apollo would accept it as it stands.
@@ -11,12 +8,28 @@ import type { OperationRequest } from '../graphql/response-cache/response-cache'
  */
 
 /**
- * The operation of a single (not batched) request that Apollo would accept as it stands, or
- * `undefined` when Apollo should decide what it is: the checks of Apollo's runHttpQuery and of its
- * persisted-query step, so that no cached answer goes to a request Apollo refuses (with 400, 405
- * or 415). An ordinary request costs no parsing beyond its GET `variables`.
+ * One GraphQL-over-HTTP request as sent: its text or the ids of a persisted document (resolved
+ * by PersistedDocuments), and the rest of what it asks.
  */
-export function readOperation(request: FastifyRequest): OperationRequest | undefined {
+export interface IncomingOperation {
+  readonly query: string | undefined;
+  /** GraphQL-over-HTTP's `documentId`, as sent. */
+  readonly documentId: unknown;
+  /** Apollo's `extensions.persistedQuery`, as sent (a falsy one counts as absent, as Apollo has it). */
+  readonly persistedQuery: unknown;
+  readonly operationName: string | undefined;
+  readonly variables: Readonly<Record<string, unknown>> | undefined;
+  /** Other extensions, passed on to execution. */
+  readonly extensions: Readonly<Record<string, unknown>> | undefined;
+}
+
+/**
+ * The operation of a single (not batched) request whose shape Apollo would accept, or `undefined`
+ * when Apollo should decide what it is: the checks of Apollo's runHttpQuery, so that no cached
+ * answer goes to a request Apollo refuses (with 400, 405 or 415). An ordinary request costs no
+ * parsing beyond its GET `variables` and `extensions`.
+ */
+export function readOperation(request: FastifyRequest): IncomingOperation | undefined {
   let source: Record<string, unknown>;
   let variables: unknown;
   let extensions: unknown;
@@ -37,12 +50,23 @@ export function readOperation(request: FastifyRequest): OperationRequest | undef
     return undefined;
   }
   // A GET parameter given twice arrives as an array, which these refuse, as Apollo does.
-  const { query, operationName } = source;
-  if (typeof query !== 'string' || query === '') return undefined;
+  const { query, operationName, documentId } = source;
+  if (query !== undefined && query !== null && (typeof query !== 'string' || query === '')) return undefined;
   if (operationName !== undefined && operationName !== null && (typeof operationName !== 'string' || operationName === '')) return undefined;
   if (variables !== undefined && variables !== null && !isRecord(variables)) return undefined;
-  if (extensions !== undefined && extensions !== null && (!isRecord(extensions) || !persistedQueryHolds(extensions.persistedQuery, query))) return undefined;
-  return { query, operationName: operationName ?? undefined, variables: variables ?? undefined };
+  if (extensions !== undefined && extensions !== null && !isRecord(extensions)) return undefined;
+  const { persistedQuery, ...otherExtensions } = extensions ?? {};
+  const text = typeof query === 'string' ? query : undefined;
+  // Neither text nor id: Apollo's 400 says what is missing.
+  if (text === undefined && (documentId === undefined || documentId === null) && !persistedQuery) return undefined;
+  return {
+    query: text,
+    documentId: documentId ?? undefined,
+    persistedQuery: persistedQuery || undefined,
+    operationName: operationName ?? undefined,
+    variables: variables ?? undefined,
+    extensions: Object.keys(otherExtensions).length === 0 ? undefined : otherExtensions,
+  };
 }
 
 const INVALID = Symbol('invalid');
@@ -57,18 +81,6 @@ function jsonParameter(value: unknown): Record<string, unknown> | undefined | ty
   } catch {
     return INVALID;
   }
-}
-
-/**
- * Apollo's automatic persisted queries, when the request names one along with its text: the
- * version must be 1 and the hash the SHA-256 of the text, or Apollo answers 400 (a hash hijacked
- * to another text). Hashed only when the extension is there.
- */
-function persistedQueryHolds(persistedQuery: unknown, query: string): boolean {
-  // Apollo ignores a falsy one.
-  if (!persistedQuery) return true;
-  const { version, sha256Hash } = persistedQuery as { version?: unknown; sha256Hash?: unknown };
-  return version === 1 && typeof sha256Hash === 'string' && sha256Hash === createHash('sha256').update(query).digest('hex');
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -3,10 +3,11 @@ import { Readable } from 'node:stream';
 import { type ApolloServer, HeaderMap, type HTTPGraphQLRequest } from '@apollo/server';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
+import type { DocumentResolution, PersistedDocuments } from '../graphql/persisted/persisted-documents';
 import type { PolicyContext } from '../graphql/response-cache/cache-policy';
-import type { ResponseCache, StoredResponse } from '../graphql/response-cache/response-cache';
+import type { OperationRequest, ResponseCache, StoredResponse } from '../graphql/response-cache/response-cache';
 import { appendVary } from './cors';
-import { acceptsJson, isPreflighted, readOperation, VARIABLES_TOO_DEEP, variablesTooDeep } from './graphql-request';
+import { acceptsJson, type IncomingOperation, isPreflighted, readOperation, VARIABLES_TOO_DEEP, variablesTooDeep } from './graphql-request';
 
 /** Who is asking, resolved once per request. */
 export interface Identified<Context> {
@@ -21,6 +22,12 @@ export interface GraphqlRouteOptions<Context extends PolicyContext> {
   readonly apollo: ApolloServer<Context>;
   /** Throws for a token that is refused; the request then goes to Apollo, which reports it. */
   readonly identify: (request: FastifyRequest) => Promise<Identified<Context>>;
+  /** Turns document ids into texts (and refuses what the persisted-documents mode does not allow). */
+  readonly persisted: PersistedDocuments;
+  /** Whether a request keeps free text when persisted documents are required (the admin, the development playground). */
+  readonly trusted: (request: FastifyRequest, identity: string) => boolean;
+  /** A GET whose URL is longer is answered 414 (GET_MAX_URL_BYTES). */
+  readonly maxGetUrlBytes: number;
   /** Absent: every request is executed. */
   readonly responseCache?: ResponseCache | undefined;
   /** A browser asking for HTML gets the playground instead of a GraphQL answer. */
@@ -33,11 +40,12 @@ export interface GraphqlRouteOptions<Context extends PolicyContext> {
  * hand rather than through an integration package for exactly that reason.
  */
 export function registerGraphqlRoute<Context extends PolicyContext>(http: FastifyInstance, options: GraphqlRouteOptions<Context>): void {
-  const { apollo, identify, responseCache, playground } = options;
+  const { apollo, identify, responseCache, playground, persisted } = options;
 
-  const viaApollo = async (request: FastifyRequest, reply: FastifyReply) => {
+  /** Executes through Apollo: the operation resolved from the request, or (when this route could not read it) the request as sent, for Apollo to refuse. */
+  const viaApollo = async (request: FastifyRequest, reply: FastifyReply, operation?: ResolvedOperation) => {
     const response = await apollo.executeHTTPGraphQLRequest({
-      httpGraphQLRequest: toApolloRequest(request),
+      httpGraphQLRequest: toApolloRequest(request, operation),
       context: async () => (await identify(request)).context(),
     });
     reply.code(response.status ?? 200);
@@ -50,21 +58,27 @@ export function registerGraphqlRoute<Context extends PolicyContext>(http: Fastif
     if (playground !== undefined && request.method === 'GET' && playground.wants(request)) {
       return reply.headers(playground.headers).send(playground.html());
     }
+    if (request.method === 'GET' && Buffer.byteLength(request.url) > options.maxGetUrlBytes) return reply.code(414).header('cache-control', 'no-store').send(urlTooLong(options.maxGetUrlBytes));
     // Before anything walks them: whatever does so recursively (JSON.stringify, a cache key,
     // graphql's coercion) would overflow the stack on variables nested thousands deep.
     if (variablesTooDeep(request)) return reply.code(400).send(VARIABLES_TOO_DEEP);
-    const operation = responseCache === undefined ? undefined : readOperation(request);
-    if (responseCache === undefined || operation === undefined || !isPreflighted(request) || !acceptsJson(request)) return viaApollo(request, reply);
-    let who: Identified<Context>;
+    const incoming = readOperation(request);
+    if (incoming === undefined) return viaApollo(request, reply);
+    let who: Identified<Context> | undefined;
     try {
       who = await identify(request);
     } catch {
-      return viaApollo(request, reply);
+      // A refused token: Apollo reports it when it builds the context.
     }
+    const resolved = await persisted.resolve(incoming, incoming.operationName, who !== undefined && options.trusted(request, who.identity));
+    if (resolved.kind === 'refused') return sendRefusal(reply, resolved);
+    const operation: ResolvedOperation = { query: resolved.query, operationName: incoming.operationName, variables: incoming.variables, extensions: incoming.extensions };
+    if (responseCache === undefined || who === undefined || !isPreflighted(request) || !acceptsJson(request)) return viaApollo(request, reply, operation);
 
     const keys = responseCache.keysFor(operation, who.identity);
-    if (keys === undefined) return viaApollo(request, reply);
+    if (keys === undefined) return viaApollo(request, reply, operation);
     const { publicKey, privateKey } = keys;
+    const identified = who;
     const near = responseCache.nearLookup(publicKey, privateKey);
     if (near !== undefined) {
       // Measured: answering in the same tick writes each response on its own; yielding to the
@@ -82,9 +96,9 @@ export function registerGraphqlRoute<Context extends PolicyContext>(http: Fastif
       if (found !== undefined) return fromStored(found);
       const execute = async (): Promise<FlightResult> => {
         responseCache.noteExecution();
-        const context = who.context();
+        const context = identified.context();
         const epoch = responseCache.epoch();
-        const response = await apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest: toApolloRequest(request), context: () => Promise.resolve(context) });
+        const response = await apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest: toApolloRequest(request, operation), context: () => Promise.resolve(context) });
         const body = Buffer.from(response.body.kind === 'complete' ? response.body.string : await collect(response.body.asyncIterator), 'utf8');
         const status = response.status ?? 200;
         const policy = context.responsePolicy;
@@ -108,6 +122,23 @@ export function registerGraphqlRoute<Context extends PolicyContext>(http: Fastif
 
   http.get(options.path, handler);
   http.post(options.path, handler);
+}
+
+/** An operation with its text, however it was sent (text, documentId, persisted query). */
+type ResolvedOperation = OperationRequest & { readonly extensions: IncomingOperation['extensions'] };
+
+function urlTooLong(maxBytes: number) {
+  return { errors: [{ message: `The URL is longer than ${maxBytes} bytes: send this operation with POST (or as a persisted document id)`, extensions: { code: 'URI_TOO_LONG' } }] };
+}
+
+/** A request the persisted-documents rules refuse, answered as Apollo answers errors before execution; never stored by an intermediary unless it says otherwise. */
+function sendRefusal(reply: FastifyReply, refusal: Extract<DocumentResolution, { kind: 'refused' }>) {
+  return reply
+    .code(refusal.status)
+    .header('cache-control', 'private, no-store')
+    .headers(refusal.headers ?? {})
+    .header('content-type', 'application/json; charset=utf-8')
+    .send(JSON.stringify({ errors: [{ message: refusal.message, extensions: { code: refusal.code } }] }));
 }
 
 interface FlightResult {
@@ -148,13 +179,28 @@ function sendStored(request: FastifyRequest, reply: FastifyReply, stored: Stored
   return reply.code(200).header('content-type', 'application/json; charset=utf-8').send(stored.body);
 }
 
-function toApolloRequest(request: FastifyRequest): HTTPGraphQLRequest {
+/**
+ * What Apollo runs: the resolved operation (its text, whatever the request carried instead), or,
+ * without one, the request as sent. A GET stays a GET, so that Apollo still refuses a mutation
+ * over GET (405, Allow: POST).
+ */
+function toApolloRequest(request: FastifyRequest, operation: ResolvedOperation | undefined): HTTPGraphQLRequest {
   const headers = new HeaderMap();
   for (const [name, value] of Object.entries(request.headers)) {
     if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
   }
-  const queryStart = request.url.indexOf('?');
-  return { method: request.method.toUpperCase(), headers, search: queryStart === -1 ? '' : request.url.slice(queryStart), body: request.body };
+  const method = request.method.toUpperCase();
+  if (operation === undefined) {
+    const queryStart = request.url.indexOf('?');
+    return { method, headers, search: queryStart === -1 ? '' : request.url.slice(queryStart), body: request.body };
+  }
+  const { query, operationName, variables, extensions } = operation;
+  // Members that are absent stay absent: Apollo refuses `extensions: undefined`.
+  const present = Object.entries({ operationName, variables, extensions }).filter(([, value]) => value !== undefined);
+  if (method !== 'GET') return { method, headers, search: '', body: Object.fromEntries([['query', query], ...present]) };
+  const search = new URLSearchParams({ query });
+  for (const [name, value] of present) search.set(name, typeof value === 'string' ? value : JSON.stringify(value));
+  return { method, headers, search: `?${search.toString()}`, body: undefined };
 }
 
 async function collect(chunks: AsyncIterableIterator<string>): Promise<string> {

@@ -13,6 +13,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 /** URL prefix of the playground's assets, the default of `registerPlayground` and `playgroundHtml`. */
 export const PLAYGROUND_ASSET_PATH = '/playground';
+/** Set on the playground's own requests, so that in development they keep free text when persisted documents are required. */
+export const PLAYGROUND_REQUEST_HEADER = 'x-graphql-playground';
 
 /**
  * Headers of the playground page. The Content-Security-Policy lets the page load and call nothing
@@ -84,7 +86,7 @@ const BOOT_SCRIPT = `(function () {
   var params = new URLSearchParams(window.location.search);
   var endpoint = window.location.origin + window.location.pathname;
   var props = {
-    fetcher: GraphiQL.createFetcher({ url: endpoint }),
+    fetcher: GraphiQL.createFetcher({ url: endpoint, headers: { ${JSON.stringify(PLAYGROUND_REQUEST_HEADER)}: '1' } }),
     defaultEditorToolsVisibility: true,
     // Headers such as an admin token stay in this tab only.
     shouldPersistHeaders: false,

@@ -3,6 +3,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 
 import type { CacheService } from '../cache/cache.service';
 import type { Database } from '../db/database';
+import { PERSISTED_OUTCOMES, type PersistedOutcome } from '../graphql/persisted/persisted-documents';
 import type { ResponseCache } from '../graphql/response-cache/response-cache';
 import type { BreakerState } from '../market/circuit-breaker';
 import type { UpstreamStats } from '../market/market-data.provider';
@@ -14,6 +15,8 @@ export interface MetricSources {
   readonly upstream: UpstreamStats;
   readonly upstreamProvider: string;
   readonly responseCache: ResponseCache | undefined;
+  /** How requests named their documents: listed and registered ids, free text, refusals. */
+  readonly persisted: { outcomes(): Readonly<Record<PersistedOutcome, number>> };
   /** Circuit breaker and stale-if-error counts of the market-data provider. */
   readonly market: { report(): MarketDataReport };
 }
@@ -87,6 +90,17 @@ export function createMetricsRegistry(sources: MetricSources): Registry {
       this.reset();
       if (counts === undefined) return;
       for (const event of ['near_hits', 'shared_hits', 'misses', 'stores', 'executions', 'coalesced', 'fleet_coalesced', 'uncacheable', 'not_modified'] as const) this.inc({ event }, counts[event]);
+    },
+  });
+  new Counter({
+    name: 'gateway_persisted_documents_total',
+    help: 'GraphQL requests by how they named their document: listed id, registered (APQ) or registration, not found, free text (unlisted under log-unknown, trusted under require), refused',
+    labelNames: ['outcome'],
+    registers: [registry],
+    collect() {
+      const outcomes = sources.persisted.outcomes();
+      this.reset();
+      for (const outcome of PERSISTED_OUTCOMES) this.inc({ outcome }, outcomes[outcome]);
     },
   });
   new Counter({
