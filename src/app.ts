@@ -38,7 +38,7 @@ import { CacheAdminService } from './operator/cache-admin.service';
 import { registerOpsRoutes } from './operator/ops.routes';
 import { createMetricsRegistry, instrumentHttp } from './operator/prometheus';
 import { createLoaders, type RequestContext } from './request-context';
-import { buildGatewaySchema } from './schema';
+import { buildGatewaySchema, buildTypesOnlySchema } from './schema';
 import { Authenticator } from './sessions/authenticator';
 import { SessionsRepository } from './sessions/sessions.repository';
 import { SessionsService } from './sessions/sessions.service';
@@ -82,6 +82,9 @@ export interface GatewayOptions {
 /** The composition root: every long-lived object is built here and handed to what uses it. */
 export async function createGateway(config: Config, logger: Logger, options: GatewayOptions = {}): Promise<Gateway> {
   const startedAtMs = Date.now();
+  // First: a manifest naming a wrong or invalid document stops start-up, naming it, before anything is opened.
+  const { manifestPaths } = config.persistedDocuments;
+  const manifests = manifestPaths.length === 0 ? new Map<string, string>() : loadManifests(manifestPaths, await buildTypesOnlySchema(), [...specifiedRules, queryLimitsRule(config.graphql)]);
   const db = new Database(await createDriver(config, logger));
   try {
     const applied = await migrate(db);
@@ -137,15 +140,6 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
         maxTokens: config.graphql.maxTokens,
       })
     : undefined;
-  let manifests: ReadonlyMap<string, string>;
-  try {
-    manifests = loadManifests(config.persistedDocuments.manifestPaths, schema, [...specifiedRules, queryLimitsRule(config.graphql)]);
-  } catch (error) {
-    // A manifest that names a wrong or invalid document stops start-up (and names it).
-    await cache.close();
-    await db.close();
-    throw error;
-  }
   const persisted = new PersistedDocuments(manifests, cacheService, keys, config.persistedDocuments, logger);
   const apollo = new ApolloServer<RequestContext>({
     schema,
@@ -281,8 +275,10 @@ function adminToken(config: Config, logger: Logger): string | undefined {
 
 async function createDriver(config: Config, logger: Logger): Promise<SqlDriver> {
   if (config.database.url !== undefined) return new PgDriver({ url: config.database.url, poolSize: config.database.poolSize });
-  logger.info('DATABASE_URL is not set: starting the embedded PostgreSQL (in memory, data is lost on exit)');
-  return PgliteDriver.start();
+  const dataDir = config.database.embeddedDataDir;
+  if (dataDir === undefined) logger.info('DATABASE_URL is not set: starting the embedded PostgreSQL (in memory, data is lost on exit)');
+  else logger.info({ dataDir }, 'DATABASE_URL is not set: starting the embedded PostgreSQL (kept in PGLITE_DATA_DIR between starts)');
+  return PgliteDriver.start(dataDir);
 }
 
 function createMarketDataProvider(config: Config, stats: UpstreamStats): MarketDataProvider {
