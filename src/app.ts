@@ -82,9 +82,6 @@ export interface GatewayOptions {
 /** The composition root: every long-lived object is built here and handed to what uses it. */
 export async function createGateway(config: Config, logger: Logger, options: GatewayOptions = {}): Promise<Gateway> {
   const startedAtMs = Date.now();
-  // First: a manifest naming a wrong or invalid document stops start-up, naming it, before anything is opened.
-  const { manifestPaths } = config.persistedDocuments;
-  const manifests = manifestPaths.length === 0 ? new Map<string, string>() : loadManifests(manifestPaths, await buildTypesOnlySchema(), [...specifiedRules, queryLimitsRule(config.graphql)]);
   const db = new Database(await createDriver(config, logger));
   try {
     const applied = await migrate(db);
@@ -275,10 +272,8 @@ function adminToken(config: Config, logger: Logger): string | undefined {
 
 async function createDriver(config: Config, logger: Logger): Promise<SqlDriver> {
   if (config.database.url !== undefined) return new PgDriver({ url: config.database.url, poolSize: config.database.poolSize });
-  const dataDir = config.database.embeddedDataDir;
-  if (dataDir === undefined) logger.info('DATABASE_URL is not set: starting the embedded PostgreSQL (in memory, data is lost on exit)');
-  else logger.info({ dataDir }, 'DATABASE_URL is not set: starting the embedded PostgreSQL (kept in PGLITE_DATA_DIR between starts)');
-  return PgliteDriver.start(dataDir);
+  logger.info('DATABASE_URL is not set: starting the embedded PostgreSQL (in memory, data is lost on exit)');
+  return PgliteDriver.start();
 }
 
 function createMarketDataProvider(config: Config, stats: UpstreamStats): MarketDataProvider {
