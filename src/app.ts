@@ -82,6 +82,9 @@ export interface GatewayOptions {
 /** The composition root: every long-lived object is built here and handed to what uses it. */
 export async function createGateway(config: Config, logger: Logger, options: GatewayOptions = {}): Promise<Gateway> {
   const startedAtMs = Date.now();
+  // First: a manifest naming a wrong or invalid document stops start-up, naming it, before anything is opened.
+  const { manifestPaths } = config.persistedDocuments;
+  const manifests = manifestPaths.length === 0 ? new Map<string, string>() : loadManifests(manifestPaths, await buildTypesOnlySchema(), [...specifiedRules, queryLimitsRule(config.graphql)]);
   const db = new Database(await createDriver(config, logger));
   try {
     const applied = await migrate(db);
