@@ -95,9 +95,12 @@ export const migrations: readonly Migration[] = [
     id: 4,
     name: 'keyset indexes for paged signal lists',
     // A page is read from its bound on (created_at, id), newest first (SignalsRepository.findPage).
-    // Lists by symbol and by author already had theirs (migration 1); these serve the unfiltered
-    // list and the status-filtered ones (the ACTIVE feed), so that any page is an index range
-    // walk of its own size, however deep. The other filters (timeframe, direction) ride on these.
+    // Lists by symbol and by author already had theirs (migration 1); these add the unfiltered
+    // list and the status-filtered ones (the ACTIVE feed). So every list has an index that a page
+    // can walk from its cursor, whatever its depth; the planner picks among them by cost (at the
+    // demo's size it walks the created_at index and filters, about 20 rows read per page row of an
+    // instrument's list; see BENCHMARKS.md, "Paged signals"). Filters that no index leads with
+    // (timeframe, direction) are applied while walking.
     sql: `
       create index trading_signals_created on trading_signals (created_at desc, id desc);
       create index trading_signals_status_created on trading_signals (status, created_at desc, id desc);

@@ -17,6 +17,13 @@ const AGGREGATES = `count(*)::int as "totalSignals",
 /** Newest first everywhere; `id` breaks ties so that pages are stable. */
 const NEWEST_FIRST = 'order by created_at desc, id desc';
 
+/**
+ * created_at in whole microseconds since the epoch, exactly: whole seconds and the microseconds
+ * within the second apart, since before PostgreSQL 14 `extract` returns a double, which cannot
+ * hold today's epoch in microseconds to the unit.
+ */
+const MICROS = `(extract(epoch from date_trunc('second', created_at))::bigint * 1000000 + extract(microseconds from created_at)::bigint % 1000000)::text`;
+
 /** The list filters and the columns they test; each given one is a parameter, never spliced. */
 const LIST_COLUMNS: readonly (readonly [keyof SignalList, string])[] = [
   ['symbol', 'symbol'],
@@ -77,7 +84,7 @@ export class SignalsRepository {
     const filters = listFilters(list, param);
     const forward = page.direction === 'forward';
     const order = (descending: boolean) => (descending ? 'order by created_at desc, id desc' : 'order by created_at asc, id asc');
-    const select = (beyond: boolean) => `select ${COLUMNS}, (extract(epoch from created_at) * 1000000)::bigint::text as micros, ${beyond} as beyond from trading_signals`;
+    const select = (beyond: boolean) => `select ${COLUMNS}, ${MICROS} as micros, ${beyond} as beyond from trading_signals`;
     const where = (extra: string[]) => (filters.length + extra.length === 0 ? '' : `where ${[...filters, ...extra].join(' and ')}`);
     let sql: string;
     if (page.from === undefined) {
