@@ -70,7 +70,7 @@ export function registerGraphqlRoute<Context extends PolicyContext>(http: Fastif
     } catch {
       // A refused token: Apollo reports it when it builds the context.
     }
-    const resolved = await persisted.resolve(incoming, incoming.operationName, who !== undefined && options.trusted(request, who.identity));
+    const resolved = await persisted.resolve(incoming, who !== undefined && options.trusted(request, who.identity));
     if (resolved.kind === 'refused') return sendRefusal(reply, resolved);
     const operation: ResolvedOperation = { query: resolved.query, operationName: incoming.operationName, variables: incoming.variables, extensions: incoming.extensions };
     if (responseCache === undefined || who === undefined || !isPreflighted(request) || !acceptsJson(request)) return viaApollo(request, reply, operation);

@@ -35,6 +35,8 @@ export interface DocumentRequest {
   readonly documentId: unknown;
   /** Apollo's `extensions.persistedQuery`, if present. */
   readonly persistedQuery: unknown;
+  /** Named in the log line of an unlisted document. */
+  readonly operationName: string | undefined;
 }
 
 export type DocumentResolution =
@@ -79,10 +81,10 @@ export class PersistedDocuments {
   }
 
   /** `trusted`: the admin, or the playground in development, who keep free text under `require`. */
-  async resolve(request: DocumentRequest, operationName: string | undefined, trusted: boolean): Promise<DocumentResolution> {
+  async resolve(request: DocumentRequest, trusted: boolean): Promise<DocumentResolution> {
     const id = this.idOf(request);
     if (typeof id === 'object') return this.refuse('refused_invalid', 400, 'PERSISTED_QUERY_ID_INVALID', id.invalid);
-    const { query } = request;
+    const { query, operationName } = request;
     if (id === undefined) return query === undefined ? this.refuse('refused_invalid', 400, 'BAD_REQUEST', 'Send a query, or the documentId of a persisted one') : this.freeText(query, operationName, trusted);
     if (query !== undefined) {
       if (documentIdOf(query) !== id) return this.refuse('refused_invalid', 400, 'PERSISTED_QUERY_HASH_MISMATCH', 'The query does not hash (SHA-256) to the id sent with it; nothing was run or stored');
