@@ -6,6 +6,7 @@ import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { type GraphQLSchema, printSchema, specifiedRules } from 'graphql';
 
 import { type Cache, createCache } from './cache/create-cache';
+import { createCdn } from './cdn/create-cdn';
 import type { Config } from './config';
 import { Database, type SqlDriver } from './db/database';
 import { migrate } from './db/migrations';
@@ -36,7 +37,7 @@ import { OandaMarketDataProvider } from './market/oanda.provider';
 import { SimulatedMarketDataProvider } from './market/simulated.provider';
 import { CacheAdminService } from './operator/cache-admin.service';
 import { registerOpsRoutes } from './operator/ops.routes';
-import { createMetricsRegistry, instrumentHttp } from './operator/prometheus';
+import { createMetricsRegistry, instrumentHttp, registerCdnPurgerMetrics } from './operator/prometheus';
 import { createLoaders, type RequestContext } from './request-context';
 import { buildGatewaySchema, buildTypesOnlySchema } from './schema';
 import { Authenticator } from './sessions/authenticator';
@@ -98,6 +99,7 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
   const cache = createCache(config, logger);
   await cache.start();
   const { service: cacheService, keys, invalidator } = cache;
+  const cdn = createCdn(config.cdn, cacheService, keys.graphqlResponsesPattern(), logger);
 
   const upstream = new UpstreamStats();
   const provider = createMarketDataProvider(config, upstream);
@@ -195,9 +197,10 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
   });
   const metrics = createMetricsRegistry({ cache: cacheService, db, upstream, upstreamProvider: provider.name, responseCache, persisted, market });
   instrumentHttp(http, metrics);
+  if (cdn.purger !== undefined) registerCdnPurgerMetrics(metrics, cdn.purger);
   registerHealthRoutes(http, startedAtMs);
   if (config.playground.enabled) registerPlayground(http, { path: PLAYGROUND_ASSET_PATH });
-  registerOpsRoutes(http, { admin, authenticator, cache: cacheService, db, metrics, market });
+  registerOpsRoutes(http, { admin, authenticator, cache: cacheService, db, metrics, market, cdnPurger: cdn.purger });
   const contextOf = (viewer: Viewer, requestId: string): RequestContext => {
     const staleReads = new StaleReads();
     return { viewer, requestId, staleReads, loaders: createLoaders({ users, signals, market }, staleReads) };
@@ -206,6 +209,7 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
     path: '/graphql',
     apollo,
     responseCache,
+    cdnHeaders: cdn.headers,
     persisted,
     maxGetUrlBytes: config.http.getMaxUrlBytes,
     // The admin keeps free text under PERSISTED_DOCUMENTS_MODE=require, and so does the
@@ -241,6 +245,8 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
       warming.stop();
       await http.close();
       await apollo.stop();
+      // After the last request (its invalidations handed over): what the CDN has not taken gets one last attempt.
+      await cdn.purger?.close();
       await cache.close();
       await db.close();
     },

@@ -120,6 +120,24 @@ export interface Config {
     readonly breaker: { readonly failureThreshold: number; readonly openMs: number };
     readonly oanda: { readonly apiUrl: string; readonly apiToken: string | undefined; readonly accountId: string | undefined };
   };
+  /** HTTP caching by a CDN: the headers of cacheable answers, and invalidations forwarded to it as purges. */
+  readonly cdn: {
+    /** `s-maxage` of public answers, capped by their max-age; `undefined`: none. */
+    readonly sMaxAgeSeconds: number | undefined;
+    /** `stale-while-revalidate` of public answers; `undefined`: none. */
+    readonly staleWhileRevalidateSeconds: number | undefined;
+    /** The header naming a public answer's tags (`Surrogate-Key`, or `Cache-Tag`, …), and its longest value. */
+    readonly surrogateKeyHeader: string;
+    readonly surrogateKeyMaxBytes: number;
+    /** `undefined` (CDN_PURGE_URL unset): no purges are sent. */
+    readonly purgeUrl: string | undefined;
+    /** Wait before a purge goes out, gathering more into it (what comes while one is under way always goes in the next). */
+    readonly purgeBatchMs: number;
+    readonly purgeTimeoutMs: number;
+    /** Tags kept while the CDN is unreachable; past it they become one full purge. */
+    readonly purgeMaxPendingTags: number;
+    readonly purgeMaxRetryDelayMs: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -272,6 +290,18 @@ export function loadConfig(env: Env): Config {
         apiToken: oandaToken,
         accountId: oandaAccount,
       },
+    },
+    cdn: {
+      sMaxAgeSeconds: read(env, 'CDN_S_MAXAGE_SECONDS', integer(0, 31_536_000).optional(), undefined),
+      staleWhileRevalidateSeconds: read(env, 'CDN_STALE_WHILE_REVALIDATE_SECONDS', integer(0, 31_536_000).optional(), undefined),
+      surrogateKeyHeader: read(env, 'CDN_SURROGATE_KEY_HEADER', z.string().regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,63}$/, 'must be a header name (letters, digits, -)'), 'Surrogate-Key'),
+      // Half of Varnish's default http_resp_hdr_len (8 KiB); Fastly and Cloudflare take 16 KiB.
+      surrogateKeyMaxBytes: read(env, 'CDN_SURROGATE_KEY_MAX_BYTES', integer(256, 65_536), '4096'),
+      purgeUrl: read(env, 'CDN_PURGE_URL', z.url({ protocol: /^https?$/ }).optional(), undefined),
+      purgeBatchMs: read(env, 'CDN_PURGE_BATCH_MS', integer(0, 10_000), '0'),
+      purgeTimeoutMs: read(env, 'CDN_PURGE_TIMEOUT_MS', integer(100, 60_000), '2000'),
+      purgeMaxPendingTags: read(env, 'CDN_PURGE_MAX_PENDING_TAGS', integer(1, 1_000_000), '10000'),
+      purgeMaxRetryDelayMs: read(env, 'CDN_PURGE_MAX_RETRY_DELAY_MS', integer(100, 600_000), '30000'),
     },
   };
   return deepFreeze(config);

@@ -64,6 +64,8 @@ export class CacheService {
   /** Every flight made by newFlight: an invalidation ends them all. */
   private readonly flightGroups: SingleFlight<unknown>[] = [];
   private readonly flights = this.newFlight<unknown>();
+  /** See onInvalidated. */
+  private readonly invalidatedListeners: ((invalidation: Invalidation) => Promise<void> | void)[] = [];
   /** Writes under way: an invalidation (here, or acknowledged for another instance) waits for them to land before deleting. */
   private readonly writes = new Set<Promise<unknown>>();
 
@@ -272,7 +274,27 @@ export class CacheService {
     };
   }
 
+  /**
+   * Hears every invalidation this instance makes (not those announced by others) once it has been
+   * applied as far as it can be now (every tier here, the shared tier and the other instances'
+   * copies, or the journal while Redis is down), or has failed part way: for caches outside the
+   * fleet (a CDN), which must not be told before, since they could refetch, and keep, what is
+   * about to go. The invalidation answers once the listeners' promises have settled, so a
+   * listener decides how long a write may wait for it.
+   */
+  onInvalidated(listener: (invalidation: Invalidation) => Promise<void> | void): void {
+    this.invalidatedListeners.push(listener);
+  }
+
   private async invalidate(invalidation: Invalidation): Promise<number> {
+    try {
+      return await this.invalidateEverywhere(invalidation);
+    } finally {
+      await Promise.allSettled(this.invalidatedListeners.map(async (listener) => listener(invalidation)));
+    }
+  }
+
+  private async invalidateEverywhere(invalidation: Invalidation): Promise<number> {
     this.epoch += 1;
     // Callers arriving after this point must not join a load that may return the old value.
     this.forgetFlights();

@@ -3,6 +3,7 @@ import { Readable } from 'node:stream';
 import { type ApolloServer, HeaderMap, type HTTPGraphQLRequest } from '@apollo/server';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
+import type { CdnHeaders } from '../cdn/cdn-headers';
 import type { DocumentResolution, PersistedDocuments } from '../graphql/persisted/persisted-documents';
 import type { PolicyContext } from '../graphql/response-cache/cache-policy';
 import type { OperationRequest, ResponseCache, StoredResponse } from '../graphql/response-cache/response-cache';
@@ -30,6 +31,8 @@ export interface GraphqlRouteOptions<Context extends PolicyContext> {
   readonly maxGetUrlBytes: number;
   /** Absent: every request is executed. */
   readonly responseCache?: ResponseCache | undefined;
+  /** Cache-Control, Vary and surrogate keys of stored answers, for browsers and CDNs. */
+  readonly cdnHeaders: CdnHeaders;
   /** A browser asking for HTML gets the playground instead of a GraphQL answer. */
   readonly playground?: { wants(request: FastifyRequest): boolean; html(): string; readonly headers: Readonly<Record<string, string>> } | undefined;
 }
@@ -85,7 +88,7 @@ export function registerGraphqlRoute<Context extends PolicyContext>(http: Fastif
       // check phase lets the writes of one event-loop turn go out together, which cut the CPU per
       // hit by a third and raised throughput by half under load (see BENCHMARKS.md).
       await new Promise((resolve) => setImmediate(resolve));
-      return sendStored(request, reply, near, 'HIT', responseCache);
+      return sendStored(request, reply, near, 'HIT', responseCache, options.cdnHeaders);
     }
 
     // The shared lookup is inside the flight: a request arriving while the leader stores its
@@ -114,7 +117,7 @@ export function registerGraphqlRoute<Context extends PolicyContext>(http: Fastif
       // query that merely mentions the word only forgoes the fleet-wide flight).
       return MAY_WRITE.test(operation.query) ? execute() : responseCache.fleetFlight(publicKey, privateKey, fromStored, execute);
     });
-    if (result.stored !== undefined) return sendStored(request, reply, result.stored, result.hit ? 'HIT-SHARED' : 'MISS', responseCache);
+    if (result.stored !== undefined) return sendStored(request, reply, result.stored, result.hit ? 'HIT-SHARED' : 'MISS', responseCache, options.cdnHeaders);
     reply.code(result.status);
     for (const [name, value] of result.headers) reply.header(name, value);
     return reply.header('cache-control', 'no-store').header('x-cache', 'BYPASS').send(result.body);
@@ -158,20 +161,14 @@ function fromStored(stored: StoredResponse): FlightResult {
   return { shareable: true, status: 200, headers: [], body: stored.body, stored, hit: true };
 }
 
-/** The stored bytes with Cache-Control, Age and ETag; a GET with a matching If-None-Match gets 304. */
-function sendStored(request: FastifyRequest, reply: FastifyReply, stored: StoredResponse, marker: string, responseCache: ResponseCache) {
+/** The stored bytes with Cache-Control, Age, ETag and surrogate keys; a GET with a matching If-None-Match gets 304. */
+function sendStored(request: FastifyRequest, reply: FastifyReply, stored: StoredResponse, marker: string, responseCache: ResponseCache, cdnHeaders: CdnHeaders) {
   const ageSeconds = Math.max(0, Math.floor((Date.now() - stored.storedAtMs) / 1000));
-  const isPrivate = stored.scope === 'PRIVATE';
-  reply.headers({
-    'cache-control': `${isPrivate ? 'private' : 'public'}, max-age=${Math.max(0, stored.maxAgeSeconds - ageSeconds)}`,
-    age: String(ageSeconds),
-    etag: stored.etag,
-    'x-cache': marker,
-  });
+  const cdn = cdnHeaders.of(stored);
+  reply.headers({ ...cdn.headers, age: String(ageSeconds), etag: stored.etag, 'x-cache': marker });
   // The same URL serves the playground to browsers that ask for HTML. Added to the Vary already
   // there (CORS's Origin), never in its place.
-  if (isPrivate) appendVary(reply, 'accept', 'authorization');
-  else appendVary(reply, 'accept');
+  appendVary(reply, ...cdn.vary);
   if (request.method === 'GET' && request.headers['if-none-match'] === stored.etag) {
     responseCache.noteNotModified();
     return reply.code(304).send();

@@ -3,6 +3,7 @@ import type { Registry } from 'prom-client';
 import { z } from 'zod';
 
 import type { CacheService } from '../cache/cache.service';
+import type { CdnPurgerReport } from '../cdn/cdn-purger';
 import type { Database } from '../db/database';
 import type { MarketDataReport } from '../market/market.service';
 import { ErrorCode, PublicError } from '../errors';
@@ -36,6 +37,8 @@ export interface OpsRouteDeps {
   readonly db: Database;
   readonly metrics: Registry;
   readonly market: { report(): MarketDataReport };
+  /** Absent when no CDN purges are configured (the readiness report then says `off`). */
+  readonly cdnPurger?: { report(): CdnPurgerReport } | undefined;
 }
 
 /** The seed's operations endpoints, in its JSON shapes (snake_case), plus readiness and Prometheus. */
@@ -61,7 +64,9 @@ export function registerOpsRoutes(http: FastifyInstance, deps: OpsRouteDeps): vo
   );
 
   // Readiness, unlike liveness, checks dependencies: without the database nothing uncached can be
-  // answered (503); without Redis everything still is, from the memory tier (200, degraded).
+  // answered (503); without Redis everything still is, from the memory tier (200, degraded). The
+  // CDN purger's line informs only: an unreachable CDN may serve stale answers, but taking this
+  // instance out of rotation would not help it.
   http.get('/health/ready', async (_request: FastifyRequest, reply: FastifyReply) => {
     const databaseUp = await Promise.race([deps.db.ping(), new Promise<false>((resolve) => setTimeout(() => resolve(false), READINESS_TIMEOUT_MS).unref())]);
     const cache = deps.cache.healthReport();
@@ -70,6 +75,7 @@ export function registerOpsRoutes(http: FastifyInstance, deps: OpsRouteDeps): vo
       status,
       database: databaseUp ? 'up' : 'down',
       cache: { status: cache.status, connection_healthy: cache.connection_healthy, fallback_enabled: cache.fallback_enabled },
+      cdn_purger: deps.cdnPurger?.report() ?? { status: 'off' },
     });
   });
 

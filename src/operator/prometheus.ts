@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 import type { CacheService } from '../cache/cache.service';
+import type { CdnPurger } from '../cdn/cdn-purger';
 import type { Database } from '../db/database';
 import { PERSISTED_OUTCOMES, type PersistedOutcome } from '../graphql/persisted/persisted-documents';
 import type { ResponseCache } from '../graphql/response-cache/response-cache';
@@ -174,6 +175,51 @@ export function createMetricsRegistry(sources: MetricSources): Registry {
     },
   });
   return registry;
+}
+
+/** The CDN purger's counters (registered only when CDN_PURGE_URL is set). */
+export function registerCdnPurgerMetrics(registry: Registry, purger: CdnPurger): void {
+  new Counter({
+    name: 'gateway_cdn_purges_total',
+    help: 'Purge requests to the CDN: taken (2xx), failed (kept and retried), and times the waiting tags outgrew CDN_PURGE_MAX_PENDING_TAGS and collapsed into one full purge',
+    labelNames: ['result'],
+    registers: [registry],
+    collect() {
+      const counts = purger.metrics();
+      this.reset();
+      this.inc({ result: 'ok' }, counts.requests_ok);
+      this.inc({ result: 'failed' }, counts.requests_failed);
+      this.inc({ result: 'collapsed' }, counts.collapsed);
+    },
+  });
+  new Counter({
+    name: 'gateway_cdn_purged_total',
+    help: 'What the CDN took: tags, and full purges',
+    labelNames: ['kind'],
+    registers: [registry],
+    collect() {
+      const counts = purger.metrics();
+      this.reset();
+      this.inc({ kind: 'tag' }, counts.tags_purged);
+      this.inc({ kind: 'all' }, counts.full_purges);
+    },
+  });
+  new Gauge({
+    name: 'gateway_cdn_purge_pending',
+    help: 'Tags waiting to be purged from the CDN (a full purge waiting counts as one)',
+    registers: [registry],
+    collect() {
+      this.set(purger.report().pending);
+    },
+  });
+  new Gauge({
+    name: 'gateway_cdn_purger_unreachable_seconds',
+    help: 'How long purges have been failing; 0 while the CDN takes them',
+    registers: [registry],
+    collect() {
+      this.set(purger.unreachableSeconds());
+    },
+  });
 }
 
 /** Counts and times every HTTP request by route pattern (not raw URL) and status code. */
