@@ -281,8 +281,10 @@ function adminToken(config: Config, logger: Logger): string | undefined {
 
 async function createDriver(config: Config, logger: Logger): Promise<SqlDriver> {
   if (config.database.url !== undefined) return new PgDriver({ url: config.database.url, poolSize: config.database.poolSize });
-  logger.info('DATABASE_URL is not set: starting the embedded PostgreSQL (in memory, data is lost on exit)');
-  return PgliteDriver.start();
+  const dataDir = config.database.embeddedDataDir;
+  if (dataDir === undefined) logger.info('DATABASE_URL is not set: starting the embedded PostgreSQL (in memory, data is lost on exit)');
+  else logger.info({ dataDir }, 'DATABASE_URL is not set: starting the embedded PostgreSQL (kept in PGLITE_DATA_DIR between starts)');
+  return PgliteDriver.start(dataDir);
 }
 
 function createMarketDataProvider(config: Config, stats: UpstreamStats): MarketDataProvider {
