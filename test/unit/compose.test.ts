@@ -302,6 +302,48 @@ describe('docker-compose.yml, profile scale', () => {
   });
 });
 
+describe('docker-compose.yml, profile cdn', () => {
+  const varnish = compose.services.varnish!;
+  const vcl = readFileSync(join(ROOT, 'deploy', 'varnish', 'default.vcl'), 'utf8');
+  const command = commandText(varnish);
+  const listen = Number(/-a :(\d+)\b/.exec(command)?.[1]);
+
+  it('runs Varnish alone in that profile, from Debian bookworm\'s package (the one the tests run), once the gateway is healthy', () => {
+    expect(Object.entries(compose.services).filter(([, service]) => service.profiles?.includes('cdn')).map(([name]) => name)).toEqual(['varnish']);
+    expect(varnish.profiles).toEqual(['cdn']);
+    expect(varnish.build).toMatchObject({ context: './deploy/varnish' });
+    const dockerfile = readFileSync(join(ROOT, 'deploy', 'varnish', 'Dockerfile'), 'utf8');
+    expect(dockerfile).toMatch(/^FROM debian:bookworm\b/m);
+    expect(dockerfile).toMatch(/apt-get install [^\n]*\bvarnish\b/);
+    expect(varnish.depends_on).toEqual({ gateway: { condition: 'service_healthy' } });
+  });
+
+  it('runs the shipped VCL in the foreground, on the port it publishes and health-checks', () => {
+    expect(varnish.volumes).toContain('./deploy/varnish/default.vcl:/etc/varnish/default.vcl:ro');
+    expect(command).toMatch(/^varnishd -F /);
+    expect(command).toContain('-f /etc/varnish/default.vcl');
+    expect(listen).toBeGreaterThan(0);
+    expect(containerPorts(varnish, SECRETS)).toEqual([listen]);
+    expect(healthcheckText(varnish)).toContain(`/dev/tcp/127.0.0.1/${listen}`);
+  });
+
+  it('sends Varnish to the gateway service on the port it listens on, and lets that service purge', () => {
+    const backend = /backend gateway \{[^}]*\.host = "([^"]+)";[^}]*\.port = "(\d+)";/.exec(vcl);
+    expect(backend?.[1]).toBe('gateway');
+    expect(Number(backend?.[2])).toBe(loadConfig(resolvedEnvironmentOf(gateway)).http.port);
+    expect(/acl purgers \{([^}]*)\}/.exec(vcl)?.[1]).toContain('("gateway")');
+  });
+
+  it('has the gateway purge Varnish with the command this file documents, and purge nothing by default', () => {
+    expect(loadConfig(resolvedEnvironmentOf(gateway)).cdn.purgeUrl).toBeUndefined();
+    const documented = /CDN_PURGE_URL=(\S+) docker compose [^\n]*--profile cdn up/.exec(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'))?.[1];
+    expect(documented).toBeDefined();
+    const purgeUrl = new URL(loadConfig(resolvedEnvironmentOf(gateway, { ...SECRETS, CDN_PURGE_URL: documented! })).cdn.purgeUrl!);
+    expect(purgeUrl.hostname).toBe('varnish');
+    expect(Number(purgeUrl.port)).toBe(listen);
+  });
+});
+
 describe('Dockerfile', () => {
   const stages = dockerfile.split(/^FROM /m).slice(1);
   const runtime = stages.at(-1) ?? '';
