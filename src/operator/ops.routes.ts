@@ -37,7 +37,7 @@ export interface OpsRouteDeps {
   readonly db: Database;
   readonly metrics: Registry;
   readonly market: { report(): MarketDataReport };
-  /** Absent when no CDN purges are configured (the readiness report then says `off`). */
+  /** Absent when no CDN purges are configured (CDN_PURGE_URL unset): the readiness report then has no line for it. */
   readonly cdnPurger?: { report(): CdnPurgerReport } | undefined;
 }
 
@@ -75,7 +75,7 @@ export function registerOpsRoutes(http: FastifyInstance, deps: OpsRouteDeps): vo
       status,
       database: databaseUp ? 'up' : 'down',
       cache: { status: cache.status, connection_healthy: cache.connection_healthy, fallback_enabled: cache.fallback_enabled },
-      cdn_purger: deps.cdnPurger?.report() ?? { status: 'off' },
+      ...(deps.cdnPurger === undefined ? {} : { cdn_purger: deps.cdnPurger.report() }),
     });
   });
 
