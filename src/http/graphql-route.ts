@@ -66,7 +66,8 @@ export function registerGraphqlRoute<Context extends PolicyContext>(http: Fastif
     // graphql's coercion) would overflow the stack on variables nested thousands deep.
     if (variablesTooDeep(request)) return reply.code(400).send(VARIABLES_TOO_DEEP);
     const incoming = readOperation(request);
-    if (incoming === undefined) return viaApollo(request, reply);
+    // Apollo's CSRF refusal comes first, before a document is registered or counted.
+    if (incoming === undefined || !isPreflighted(request)) return viaApollo(request, reply);
     let who: Identified<Context> | undefined;
     try {
       who = await identify(request);
@@ -76,7 +77,7 @@ export function registerGraphqlRoute<Context extends PolicyContext>(http: Fastif
     const resolved = await persisted.resolve(incoming, who !== undefined && options.trusted(request, who.identity));
     if (resolved.kind === 'refused') return sendRefusal(reply, resolved);
     const operation: ResolvedOperation = { query: resolved.query, operationName: incoming.operationName, variables: incoming.variables, extensions: incoming.extensions };
-    if (responseCache === undefined || who === undefined || !isPreflighted(request) || !acceptsJson(request)) return viaApollo(request, reply, operation);
+    if (responseCache === undefined || who === undefined || !acceptsJson(request)) return viaApollo(request, reply, operation);
 
     const keys = responseCache.keysFor(operation, who.identity);
     if (keys === undefined) return viaApollo(request, reply, operation);

@@ -188,12 +188,10 @@ describe('Apollo Client 4 with the persisted-queries link (useGETForHashedQuerie
       expect(allowlisted.dataSourceCalls()).toBe(calls);
     });
 
-    // Fails today: codegen's documents (and so the manifest an id names) select no __typename,
-    // while Apollo Client's cache adds __typename to what it asks and needs it to match a fragment
-    // spread to its type; served the manifest's text, the fields read through `...Quote` are dropped
-    // and the application gets `price: {}`. codegen.yml would need the client preset's
-    // addTypenameSelectionDocumentTransform. When this passes, make it an ordinary `it`.
-    it.failing("then the fields a document selects through a fragment reach the application too (Price spreads ...Quote)", async () => {
+    // Apollo Client's cache matches a fragment spread to its type by __typename, which it adds to
+    // what it asks; the manifest's text must select it too (codegen.yml adds it to every selection
+    // set), or the fields read through `...Quote` are dropped and the application gets `price: {}`.
+    it("then the fields a document selects through a fragment reach the application too (Price spreads ...Quote)", async () => {
       const wire = new Wire();
       const { data } = await apolloFrontEnd(allowlisted, wire, { generateHash: codegenId }).query({ query: PriceDocument, variables: { symbol: 'USD_JPY' } });
       expect(wire.exchanges).toMatchObject([hashedGet(codegenId(PriceDocument), { xCache: 'MISS' })]);

@@ -63,6 +63,17 @@ describe('attacks through persisted documents', () => {
     expect(await gw.gateway.cache.service.get(`${gw.gateway.cache.keys.persistedDocument(claimed)}`)).toBeUndefined();
   });
 
+  it('refuses a registration that a cross-site form could send (no preflight) before registering anything', async () => {
+    const text = '{ user(id: 2) { id username } }';
+    const search = `?query=${encodeURIComponent(text)}${extension({ version: 1, sha256Hash: idOf(text) }).replace('?', '&')}`;
+    const calls = gw.dataSourceCalls();
+    const simple = await fetch(`${gw.url}/graphql${search}`);
+    expect(simple.status).toBe(400);
+    expect(await simple.text()).toMatch(/CSRF/);
+    expect(gw.dataSourceCalls()).toBe(calls);
+    expect((await send(extension({ version: 1, sha256Hash: idOf(text) }))).body.errors?.[0]?.extensions?.code).toBe('PERSISTED_QUERY_NOT_FOUND');
+  });
+
   it('answers an oversize GET with 414 and a hint to use POST', async () => {
     const answer = await refused(() => send(`?query=${encodeURIComponent(`{ ${'__typename '.repeat(900)}}`)}`), 414, 'URI_TOO_LONG', /longer than 8192 bytes: send this operation with POST/);
     expect(answer.headers.get('cache-control')).toBe('no-store');

@@ -152,7 +152,7 @@ describe('the generated typed documents against the gateway', () => {
 
     it('InvalidateUser and TriggerCacheWarming with the admin token, refused without it', async () => {
       const { invalidateCache } = await run(InvalidateUserDocument, { id: 1 }, TEST_ADMIN_TOKEN);
-      expect(invalidateCache).toEqual({ scope: 'USER', removed: expect.any(Number) });
+      expect(invalidateCache).toEqual({ __typename: 'InvalidationResult', scope: 'USER', removed: expect.any(Number) });
       const refused = await gateway.graphql(print(InvalidateUserDocument), { id: 1 });
       expect(refused.errors?.[0]?.extensions?.code).toMatch(/^(UNAUTHENTICATED|FORBIDDEN)$/);
       const { triggerCacheWarming } = await run(TriggerCacheWarmingDocument, { strategies: ['MARKET_DATA'] }, TEST_ADMIN_TOKEN);

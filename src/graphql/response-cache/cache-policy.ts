@@ -114,7 +114,9 @@ export function responsePolicyPlugin<Context extends PolicyContext>(options: { o
           }
           if (operation.operation !== OperationTypeNode.QUERY) policy.refuse(`a ${operation.operation}`);
           else policy.isQuery = true;
-          const introspection = operation.selectionSet.selections.some((selection) => selection.kind === Kind.FIELD && selection.name.value.startsWith('__'));
+          // `__typename` is not introspection: clients add it everywhere (Apollo Client's cache,
+          // codegen's documents), and at the root it is the constant "Query".
+          const introspection = operation.selectionSet.selections.some((selection) => selection.kind === Kind.FIELD && (selection.name.value === '__schema' || selection.name.value === '__type'));
           if (introspection) policy.refuse('introspection');
           return Promise.resolve();
         },
