@@ -52,6 +52,9 @@ export function registerGraphqlRoute<Context extends PolicyContext>(http: Fastif
       context: async () => (await identify(request)).context(),
     });
     reply.code(response.status ?? 200);
+    // What the response cache did not judge is for nobody else to keep either (Apollo says
+    // nothing, and a CDN may otherwise apply a default lifetime); Apollo's own word wins.
+    reply.header('cache-control', 'no-store');
     for (const [name, value] of response.headers) reply.header(name, value);
     if (response.body.kind === 'complete') return reply.send(response.body.string);
     return reply.send(Readable.from(response.body.asyncIterator));

@@ -106,6 +106,7 @@ describe('persisted documents, as front ends send them', () => {
       const answer = await getById(gw, listedId('UpdateSignalStatus'), { id: 1, status: 'EXECUTED' }, { authorization: `Bearer ${TEST_ADMIN_TOKEN}` });
       expect(answer.status).toBe(405);
       expect(answer.headers.get('allow')).toBe('POST');
+      expect(answer.headers.get('cache-control')).toBe('no-store');
       expect(gw.dataSourceCalls()).toBe(calls);
     });
   });
