@@ -15,10 +15,18 @@
  *   gateway-fleet-off  two gateways with CACHE_FLIGHT_WAIT_MS=0
  *   apollo-fleet       two stock Apollo servers with the Redis KeyvAdapter
  * All GraphQL servers run the same schema over the same data (the gateway's own, embedded PostgreSQL).
+ *
+ * Each single server is measured twice in the same rounds: with the query as POST text, and with
+ * the hashed GET Apollo Client's persisted-queries link sends (useGETForHashedQueries: operationName,
+ * variables and extensions.persistedQuery in the URL, no text). The GraphQL servers learn the
+ * document as that link teaches them, by automatic persisted queries: one POST with the text and
+ * its persistedQuery extension (the gateway's PersistedDocuments, Apollo's built-in APQ). The
+ * ceiling answers any method and URL with the same bytes, so its GET row is the price of the URL.
  */
 import 'reflect-metadata';
 
 import { fork, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { writeFileSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
@@ -57,7 +65,18 @@ const QUERY = `query Board($symbol: String!, $limit: Int!) {
 const body = (limit: number) => JSON.stringify({ query: QUERY, variables: { symbol: 'EUR_USD', limit } });
 const HOT_LIMIT = 24;
 
-type Counts = { executions: number; dataSourceCalls: number; fleetCoalesced: number };
+const METHODS = ['POST', 'GET'] as const;
+type Method = (typeof METHODS)[number];
+const PERSISTED_QUERY = { version: 1, sha256Hash: createHash('sha256').update(QUERY).digest('hex') };
+/** The hot query as Apollo Client's persisted-queries link sends it over GET (its parameters, in its order and encoding). */
+const HASHED_GET_PATH = `/graphql?${Object.entries({ operationName: 'Board', variables: { symbol: 'EUR_USD', limit: HOT_LIMIT }, extensions: { persistedQuery: PERSISTED_QUERY } })
+  .map(([name, value]) => `${name}=${encodeURIComponent(typeof value === 'string' ? value : JSON.stringify(value))}`)
+  .join('&')}`;
+/** What that link posts after a PERSISTED_QUERY_NOT_FOUND: the text with its id, which registers it. */
+const REGISTRATION = JSON.stringify({ query: QUERY, operationName: 'Board', variables: { symbol: 'EUR_USD', limit: HOT_LIMIT }, extensions: { persistedQuery: PERSISTED_QUERY } });
+
+/** `cacheHits`: answers from a stored response, read or shared by a concurrent identical request (the gateway's; 0 for Apollo). */
+type Counts = { executions: number; dataSourceCalls: number; fleetCoalesced: number; cacheHits: number };
 type Stats = { cpuMicros: number; rssBytes: number } & Counts;
 type ToChild = { type: 'stats' } | { type: 'stop' };
 type FromChild = { type: 'ready'; port: number } | ({ type: 'stats' } & Stats);
@@ -66,7 +85,7 @@ type FromChild = { type: 'ready'; port: number } | ({ type: 'stats' } & Stats);
 
 async function serve(variant: Variant, ceilingBytes: string | undefined, sharedPrefix: string | undefined): Promise<void> {
   let port: number;
-  let counts = (): Counts => ({ executions: 0, dataSourceCalls: 0, fleetCoalesced: 0 });
+  let counts = (): Counts => ({ executions: 0, dataSourceCalls: 0, fleetCoalesced: 0, cacheHits: 0 });
 
   if (variant === 'ceiling') {
     const bytes = Buffer.from(ceilingBytes ?? '');
@@ -99,7 +118,7 @@ async function serve(variant: Variant, ceilingBytes: string | undefined, sharedP
       port = Number(new URL(url).port);
       counts = () => {
         const metrics = gateway.responseCache?.metrics();
-        return { executions: metrics?.executions ?? 0, dataSourceCalls: dataSourceCalls(), fleetCoalesced: metrics?.fleet_coalesced ?? 0 };
+        return { executions: metrics?.executions ?? 0, dataSourceCalls: dataSourceCalls(), fleetCoalesced: metrics?.fleet_coalesced ?? 0, cacheHits: (metrics?.hits ?? 0) + (metrics?.coalesced ?? 0) };
       };
     } else {
       let executions = 0;
@@ -124,7 +143,7 @@ async function serve(variant: Variant, ceilingBytes: string | undefined, sharedP
         context: ({ req }) => gateway.graphql.contextFor(req.headers.authorization),
       });
       port = Number(new URL(url).port);
-      counts = () => ({ executions, dataSourceCalls: dataSourceCalls(), fleetCoalesced: 0 });
+      counts = () => ({ executions, dataSourceCalls: dataSourceCalls(), fleetCoalesced: 0, cacheHits: 0 });
     }
   }
   process.on('message', (message: ToChild) => {
@@ -170,16 +189,30 @@ async function post(child: Child, payload: string): Promise<string> {
   return response.text();
 }
 
-async function load(child: Child, seconds: number) {
+/** The hashed GET, with the headers the persisted-queries link sends. */
+async function hashedGet(child: Child): Promise<{ status: number; xCache: string | null; text: string }> {
+  const response = await fetch(`http://127.0.0.1:${child.port}${HASHED_GET_PATH}`, { headers: { 'content-type': 'application/json' } });
+  return { status: response.status, xCache: response.headers.get('x-cache'), text: await response.text() };
+}
+
+/** One measured load: the hot query as POST text, or as the hashed GET. */
+interface Target {
+  readonly child: Child;
+  readonly method: Method;
+  readonly label: string;
+}
+
+async function load(target: Target, seconds: number) {
+  const { child, method } = target;
   const result = await autocannon({
-    url: `http://127.0.0.1:${child.port}/graphql`,
-    method: 'POST',
+    url: `http://127.0.0.1:${child.port}${method === 'GET' ? HASHED_GET_PATH : '/graphql'}`,
+    method,
     headers: { 'content-type': 'application/json' },
-    body: body(HOT_LIMIT),
+    ...(method === 'POST' ? { body: body(HOT_LIMIT) } : {}),
     connections: CONNECTIONS,
     duration: seconds,
   });
-  if (result.non2xx > 0 || result.errors > 0) throw new Error(`${child.variant}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+  if (result.non2xx > 0 || result.errors > 0) throw new Error(`${target.label}: ${result.non2xx} non-2xx, ${result.errors} errors`);
   return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, requests: result.requests.total };
 }
 
@@ -203,25 +236,51 @@ async function main(): Promise<void> {
   for (const child of children) {
     if (shape(await post(child, body(HOT_LIMIT))) !== shape(bytes)) throw new Error(`${child.variant} answers differently`);
   }
-
-  const rows = new Map<Variant, { rps: number[]; p50: number[]; p99: number[]; cpuPerRequest: number[]; dataCalls: number[]; rss: number }>();
+  // The hashed GET: unknown at first (so the id is what is read, not ignored), registered by one
+  // POST, then answered 200 with the same answer as the POST, and, on the cached servers, served
+  // without executing (the gateway says HIT, or HIT-SHARED when every hit is read from Redis).
   for (const child of children) {
-    await load(child, WARMUP_SECONDS);
-    rows.set(child.variant, { rps: [], p50: [], p99: [], cpuPerRequest: [], dataCalls: [], rss: 0 });
+    if (child.variant === 'ceiling') {
+      const answer = await hashedGet(child);
+      if (answer.status !== 200 || answer.text !== bytes) throw new Error('ceiling: the GET does not answer the same bytes');
+      continue;
+    }
+    const unknown = await hashedGet(child);
+    if (!unknown.text.includes('PERSISTED_QUERY_NOT_FOUND')) throw new Error(`${child.variant}: an unregistered hashed GET answered ${unknown.status} ${unknown.text.slice(0, 200)}`);
+    if (shape(await post(child, REGISTRATION)) !== shape(bytes)) throw new Error(`${child.variant}: the registration POST answers differently`);
+    await hashedGet(child);
+    const before = await stats(child);
+    const answer = await hashedGet(child);
+    const after = await stats(child);
+    if (answer.status !== 200 || shape(answer.text) !== shape(bytes)) throw new Error(`${child.variant}: the hashed GET answered ${answer.status} ${answer.text.slice(0, 200)}`);
+    if (after.executions !== before.executions) throw new Error(`${child.variant}: the hashed GET was executed, not served from the cache`);
+    if (child.variant.startsWith('gateway') && !answer.xCache?.startsWith('HIT')) throw new Error(`${child.variant}: the hashed GET was x-cache ${answer.xCache}`);
+  }
+
+  const targets: Target[] = children.flatMap((child) => METHODS.map((method) => ({ child, method, label: `${child.variant} ${method}` })));
+  const rows = new Map<string, { rps: number[]; p50: number[]; p99: number[]; cpuPerRequest: number[]; dataCalls: number[]; executions: number; rss: number }>();
+  for (const target of targets) {
+    await load(target, WARMUP_SECONDS);
+    rows.set(target.label, { rps: [], p50: [], p99: [], cpuPerRequest: [], dataCalls: [], executions: 0, rss: 0 });
   }
   for (let round = 0; round < ROUNDS; round += 1) {
-    for (const child of children) {
-      const before = await stats(child);
-      const run = await load(child, RUN_SECONDS);
-      const after = await stats(child);
-      const row = rows.get(child.variant)!;
+    for (const target of targets) {
+      const before = await stats(target.child);
+      const run = await load(target, RUN_SECONDS);
+      const after = await stats(target.child);
+      // A gateway run is answered from stored responses (a 60 s entry may expire once in a run: its refill is a miss).
+      if (target.child.variant.startsWith('gateway') && after.cacheHits - before.cacheHits < run.requests * 0.99) {
+        throw new Error(`${target.label}: ${after.cacheHits - before.cacheHits} hits for ${run.requests} requests`);
+      }
+      const row = rows.get(target.label)!;
       row.rps.push(run.rps);
       row.p50.push(run.p50);
       row.p99.push(run.p99);
       row.cpuPerRequest.push((after.cpuMicros - before.cpuMicros) / run.requests);
       row.dataCalls.push((after.dataSourceCalls - before.dataSourceCalls) / run.requests);
+      row.executions += after.executions - before.executions;
       row.rss = after.rssBytes;
-      process.stdout.write(`round ${round + 1} ${child.variant.padEnd(14)} ${run.rps.toFixed(0).padStart(7)} req/s p50 ${run.p50} ms p99 ${run.p99} ms\n`);
+      process.stdout.write(`round ${round + 1} ${target.label.padEnd(19)} ${run.rps.toFixed(0).padStart(7)} req/s p50 ${run.p50} ms p99 ${run.p99} ms\n`);
     }
   }
 
@@ -247,25 +306,30 @@ async function main(): Promise<void> {
     await Promise.all(Array.from({ length: BURST }, (_, index) => post(pair[index % 2]!, body(limit))));
     const after = await Promise.all(pair.map(stats));
     const delta = (field: keyof Counts) => after.reduce((sum, entry, index) => sum + entry[field] - before[index]![field], 0);
-    pairBursts.set(variant, { executions: delta('executions'), dataSourceCalls: delta('dataSourceCalls'), fleetCoalesced: delta('fleetCoalesced') });
+    pairBursts.set(variant, { executions: delta('executions'), dataSourceCalls: delta('dataSourceCalls'), fleetCoalesced: delta('fleetCoalesced'), cacheHits: delta('cacheHits') });
     for (const child of pair) child.process.send({ type: 'stop' } satisfies ToChild);
     process.stdout.write(`two-instance burst ${variant.padEnd(18)} ${delta('executions')} executions\n`);
   }
 
-  const rps = (variant: Variant) => median(rows.get(variant)!.rps);
+  const rps = (variant: Variant, method: Method) => median(rows.get(`${variant} ${method}`)!.rps);
   const lines = [
-    `Command: \`npm run bench\` (${new Date().toISOString().slice(0, 10)}, Node ${process.version}, 2 cores, Redis 7 on loopback). Query: 24 EUR_USD signals with author and current price, ${Buffer.byteLength(bytes)} bytes; autocannon, ${CONNECTIONS} connections, ${WARMUP_SECONDS} s warm-up, ${ROUNDS} rounds of ${RUN_SECONDS} s interleaved across variants; medians.`,
+    `Command: \`npm run bench\` (${new Date().toISOString().slice(0, 10)}, Node ${process.version}, 2 cores, Redis 7 on loopback). Query: 24 EUR_USD signals with author and current price, ${Buffer.byteLength(bytes)} bytes; autocannon, ${CONNECTIONS} connections, ${WARMUP_SECONDS} s warm-up, ${ROUNDS} rounds of ${RUN_SECONDS} s interleaved across variants and requests; medians.`,
     '',
-    '| variant | req/s | p50 ms | p99 ms | server CPU µs/req | RSS MiB | × ceiling | × Apollo (same tier) | data-source calls/req | cold burst of 500: executions | cold burst: data-source calls |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    `Requests: POST, the query as text; GET, the hashed GET of Apollo Client's persisted-queries link with useGETForHashedQueries (${Buffer.byteLength(HASHED_GET_PATH)}-byte path, no text: \`operationName\`, \`variables\` and \`extensions.persistedQuery\`), the document registered before by one POST with the text and its id (automatic persisted queries: the gateway's own, Apollo's built-in one), after a first GET answered PERSISTED_QUERY_NOT_FOUND. Checked before measuring: every GET answers 200 with the POST's signals and authors (the ceiling: its very bytes), a repeated GET executes nothing, and the gateway's says \`x-cache: HIT\` (\`HIT-SHARED\` from Redis); during the runs at least 99 % of the gateway's answers come from stored responses. × ceiling and × Apollo compare the same request.`,
+    '',
+    '| variant | request | req/s | p50 ms | p99 ms | server CPU µs/req | RSS MiB | × ceiling | × Apollo (same tier) | data-source calls/req | executions in timed runs | cold burst of 500: executions | cold burst: data-source calls |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const variant of VARIANTS) {
-    const row = rows.get(variant)!;
-    const baseline = variant === 'gateway-near' ? 'apollo-memory' : variant === 'gateway-redis' ? 'apollo-redis' : undefined;
-    const burst = bursts.get(variant);
-    lines.push(
-      `| ${variant} | ${rps(variant).toFixed(0)} | ${median(row.p50)} | ${median(row.p99)} | ${median(row.cpuPerRequest).toFixed(0)} | ${(row.rss / 1024 ** 2).toFixed(0)} | ${(rps(variant) / rps('ceiling')).toFixed(2)} | ${baseline === undefined ? '' : `${(rps(variant) / rps(baseline)).toFixed(2)}×`} | ${variant === 'ceiling' ? '' : median(row.dataCalls).toFixed(3)} | ${burst?.executions ?? ''} | ${burst?.dataCalls ?? ''} |`,
-    );
+    for (const method of METHODS) {
+      const row = rows.get(`${variant} ${method}`)!;
+      const baseline = variant === 'gateway-near' ? 'apollo-memory' : variant === 'gateway-redis' ? 'apollo-redis' : undefined;
+      // The cold burst is POST only.
+      const burst = method === 'POST' ? bursts.get(variant) : undefined;
+      lines.push(
+        `| ${variant} | ${method} | ${rps(variant, method).toFixed(0)} | ${median(row.p50)} | ${median(row.p99)} | ${median(row.cpuPerRequest).toFixed(0)} | ${(row.rss / 1024 ** 2).toFixed(0)} | ${(rps(variant, method) / rps('ceiling', method)).toFixed(2)} | ${baseline === undefined ? '' : `${(rps(variant, method) / rps(baseline, method)).toFixed(2)}×`} | ${variant === 'ceiling' ? '' : median(row.dataCalls).toFixed(3)} | ${variant === 'ceiling' ? '' : row.executions} | ${burst?.executions ?? ''} | ${burst?.dataCalls ?? ''} |`,
+      );
+    }
   }
   lines.push(
     '',
