@@ -38,9 +38,7 @@ export function readOperation(request: FastifyRequest): IncomingOperation | unde
     source = request.body;
     ({ variables, extensions } = source);
   } else if (request.method === 'GET') {
-    // Apollo answers 415 to a GET with any other content type.
-    const contentType = request.headers['content-type'];
-    if (contentType !== undefined && mimeEssence(contentType) !== 'application/json') return undefined;
+    if (!getContentTypeAccepted(request)) return undefined;
     source = request.query as Record<string, unknown>;
     variables = jsonParameter(source.variables);
     extensions = jsonParameter(source.extensions);
@@ -67,6 +65,12 @@ export function readOperation(request: FastifyRequest): IncomingOperation | unde
     variables: variables ?? undefined,
     extensions: Object.keys(otherExtensions).length === 0 ? undefined : otherExtensions,
   };
+}
+
+/** Apollo answers 415 to a GET with a content type other than JSON. */
+export function getContentTypeAccepted(request: FastifyRequest): boolean {
+  const contentType = request.headers['content-type'];
+  return contentType === undefined || mimeEssence(contentType) === 'application/json';
 }
 
 const INVALID = Symbol('invalid');

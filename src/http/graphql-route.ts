@@ -2,13 +2,14 @@ import { Readable } from 'node:stream';
 
 import { type ApolloServer, HeaderMap, type HTTPGraphQLRequest } from '@apollo/server';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { LRUCache } from 'lru-cache';
 
 import type { CdnHeaders } from '../cdn/cdn-headers';
-import type { DocumentResolution, PersistedDocuments } from '../graphql/persisted/persisted-documents';
+import type { DocumentResolution, PersistedDocuments, PersistedOutcome } from '../graphql/persisted/persisted-documents';
 import type { PolicyContext } from '../graphql/response-cache/cache-policy';
 import type { OperationRequest, ResponseCache, StoredResponse } from '../graphql/response-cache/response-cache';
 import { appendVary } from './cors';
-import { acceptsJson, type IncomingOperation, isPreflighted, readOperation, VARIABLES_TOO_DEEP, variablesTooDeep } from './graphql-request';
+import { acceptsJson, getContentTypeAccepted, type IncomingOperation, isPreflighted, readOperation, VARIABLES_TOO_DEEP, variablesTooDeep } from './graphql-request';
 
 /** Who is asking, resolved once per request. */
 export interface Identified<Context> {
@@ -44,6 +45,17 @@ export interface GraphqlRouteOptions<Context extends PolicyContext> {
  */
 export function registerGraphqlRoute<Context extends PolicyContext>(http: FastifyInstance, options: GraphqlRouteOptions<Context>): void {
   const { apollo, identify, responseCache, playground, persisted } = options;
+  /**
+   * A GET that names a persisted document and nothing else (as persisted-query links send it)
+   * means the same on every request with the same URL, since an id is its text's SHA-256 and the
+   * manifests, mode and schema are fixed per process: its parse, its resolution and its cache key
+   * are kept by URL, and only what depends on headers (content type, CSRF, Accept, the viewer) is
+   * checked again. Measured: a third of a hashed GET hit's CPU (BENCHMARKS.md). Bounded by bytes.
+   */
+  const hashedGets = new LRUCache<string, { readonly operation: ResolvedOperation; readonly publicKey: string; readonly outcome: PersistedOutcome }>({
+    maxSize: REMEMBERED_GET_BYTES,
+    sizeCalculation: (entry, url) => url.length + entry.publicKey.length + JSON.stringify(entry.operation.variables ?? null).length,
+  });
 
   /** Executes through Apollo: the operation resolved from the request, or (when this route could not read it) the request as sent, for Apollo to refuse. */
   const viaApollo = async (request: FastifyRequest, reply: FastifyReply, operation?: ResolvedOperation) => {
@@ -65,18 +77,21 @@ export function registerGraphqlRoute<Context extends PolicyContext>(http: Fastif
       return reply.headers(playground.headers).send(playground.html());
     }
     if (request.method === 'GET' && Buffer.byteLength(request.url) > options.maxGetUrlBytes) return reply.code(414).header('cache-control', 'no-store').send(urlTooLong(options.maxGetUrlBytes));
+    const known = request.method === 'GET' ? hashedGets.get(request.url) : undefined;
+    if (known !== undefined && responseCache !== undefined && getContentTypeAccepted(request) && isPreflighted(request) && acceptsJson(request)) {
+      const who = await identified(request);
+      if (who !== undefined) {
+        persisted.note(known.outcome);
+        return fromCache(responseCache, request, reply, who, known.operation, known.publicKey);
+      }
+    }
     // Before anything walks them: whatever does so recursively (JSON.stringify, a cache key,
     // graphql's coercion) would overflow the stack on variables nested thousands deep.
     if (variablesTooDeep(request)) return reply.code(400).send(VARIABLES_TOO_DEEP);
     const incoming = readOperation(request);
     // Apollo's CSRF refusal comes first, before a document is registered or counted.
     if (incoming === undefined || !isPreflighted(request)) return viaApollo(request, reply);
-    let who: Identified<Context> | undefined;
-    try {
-      who = await identify(request);
-    } catch {
-      // A refused token: Apollo reports it when it builds the context.
-    }
+    const who = await identified(request);
     const resolved = await persisted.resolve(incoming, who !== undefined && options.trusted(request, who.identity));
     if (resolved.kind === 'refused') return sendRefusal(reply, resolved);
     const operation: ResolvedOperation = { query: resolved.query, operationName: incoming.operationName, variables: incoming.variables, extensions: incoming.extensions };
@@ -84,8 +99,22 @@ export function registerGraphqlRoute<Context extends PolicyContext>(http: Fastif
 
     const keys = responseCache.keysFor(operation, who.identity);
     if (keys === undefined) return viaApollo(request, reply, operation);
-    const { publicKey, privateKey } = keys;
-    const identified = who;
+    if (request.method === 'GET' && incoming.query === undefined) hashedGets.set(request.url, { operation, publicKey: keys.publicKey, outcome: resolved.outcome });
+    return fromCache(responseCache, request, reply, who, operation, keys.publicKey);
+  };
+
+  /** Who is asking, or `undefined` for a refused token (Apollo reports it when it builds the context). */
+  const identified = async (request: FastifyRequest): Promise<Identified<Context> | undefined> => {
+    try {
+      return await identify(request);
+    } catch {
+      return undefined;
+    }
+  };
+
+  /** Answers from the response cache (near copy, shared tier), or executes once and stores. */
+  const fromCache = async (responseCache: ResponseCache, request: FastifyRequest, reply: FastifyReply, who: Identified<Context>, operation: ResolvedOperation, publicKey: string) => {
+    const privateKey = responseCache.privateKeyOf(publicKey, who.identity);
     const near = responseCache.nearLookup(publicKey, privateKey);
     if (near !== undefined) {
       // Measured: answering in the same tick writes each response on its own; yielding to the
@@ -103,7 +132,7 @@ export function registerGraphqlRoute<Context extends PolicyContext>(http: Fastif
       if (found !== undefined) return fromStored(found);
       const execute = async (): Promise<FlightResult> => {
         responseCache.noteExecution();
-        const context = identified.context();
+        const context = who.context();
         const epoch = responseCache.epoch();
         const response = await apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest: toApolloRequest(request, operation), context: () => Promise.resolve(context) });
         const body = Buffer.from(response.body.kind === 'complete' ? response.body.string : await collect(response.body.asyncIterator), 'utf8');
@@ -130,6 +159,9 @@ export function registerGraphqlRoute<Context extends PolicyContext>(http: Fastif
   http.get(options.path, handler);
   http.post(options.path, handler);
 }
+
+/** Memory for remembered hashed GETs (URL, key and variables); the texts are held by PersistedDocuments. */
+const REMEMBERED_GET_BYTES = 4 * 1024 ** 2;
 
 /** An operation with its text, however it was sent (text, documentId, persisted query). */
 type ResolvedOperation = OperationRequest & { readonly extensions: IncomingOperation['extensions'] };

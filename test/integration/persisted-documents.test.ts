@@ -13,7 +13,7 @@ import { loadConfig } from '../../src/config';
 import { loadManifests } from '../../src/graphql/persisted/manifests';
 import { createLogger } from '../../src/logger';
 import { buildTypesOnlySchema } from '../../src/schema';
-import { ALICE, startTestGateway, TEST_ADMIN_TOKEN, type TestGateway } from '../helpers/test-gateway';
+import { ALICE, BOB, startTestGateway, TEST_ADMIN_TOKEN, type TestGateway } from '../helpers/test-gateway';
 
 /** The manifest codegen writes beside the typed client (`npm run codegen`). */
 const MANIFEST = join(__dirname, '..', '..', 'src', 'generated', 'persisted-documents.json');
@@ -99,6 +99,21 @@ describe('persisted documents, as front ends send them', () => {
       await getById(gw, id, variables);
       await redis.del(`${prefix}~apq:${id}`);
       expect((await getById(gw, id, variables)).headers.get('x-cache')).toBe('HIT');
+    });
+
+    it('checks what depends on headers on every repeat of a hashed GET: the viewer, CSRF, the content type; and counts each', async () => {
+      const id = listedId('Me');
+      const alice = await getById(gw, id, {}, { authorization: `Bearer ${ALICE}` });
+      const bob = await getById(gw, id, {}, { authorization: `Bearer ${BOB}` });
+      expect((alice.body.data?.me as { username: string }).username).toBe('alice');
+      expect((bob.body.data?.me as { username: string }).username).toBe('bob');
+      expect(((await getById(gw, id, {}, { authorization: `Bearer ${ALICE}` })).body.data?.me as { username: string }).username).toBe('alice');
+      const search = new URLSearchParams({ variables: '{}', extensions: JSON.stringify({ persistedQuery: { version: 1, sha256Hash: id } }) });
+      expect((await fetch(`${gw.url}/graphql?${search.toString()}`, { headers: { authorization: `Bearer ${ALICE}` } })).status).toBe(400);
+      expect((await fetch(`${gw.url}/graphql?${search.toString()}`, { headers: { 'content-type': 'text/plain', 'apollo-require-preflight': 'true' } })).status).toBe(415);
+      const listedBefore = Number(/outcome="listed"\} (\d+)/.exec(await (await fetch(`${gw.url}/metrics`)).text())?.[1]);
+      await getById(gw, id, {}, { authorization: `Bearer ${BOB}` });
+      expect(Number(/outcome="listed"\} (\d+)/.exec(await (await fetch(`${gw.url}/metrics`)).text())?.[1])).toBe(listedBefore + 1);
     });
 
     it('refuses a mutation over GET with 405 and Allow: POST, and runs nothing', async () => {

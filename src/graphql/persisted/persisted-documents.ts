@@ -40,7 +40,7 @@ export interface DocumentRequest {
 }
 
 export type DocumentResolution =
-  | { readonly kind: 'document'; readonly query: string }
+  | { readonly kind: 'document'; readonly query: string; readonly outcome: PersistedOutcome }
   | { readonly kind: 'refused'; readonly status: number; readonly code: string; readonly message: string; readonly headers?: Readonly<Record<string, string>> };
 
 export interface PersistedDocumentsOptions {
@@ -91,6 +91,11 @@ export class PersistedDocuments {
       return this.withText(id, query, operationName);
     }
     return this.byId(id);
+  }
+
+  /** Counts a request resolved earlier to the same outcome (a remembered hashed GET). */
+  note(outcome: PersistedOutcome): void {
+    this.counts[outcome] += 1;
   }
 
   outcomes(): Readonly<Record<PersistedOutcome, number>> {
@@ -166,7 +171,7 @@ export class PersistedDocuments {
 
   private accept(outcome: PersistedOutcome, query: string): DocumentResolution {
     this.counts[outcome] += 1;
-    return { kind: 'document', query };
+    return { kind: 'document', query, outcome };
   }
 
   private refuse(outcome: PersistedOutcome, status: number, code: string, message: string, headers?: Readonly<Record<string, string>>): DocumentResolution {

@@ -95,7 +95,12 @@ export class ResponseCache {
     const digest = this.digests.digest(operation.query, operation.operationName, operation.variables);
     if (digest === undefined) return undefined;
     const publicKey = this.keys.graphqlResponse(`${this.options.schemaVersion}:${digest}`);
-    return { publicKey, privateKey: `${publicKey}:${identity}` };
+    return { publicKey, privateKey: this.privateKeyOf(publicKey, identity) };
+  }
+
+  /** The key of a viewer's PRIVATE response, from the operation's public key. */
+  privateKeyOf(publicKey: string, identity: string): string {
+    return `${publicKey}:${identity}`;
   }
 
   /**
