@@ -34,17 +34,12 @@ export function createMetricsRegistry(sources: MetricSources): Registry {
   collectDefaultMetrics({ register: registry, prefix: 'gateway_' });
 
   const tierCounter = (name: string, help: string, pick: (snapshot: ReturnType<CacheService['metricsReport']>['tiers']['redis']) => number) =>
-    new Counter({
-      name,
-      help,
-      labelNames: ['tier'],
-      registers: [registry],
-      collect() {
-        const tiers = sources.cache.metricsReport().tiers;
-        this.reset();
-        this.inc({ tier: 'redis' }, pick(tiers.redis));
-        this.inc({ tier: 'memory' }, pick(tiers.memory));
-      },
+    scrapedCounter(registry, name, help, ['tier'], () => {
+      const tiers = sources.cache.metricsReport().tiers;
+      return [
+        [{ tier: 'redis' }, pick(tiers.redis)],
+        [{ tier: 'memory' }, pick(tiers.memory)],
+      ];
     });
   tierCounter('gateway_cache_operations_total', 'Cache operations per tier', (s) => s.total_operations);
   tierCounter('gateway_cache_hits_total', 'Keys found per tier', (s) => s.hits);
@@ -67,55 +62,44 @@ export function createMetricsRegistry(sources: MetricSources): Registry {
       this.set(sources.cache.healthReport().pending_invalidations);
     },
   });
-  new Counter({
-    name: 'gateway_cache_loads_total',
-    help: 'Loads from the data sources after a cache miss, callers that joined a load in flight, here or on another instance',
-    labelNames: ['kind'],
-    registers: [registry],
-    collect() {
-      const report = sources.cache.metricsReport();
-      this.reset();
-      this.inc({ kind: 'load' }, report.loads);
-      this.inc({ kind: 'coalesced' }, report.coalesced);
-      this.inc({ kind: 'fleet_coalesced' }, report.fleet_coalesced);
-      this.inc({ kind: 'corrupt' }, report.corrupt_values);
-    },
+  scrapedCounter(registry, 'gateway_cache_loads_total', 'Loads from the data sources after a cache miss, callers that joined a load in flight, here or on another instance', ['kind'], () => {
+    const report = sources.cache.metricsReport();
+    return [
+      [{ kind: 'load' }, report.loads],
+      [{ kind: 'coalesced' }, report.coalesced],
+      [{ kind: 'fleet_coalesced' }, report.fleet_coalesced],
+      [{ kind: 'corrupt' }, report.corrupt_values],
+    ];
   });
-  new Counter({
-    name: 'gateway_response_cache_events_total',
-    help: 'Whole-response cache: hits (near, shared), misses, stores, executions, coalesced requests (here, fleet-wide), uncacheable responses, 304s',
-    labelNames: ['event'],
-    registers: [registry],
-    collect() {
+  scrapedCounter(
+    registry,
+    'gateway_response_cache_events_total',
+    'Whole-response cache: hits (near, shared), misses, stores, executions, coalesced requests (here, fleet-wide), uncacheable responses, 304s',
+    ['event'],
+    () => {
       const counts = sources.responseCache?.metrics();
-      this.reset();
-      if (counts === undefined) return;
-      for (const event of ['near_hits', 'shared_hits', 'misses', 'stores', 'executions', 'coalesced', 'fleet_coalesced', 'uncacheable', 'not_modified'] as const) this.inc({ event }, counts[event]);
+      if (counts === undefined) return [];
+      return (['near_hits', 'shared_hits', 'misses', 'stores', 'executions', 'coalesced', 'fleet_coalesced', 'uncacheable', 'not_modified'] as const).map((event) => [{ event }, counts[event]]);
     },
-  });
-  new Counter({
-    name: 'gateway_persisted_documents_total',
-    help: 'GraphQL requests by how they named their document: listed id, registered (APQ) or registration, not found, free text (unlisted under log-unknown, trusted under require), refused',
-    labelNames: ['outcome'],
-    registers: [registry],
-    collect() {
+  );
+  scrapedCounter(
+    registry,
+    'gateway_persisted_documents_total',
+    'GraphQL requests by how they named their document: listed id, registered (APQ) or registration, not found, free text (unlisted under log-unknown, trusted under require), refused',
+    ['outcome'],
+    () => {
       const outcomes = sources.persisted.outcomes();
-      this.reset();
-      for (const outcome of PERSISTED_OUTCOMES) this.inc({ outcome }, outcomes[outcome]);
+      return PERSISTED_OUTCOMES.map((outcome) => [{ outcome }, outcomes[outcome]]);
     },
-  });
-  new Counter({
-    name: 'gateway_upstream_requests_total',
-    help: 'Requests to the market-data provider, by outcome',
-    labelNames: ['provider', 'outcome'],
-    registers: [registry],
-    collect() {
-      const { requests, failures, retries } = sources.upstream;
-      this.reset();
-      this.inc({ provider: sources.upstreamProvider, outcome: 'request' }, requests);
-      this.inc({ provider: sources.upstreamProvider, outcome: 'failure' }, failures);
-      this.inc({ provider: sources.upstreamProvider, outcome: 'retry' }, retries);
-    },
+  );
+  scrapedCounter(registry, 'gateway_upstream_requests_total', 'Requests to the market-data provider, by outcome', ['provider', 'outcome'], () => {
+    const { requests, failures, retries } = sources.upstream;
+    const provider = sources.upstreamProvider;
+    return [
+      [{ provider, outcome: 'request' }, requests],
+      [{ provider, outcome: 'failure' }, failures],
+      [{ provider, outcome: 'retry' }, retries],
+    ];
   });
   new Gauge({
     name: 'gateway_market_breaker_state',
@@ -127,82 +111,95 @@ export function createMetricsRegistry(sources: MetricSources): Registry {
       for (const state of BREAKER_STATES) this.set({ provider, state }, breaker.state === state ? 1 : 0);
     },
   });
-  new Counter({
-    name: 'gateway_market_breaker_events_total',
-    help: 'Market-data circuit breaker: times opened, calls short-circuited without reaching the provider, half-open probes',
-    labelNames: ['provider', 'event'],
-    registers: [registry],
-    collect() {
+  scrapedCounter(
+    registry,
+    'gateway_market_breaker_events_total',
+    'Market-data circuit breaker: times opened, calls short-circuited without reaching the provider, half-open probes',
+    ['provider', 'event'],
+    () => {
       const { provider, breaker } = sources.market.report();
-      this.reset();
-      this.inc({ provider, event: 'opened' }, breaker.opens);
-      this.inc({ provider, event: 'short_circuited' }, breaker.short_circuited);
-      this.inc({ provider, event: 'probe' }, breaker.probes);
+      return [
+        [{ provider, event: 'opened' }, breaker.opens],
+        [{ provider, event: 'short_circuited' }, breaker.short_circuited],
+        [{ provider, event: 'probe' }, breaker.probes],
+      ];
     },
-  });
-  new Counter({
-    name: 'gateway_market_stale_total',
-    help: 'Market data asked for while the provider failed or was slow: served from the last-known copy, or refused (copy too old, or none)',
-    labelNames: ['provider', 'outcome'],
-    registers: [registry],
-    collect() {
+  );
+  scrapedCounter(
+    registry,
+    'gateway_market_stale_total',
+    'Market data asked for while the provider failed or was slow: served from the last-known copy, or refused (copy too old, or none)',
+    ['provider', 'outcome'],
+    () => {
       const { provider, stale_if_error: stale } = sources.market.report();
-      this.reset();
-      this.inc({ provider, outcome: 'served' }, stale.served);
-      this.inc({ provider, outcome: 'refused_too_old' }, stale.refused_too_old);
-      this.inc({ provider, outcome: 'refused_absent' }, stale.refused_absent);
+      return [
+        [{ provider, outcome: 'served' }, stale.served],
+        [{ provider, outcome: 'refused_too_old' }, stale.refused_too_old],
+        [{ provider, outcome: 'refused_absent' }, stale.refused_absent],
+      ];
     },
-  });
-  new Counter({
-    name: 'gateway_market_stale_slow_upstream_total',
-    help: 'Of gateway_market_stale_total{outcome="served"}: served because the provider had not answered within MARKET_STALE_AFTER_MS',
-    labelNames: ['provider'],
-    registers: [registry],
-    collect() {
+  );
+  scrapedCounter(
+    registry,
+    'gateway_market_stale_slow_upstream_total',
+    'Of gateway_market_stale_total{outcome="served"}: served because the provider had not answered within MARKET_STALE_AFTER_MS',
+    ['provider'],
+    () => {
       const { provider, stale_if_error: stale } = sources.market.report();
-      this.reset();
-      this.inc({ provider }, stale.served_slow_upstream);
+      return [[{ provider }, stale.served_slow_upstream]];
     },
-  });
-  new Counter({
-    name: 'gateway_db_queries_total',
-    help: 'Database queries, by repository query',
-    labelNames: ['query'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const [query, count] of Object.entries(sources.db.queryCounts().byLabel)) this.inc({ query }, count);
-    },
-  });
+  );
+  scrapedCounter(registry, 'gateway_db_queries_total', 'Database queries, by repository query', ['query'], () =>
+    Object.entries(sources.db.queryCounts().byLabel).map(([query, count]) => [{ query }, count]),
+  );
   return registry;
+}
+
+/**
+ * A counter read at scrape time from counts the gateway already keeps: `read` gives each series'
+ * labels and its current value (the series it no longer gives are dropped).
+ */
+function scrapedCounter<Label extends string>(
+  registry: Registry,
+  name: string,
+  help: string,
+  labelNames: readonly Label[],
+  read: () => Iterable<readonly [Partial<Record<Label, string>>, number]>,
+): void {
+  new Counter<Label>({
+    name,
+    help,
+    labelNames,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [labels, value] of read()) this.inc(labels, value);
+    },
+  });
 }
 
 /** The CDN purger's counters (registered only when CDN_PURGE_URL is set). */
 export function registerCdnPurgerMetrics(registry: Registry, purger: CdnPurger): void {
-  new Counter({
-    name: 'gateway_cdn_purges_total',
-    help: 'Purge requests to the CDN: taken (2xx), failed (kept and retried), and times the waiting tags outgrew CDN_PURGE_MAX_PENDING_TAGS and collapsed into one full purge',
-    labelNames: ['result'],
-    registers: [registry],
-    collect() {
+  scrapedCounter(
+    registry,
+    'gateway_cdn_purges_total',
+    'Purge requests to the CDN: taken (2xx), failed (kept and retried), and times the waiting tags outgrew CDN_PURGE_MAX_PENDING_TAGS and collapsed into one full purge',
+    ['result'],
+    () => {
       const counts = purger.metrics();
-      this.reset();
-      this.inc({ result: 'ok' }, counts.requests_ok);
-      this.inc({ result: 'failed' }, counts.requests_failed);
-      this.inc({ result: 'collapsed' }, counts.collapsed);
+      return [
+        [{ result: 'ok' }, counts.requests_ok],
+        [{ result: 'failed' }, counts.requests_failed],
+        [{ result: 'collapsed' }, counts.collapsed],
+      ];
     },
-  });
-  new Counter({
-    name: 'gateway_cdn_purged_total',
-    help: 'What the CDN took: tags, and full purges',
-    labelNames: ['kind'],
-    registers: [registry],
-    collect() {
-      const counts = purger.metrics();
-      this.reset();
-      this.inc({ kind: 'tag' }, counts.tags_purged);
-      this.inc({ kind: 'all' }, counts.full_purges);
-    },
+  );
+  scrapedCounter(registry, 'gateway_cdn_purged_total', 'What the CDN took: tags, and full purges', ['kind'], () => {
+    const counts = purger.metrics();
+    return [
+      [{ kind: 'tag' }, counts.tags_purged],
+      [{ kind: 'all' }, counts.full_purges],
+    ];
   });
   new Gauge({
     name: 'gateway_cdn_purge_pending',
