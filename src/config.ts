@@ -174,6 +174,8 @@ function read<T>(env: Env, name: string, schema: z.ZodType<T>, fallback: string 
 }
 
 const optionalText = z.string().min(1).optional();
+/** Items separated by commas, trimmed, empty ones left out. */
+const commaList = z.string().transform((text) => text.split(',').map((item) => item.trim()).filter((item) => item !== ''));
 /** PGLITE_DATA_DIR's value for a database in memory: PGlite's own spelling of it. */
 const IN_MEMORY = 'memory://';
 
@@ -216,7 +218,7 @@ export function loadConfig(env: Env): Config {
       corsOrigins: read(
         env,
         'CORS_ORIGINS',
-        z.string().transform((text) => text.split(',').map((origin) => origin.trim()).filter(Boolean)).pipe(z.array(z.url({ protocol: /^https?$/ }))),
+        commaList.pipe(z.array(z.url({ protocol: /^https?$/ }))),
         '',
       ),
       ...readHttpTimeouts(env),
@@ -230,7 +232,7 @@ export function loadConfig(env: Env): Config {
       introspection: read(env, 'GRAPHQL_INTROSPECTION', booleanText, nodeEnv === 'production' ? 'false' : 'true'),
     },
     persistedDocuments: {
-      manifestPaths: read(env, 'PERSISTED_DOCUMENTS', z.string().transform((text) => text.split(',').map((path) => path.trim()).filter(Boolean)), ''),
+      manifestPaths: read(env, 'PERSISTED_DOCUMENTS', commaList, ''),
       mode: read(env, 'PERSISTED_DOCUMENTS_MODE', z.enum(['allow', 'log-unknown', 'require']), 'allow'),
       apqTtlSeconds: read(env, 'APQ_TTL_SECONDS', integer(1, 31_536_000), '86400'),
     },
@@ -322,10 +324,7 @@ export function loadConfig(env: Env): Config {
   return deepFreeze(config);
 }
 
-const hostPortList = z
-  .string()
-  .transform((text) => text.split(',').map((item) => item.trim()).filter((item) => item !== ''))
-  .pipe(
+const hostPortList = commaList.pipe(
     z
       .array(
         z
