@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
 
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
@@ -21,10 +22,12 @@ import { entityTagger } from './graphql/response-cache/entity-tagger';
 import { ResponseCache } from './graphql/response-cache/response-cache';
 import { StaleReads, staleReadsPlugin } from './graphql/stale-reads';
 import { queryLimitsRule } from './graphql/query-limits';
-import { registerCors } from './http/cors';
+import { CorsPolicy, registerCors } from './http/cors';
 import { registerGraphqlRoute } from './http/graphql-route';
+import { HitFront } from './http/hit-front';
 import { registerHealthRoutes } from './http/health-routes';
 import { PLAYGROUND_ASSET_PATH, PLAYGROUND_HTML_HEADERS, PLAYGROUND_REQUEST_HEADER, playgroundHtml, registerPlayground, wantsPlayground } from './http/playground';
+import { RememberedRequests } from './http/remembered-requests';
 import type { Logger } from './logger';
 import { CircuitBreaker } from './market/circuit-breaker';
 import { DEMO_INSTRUMENTS } from './market/instruments';
@@ -37,7 +40,7 @@ import { OandaMarketDataProvider } from './market/oanda.provider';
 import { SimulatedMarketDataProvider } from './market/simulated.provider';
 import { CacheAdminService } from './operator/cache-admin.service';
 import { registerOpsRoutes } from './operator/ops.routes';
-import { createMetricsRegistry, instrumentHttp, registerCdnPurgerMetrics } from './operator/prometheus';
+import { createMetricsRegistry, HttpMetrics, instrumentHttp, registerCdnPurgerMetrics } from './operator/prometheus';
 import { createLoaders, type RequestContext } from './request-context';
 import { buildGatewaySchema, buildTypesOnlySchema } from './schema';
 import { Authenticator } from './sessions/authenticator';
@@ -56,6 +59,9 @@ import { WarmingService } from './warming/warming.service';
 
 /** A warming run that hangs releases its cross-instance lease after this long at most. */
 const WARMING_LEASE_TTL_MS = 120_000;
+
+/** The hit front reads POST bodies up to this size to see whether it knows them; GraphQL requests are far smaller, uploads are not its business. */
+const REMEMBERED_BODY_MAX_BYTES = 64 * 1024;
 
 export interface Gateway {
   readonly http: FastifyInstance;
@@ -171,22 +177,60 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
   });
   await apollo.start();
 
+  const metrics = createMetricsRegistry({ cache: cacheService, db, upstream, upstreamProvider: provider.name, responseCache, persisted, market });
+  const httpMetrics = new HttpMetrics(metrics);
+  const cors = new CorsPolicy(config.http.corsOrigins);
+  const requestId = requestIds();
+  const remembered = new RememberedRequests();
+  const authenticated = async (authorization: string | undefined) => {
+    try {
+      return identityOf(await authenticator.authenticate(authorization));
+    } catch {
+      return undefined;
+    }
+  };
+  const front =
+    responseCache === undefined
+      ? undefined
+      : new HitFront({
+          path: '/graphql',
+          responseCache,
+          remembered,
+          persisted,
+          identify: authenticated,
+          cdnHeaders: cdn.headers,
+          cors,
+          wantsPlayground: config.playground.enabled ? wantsPlayground : undefined,
+          requestId,
+          metrics: httpMetrics,
+          maxBodyBytes: Math.min(config.http.bodyLimitBytes, REMEMBERED_BODY_MAX_BYTES),
+        });
   const { requestTimeoutMs, headersTimeoutMs, keepAliveTimeoutMs } = config.http;
   const http = Fastify({
     bodyLimit: config.http.bodyLimitBytes,
     logger: false,
-    genReqId: requestIds(),
-    // A client that sends its request too slowly gets 408 and its connection closed (the handler's own time does not count).
-    requestTimeout: requestTimeoutMs,
-    keepAliveTimeout: keepAliveTimeoutMs,
-    // Node checks these deadlines every connectionsCheckingInterval (30 s by default): check often enough that they hold.
-    http: { requestTimeout: requestTimeoutMs, headersTimeout: headersTimeoutMs, connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(headersTimeoutMs / 4))) },
+    genReqId: requestId,
+    // node's server, with the hit front before Fastify's handler (Fastify then leaves the server's settings to this factory).
+    serverFactory: (handler) => {
+      const server = createServer(
+        {
+          // A client that sends its request too slowly gets 408 and its connection closed (the handler's own time does not count).
+          requestTimeout: requestTimeoutMs,
+          headersTimeout: headersTimeoutMs,
+          // Node checks these deadlines every connectionsCheckingInterval (30 s by default): check often enough that they hold.
+          connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(headersTimeoutMs / 4))),
+        },
+        front === undefined ? handler : front.listener(handler),
+      );
+      server.keepAliveTimeout = keepAliveTimeoutMs;
+      return server;
+    },
   });
   http.addHook('onSend', (request, reply, _payload, done) => {
     reply.header('x-request-id', request.id);
     done();
   });
-  registerCors(http, config.http.corsOrigins);
+  registerCors(http, cors);
   http.setErrorHandler((error: FastifyError, _request, reply) => {
     const status = error.statusCode ?? 500;
     if (status >= 500) {
@@ -195,8 +239,7 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
     }
     return reply.code(status).send({ error: { code: 'BAD_REQUEST', message: error.message } });
   });
-  const metrics = createMetricsRegistry({ cache: cacheService, db, upstream, upstreamProvider: provider.name, responseCache, persisted, market });
-  instrumentHttp(http, metrics);
+  instrumentHttp(http, httpMetrics);
   if (cdn.purger !== undefined) registerCdnPurgerMetrics(metrics, cdn.purger);
   registerHealthRoutes(http, startedAtMs);
   if (config.playground.enabled) registerPlayground(http, { path: PLAYGROUND_ASSET_PATH });
@@ -211,12 +254,15 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
     responseCache,
     cdnHeaders: cdn.headers,
     persisted,
+    remembered,
+    bodyReadBefore: (request) => front?.bodyOf(request),
     maxGetUrlBytes: config.http.getMaxUrlBytes,
     // The admin keeps free text under PERSISTED_DOCUMENTS_MODE=require, and so does the
     // playground outside production (it marks its requests; a mark anyone can set, hence not in production).
     trusted: (request, identity) => identity === 'admin' || (config.nodeEnv !== 'production' && config.playground.enabled && request.headers[PLAYGROUND_REQUEST_HEADER] === '1'),
     playground: config.playground.enabled ? { wants: wantsPlayground, html: () => playgroundHtml(PLAYGROUND_ASSET_PATH), headers: PLAYGROUND_HTML_HEADERS } : undefined,
     async identify(request) {
+      // Not `authenticated`: Apollo reports a refused token when it builds this context.
       const viewer = await authenticator.authenticate(request.headers.authorization);
       return { identity: identityOf(viewer), context: () => ({ ...contextOf(viewer, request.id), responsePolicy: new ResponsePolicy() }) };
     },

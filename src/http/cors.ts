@@ -2,22 +2,40 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 
 /**
  * CORS for the listed browser origins only (CORS_ORIGINS); any other origin gets no CORS headers,
- * so the browser keeps its answers from the page. Preflights are answered here.
+ * so the browser keeps its answers from the page. One policy for Fastify's hooks and for the hit
+ * front, which answers before Fastify (see hit-front.ts).
  *
  * Every answer then varies by Origin (whichever origin asked, or none): a shared cache must not
- * hand one origin's answer, with or without its CORS headers, to another. The Vary is added as the
- * answer goes out, so a route that sets its own Vary cannot drop it.
+ * hand one origin's answer, with or without its CORS headers, to another.
  */
-export function registerCors(http: FastifyInstance, allowedOrigins: readonly string[]): void {
-  if (allowedOrigins.length === 0) return;
-  const allowed = new Set(allowedOrigins);
+export class CorsPolicy {
+  private readonly allowed: ReadonlySet<string>;
+
+  constructor(allowedOrigins: readonly string[]) {
+    this.allowed = new Set(allowedOrigins);
+  }
+
+  /** Whether answers vary by Origin: some origin is allowed. */
+  get enabled(): boolean {
+    return this.allowed.size > 0;
+  }
+
+  /** The Access-Control-Allow-Origin of an answer to `origin`, if it gets one. */
+  allowOriginFor(origin: string | undefined): string | undefined {
+    return origin !== undefined && this.allowed.has(origin) ? origin : undefined;
+  }
+}
+
+/** Preflights are answered here; the Vary is added as the answer goes out, so a route that sets its own Vary cannot drop it. */
+export function registerCors(http: FastifyInstance, policy: CorsPolicy): void {
+  if (!policy.enabled) return;
   http.addHook('onSend', (_request, reply, payload, done) => {
     appendVary(reply, 'origin');
     done(null, payload);
   });
   http.addHook('onRequest', (request, reply, done) => {
-    const origin = request.headers.origin;
-    if (origin === undefined || !allowed.has(origin)) {
+    const origin = policy.allowOriginFor(request.headers.origin);
+    if (origin === undefined) {
       done();
       return;
     }

@@ -1,3 +1,5 @@
+import type { IncomingMessage } from 'node:http';
+
 import type { FastifyRequest } from 'fastify';
 
 
@@ -67,8 +69,11 @@ export function readOperation(request: FastifyRequest): IncomingOperation | unde
   };
 }
 
+/** What the checks of a request's headers read: a Fastify request, or node's own before Fastify sees it (see hit-front.ts). */
+type WithHeaders = Pick<IncomingMessage, 'headers'>;
+
 /** Apollo answers 415 to a GET with a content type other than JSON. */
-export function getContentTypeAccepted(request: FastifyRequest): boolean {
+export function getContentTypeAccepted(request: WithHeaders): boolean {
   const contentType = request.headers['content-type'];
   return contentType === undefined || mimeEssence(contentType) === 'application/json';
 }
@@ -91,6 +96,12 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value) && !Buffer.isBuffer(value);
 }
 
+/** Whether a POST's body is read as JSON (Fastify's parser goes by the type and subtype alone). */
+export function isJsonContentType(request: WithHeaders): boolean {
+  const contentType = request.headers['content-type'];
+  return contentType !== undefined && mimeEssence(contentType) === 'application/json';
+}
+
 /** Type and subtype of a Content-Type, lower case; Apollo's parser never sees a CORS-safelisted type where this does not. */
 function mimeEssence(contentType: string): string {
   const end = contentType.indexOf(';');
@@ -104,7 +115,7 @@ const NON_PREFLIGHTED_CONTENT_TYPES = ['application/x-www-form-urlencoded', 'mul
  * preflighted when it sets a content type a simple form cannot, or a non-empty value for one of
  * Apollo's opt-in headers (an empty one counts as absent).
  */
-export function isPreflighted(request: FastifyRequest): boolean {
+export function isPreflighted(request: WithHeaders): boolean {
   const contentType = request.headers['content-type'];
   if (contentType !== undefined && !NON_PREFLIGHTED_CONTENT_TYPES.includes(mimeEssence(contentType))) return true;
   return hasValue(request.headers['apollo-require-preflight']) || hasValue(request.headers['x-apollo-operation-name']);
@@ -118,7 +129,7 @@ function hasValue(header: string | string[] | undefined): boolean {
  * Whether the stored JSON may answer: Apollo answers 406 to an Accept that takes no JSON. Loose on
  * purpose: an Accept this does not recognise at once (any `q=0`, say) goes to Apollo, which negotiates.
  */
-export function acceptsJson(request: FastifyRequest): boolean {
+export function acceptsJson(request: WithHeaders): boolean {
   const accept = request.headers.accept;
   return accept === undefined || (JSON_ACCEPTED.test(accept) && !REFUSES_SOMETHING.test(accept));
 }

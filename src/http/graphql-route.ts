@@ -1,15 +1,17 @@
+import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 
 import { type ApolloServer, HeaderMap, type HTTPGraphQLRequest } from '@apollo/server';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { LRUCache } from 'lru-cache';
 
 import type { CdnHeaders } from '../cdn/cdn-headers';
-import type { DocumentResolution, PersistedDocuments, PersistedOutcome } from '../graphql/persisted/persisted-documents';
+import type { DocumentResolution, PersistedDocuments } from '../graphql/persisted/persisted-documents';
 import type { PolicyContext } from '../graphql/response-cache/cache-policy';
-import type { OperationRequest, ResponseCache, StoredResponse } from '../graphql/response-cache/response-cache';
+import type { ResponseCache, StoredResponse } from '../graphql/response-cache/response-cache';
 import { appendVary } from './cors';
-import { acceptsJson, getContentTypeAccepted, type IncomingOperation, isPreflighted, readOperation, VARIABLES_TOO_DEEP, variablesTooDeep } from './graphql-request';
+import { acceptsJson, getContentTypeAccepted, isPreflighted, readOperation, VARIABLES_TOO_DEEP, variablesTooDeep } from './graphql-request';
+import type { RememberedRequests, ResolvedOperation } from './remembered-requests';
+import { ageOf, JSON_CONTENT_TYPE, notModified, storedHeaders } from './stored-answer';
 
 /** Who is asking, resolved once per request. */
 export interface Identified<Context> {
@@ -36,6 +38,10 @@ export interface GraphqlRouteOptions<Context extends PolicyContext> {
   readonly cdnHeaders: CdnHeaders;
   /** A browser asking for HTML gets the playground instead of a GraphQL answer. */
   readonly playground?: { wants(request: FastifyRequest): boolean; html(): string; readonly headers: Readonly<Record<string, string>> } | undefined;
+  /** Requests resolved before, by their bytes (shared with the hit front, which answers their near hits before Fastify). */
+  readonly remembered: RememberedRequests;
+  /** The body of a POST that the hit front read before handing it on, for Fastify's parser to read again. */
+  readonly bodyReadBefore: (request: IncomingMessage) => Buffer | undefined;
 }
 
 /**
@@ -44,18 +50,9 @@ export interface GraphqlRouteOptions<Context extends PolicyContext> {
  * hand rather than through an integration package for exactly that reason.
  */
 export function registerGraphqlRoute<Context extends PolicyContext>(http: FastifyInstance, options: GraphqlRouteOptions<Context>): void {
-  const { apollo, identify, responseCache, playground, persisted } = options;
-  /**
-   * A GET that names a persisted document and nothing else (as persisted-query links send it)
-   * means the same on every request with the same URL, since an id is its text's SHA-256 and the
-   * manifests, mode and schema are fixed per process: its parse, its resolution and its cache key
-   * are kept by URL, and only what depends on headers (content type, CSRF, Accept, the viewer) is
-   * checked again. Measured: a third of a hashed GET hit's CPU (BENCHMARKS.md). Bounded by bytes.
-   */
-  const hashedGets = new LRUCache<string, { readonly operation: ResolvedOperation; readonly publicKey: string; readonly outcome: PersistedOutcome }>({
-    maxSize: REMEMBERED_GET_BYTES,
-    sizeCalculation: (entry, url) => url.length + entry.publicKey.length + JSON.stringify(entry.operation.variables ?? null).length,
-  });
+  const { apollo, identify, responseCache, playground, persisted, remembered, bodyReadBefore } = options;
+  /** What a request's bytes are remembered by: a GET's URL, a POST's body (when the hit front read it, which it does for small JSON bodies). */
+  const targetOf = (request: FastifyRequest): string | undefined => (request.method === 'GET' ? request.url : bodyReadBefore(request.raw)?.toString('utf8'));
 
   /** Executes through Apollo: the operation resolved from the request, or (when this route could not read it) the request as sent, for Apollo to refuse. */
   const viaApollo = async (request: FastifyRequest, reply: FastifyReply, operation?: ResolvedOperation) => {
@@ -77,7 +74,8 @@ export function registerGraphqlRoute<Context extends PolicyContext>(http: Fastif
       return reply.headers(playground.headers).send(playground.html());
     }
     if (request.method === 'GET' && Buffer.byteLength(request.url) > options.maxGetUrlBytes) return reply.code(414).header('cache-control', 'no-store').send(urlTooLong(options.maxGetUrlBytes));
-    const known = request.method === 'GET' ? hashedGets.get(request.url) : undefined;
+    const target = targetOf(request);
+    const known = target === undefined ? undefined : remembered.get(request.method === 'GET' ? 'GET' : 'POST', target);
     if (known !== undefined && responseCache !== undefined && getContentTypeAccepted(request) && isPreflighted(request) && acceptsJson(request)) {
       const who = await identified(request);
       if (who !== undefined) {
@@ -99,7 +97,7 @@ export function registerGraphqlRoute<Context extends PolicyContext>(http: Fastif
 
     const keys = responseCache.keysFor(operation, who.identity);
     if (keys === undefined) return viaApollo(request, reply, operation);
-    if (request.method === 'GET' && incoming.query === undefined) hashedGets.set(request.url, { operation, publicKey: keys.publicKey, outcome: resolved.outcome });
+    if (target !== undefined) remembered.remember(request.method === 'GET' ? 'GET' : 'POST', target, { operation, publicKey: keys.publicKey, outcome: resolved.outcome });
     return fromCache(responseCache, request, reply, who, operation, keys.publicKey);
   };
 
@@ -157,14 +155,15 @@ export function registerGraphqlRoute<Context extends PolicyContext>(http: Fastif
   };
 
   http.get(options.path, handler);
-  http.post(options.path, handler);
+  http.post(options.path, {
+    // The hit front read the body already (to see whether it knew it): Fastify's parser reads it again from here.
+    preParsing: (request, _reply, payload, done) => {
+      const body = bodyReadBefore(request.raw);
+      done(null, body === undefined ? payload : Readable.from([body], { objectMode: false }));
+    },
+    handler,
+  });
 }
-
-/** Memory for remembered hashed GETs (URL, key and variables); the texts are held by PersistedDocuments. */
-const REMEMBERED_GET_BYTES = 4 * 1024 ** 2;
-
-/** An operation with its text, however it was sent (text, documentId, persisted query). */
-type ResolvedOperation = OperationRequest & { readonly extensions: IncomingOperation['extensions'] };
 
 function urlTooLong(maxBytes: number) {
   return { errors: [{ message: `The URL is longer than ${maxBytes} bytes: send this operation with POST (or as a persisted document id)`, extensions: { code: 'URI_TOO_LONG' } }] };
@@ -199,17 +198,16 @@ function fromStored(stored: StoredResponse): FlightResult {
 
 /** The stored bytes with Cache-Control, Age, ETag and surrogate keys; a GET with a matching If-None-Match gets 304. */
 function sendStored(request: FastifyRequest, reply: FastifyReply, stored: StoredResponse, marker: string, responseCache: ResponseCache, cdnHeaders: CdnHeaders) {
-  const ageSeconds = Math.max(0, Math.floor((Date.now() - stored.storedAtMs) / 1000));
   const cdn = cdnHeaders.of(stored);
-  reply.headers({ ...cdn.headers, age: String(ageSeconds), etag: stored.etag, 'x-cache': marker });
+  reply.headers(storedHeaders(stored, cdn)).header('age', ageOf(stored, Date.now())).header('x-cache', marker);
   // The same URL serves the playground to browsers that ask for HTML. Added to the Vary already
   // there (CORS's Origin), never in its place.
   appendVary(reply, ...cdn.vary);
-  if (request.method === 'GET' && request.headers['if-none-match'] === stored.etag) {
+  if (notModified(request.method, request.headers['if-none-match'], stored)) {
     responseCache.noteNotModified();
     return reply.code(304).send();
   }
-  return reply.code(200).header('content-type', 'application/json; charset=utf-8').send(stored.body);
+  return reply.code(200).header('content-type', JSON_CONTENT_TYPE).send(stored.body);
 }
 
 /**

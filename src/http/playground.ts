@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
 import { dirname, join } from 'node:path';
 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -139,7 +140,7 @@ export function registerPlayground(http: FastifyInstance, options: { path: strin
  * `text/html` to every JSON type it accepts (wildcards count as JSON, the API's answer). API
  * clients, which ask for JSON or send no Accept header, get Apollo as before.
  */
-export function wantsPlayground(request: FastifyRequest): boolean {
+export function wantsPlayground(request: Pick<IncomingMessage, 'method' | 'headers'>): boolean {
   const accept = request.headers.accept;
   if (request.method !== 'GET' || accept === undefined) return false;
   let html = 0;

@@ -219,21 +219,46 @@ export function registerCdnPurgerMetrics(registry: Registry, purger: CdnPurger):
   });
 }
 
-/** Counts and times every HTTP request by route pattern (not raw URL) and status code. */
-export function instrumentHttp(http: FastifyInstance, registry: Registry): void {
-  const requests = new Counter({ name: 'gateway_http_requests_total', help: 'HTTP requests', labelNames: ['method', 'route', 'status'], registers: [registry] });
-  const duration = new Histogram({
-    name: 'gateway_http_request_duration_seconds',
-    help: 'HTTP request duration',
-    labelNames: ['method', 'route'],
-    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-    registers: [registry],
-  });
+/**
+ * Counts and times every HTTP request by route pattern (not raw URL) and status code, whether
+ * Fastify answered it or the hit front did (see hit-front.ts).
+ */
+export class HttpMetrics {
+  private readonly requests: Counter<'method' | 'route' | 'status'>;
+  private readonly duration: Histogram<'method' | 'route'>;
+  /** Series already labelled: a near hit costs a few microseconds, and labelling one is a fair part of that. */
+  private readonly series = new Map<string, { readonly requests: Counter.Internal; readonly duration: Histogram.Internal<'method' | 'route'> }>();
+
+  constructor(registry: Registry) {
+    this.requests = new Counter({ name: 'gateway_http_requests_total', help: 'HTTP requests', labelNames: ['method', 'route', 'status'], registers: [registry] });
+    this.duration = new Histogram({
+      name: 'gateway_http_request_duration_seconds',
+      help: 'HTTP request duration',
+      labelNames: ['method', 'route'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    });
+  }
+
+  /** `route`: the route's pattern, never the URL, so that distinct URLs cannot grow the series count. */
+  observe(method: string, route: string, status: number, seconds: number): void {
+    const label = KNOWN_METHODS.has(method) ? method : 'OTHER';
+    const name = `${label} ${route} ${status}`;
+    let series = this.series.get(name);
+    if (series === undefined) {
+      series = { requests: this.requests.labels(label, route, String(status)), duration: this.duration.labels(label, route) };
+      this.series.set(name, series);
+    }
+    series.requests.inc();
+    series.duration.observe(seconds);
+  }
+}
+
+const KNOWN_METHODS: ReadonlySet<string> = new Set(['GET', 'POST', 'HEAD', 'OPTIONS']);
+
+export function instrumentHttp(http: FastifyInstance, metrics: HttpMetrics): void {
   http.addHook('onResponse', (request, reply, done) => {
-    const route = request.routeOptions.url ?? 'unmatched';
-    const method = ['GET', 'POST', 'HEAD', 'OPTIONS'].includes(request.method) ? request.method : 'OTHER';
-    requests.inc({ method, route, status: String(reply.statusCode) });
-    duration.observe({ method, route }, reply.elapsedTime / 1000);
+    metrics.observe(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
     done();
   });
 }

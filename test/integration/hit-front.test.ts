@@ -1,0 +1,178 @@
+import { randomBytes } from 'node:crypto';
+
+import { createGateway, type Gateway } from '../../src/app';
+import { loadConfig } from '../../src/config';
+import { createLogger } from '../../src/logger';
+import { ALICE, BOB, TEST_ADMIN_TOKEN } from '../helpers/test-gateway';
+
+/*
+ * The hit front (src/http/hit-front.ts) answers repeats from near copies before Fastify sees them.
+ * Each test counts the requests Fastify saw, so that it knows which of the two answered, and
+ * checks that the front's answers say what the route's would and that it leaves alone whatever
+ * the route must decide.
+ */
+describe('the hit front: near hits answered before Fastify', () => {
+  const ORIGIN = 'https://app.example';
+  let gateway: Gateway;
+  let url: string;
+  /** Requests that reached Fastify. */
+  let routed = 0;
+
+  beforeAll(async () => {
+    const config = loadConfig({
+      NODE_ENV: 'test',
+      HOST: '127.0.0.1',
+      PORT: '0',
+      LOG_LEVEL: 'silent',
+      ADMIN_API_TOKEN: TEST_ADMIN_TOKEN,
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      REDIS_TIMEOUT: '2',
+      CACHE_KEY_PREFIX: `test_${randomBytes(4).toString('hex')}`,
+      CACHE_WARMING_ENABLED: 'false',
+      CORS_ORIGINS: ORIGIN,
+    });
+    gateway = await createGateway(config, createLogger(config));
+    gateway.http.addHook('onRequest', (_request, _reply, done) => {
+      routed += 1;
+      done();
+    });
+    url = await gateway.listen();
+  }, 60_000);
+
+  afterAll(async () => {
+    await gateway.cache.invalidator.invalidateAllCache();
+    await gateway.close();
+  });
+
+  interface Answer {
+    readonly status: number;
+    readonly headers: Headers;
+    readonly text: string;
+    /** Whether Fastify saw the request (false: the front answered it). */
+    readonly routed: boolean;
+  }
+
+  const send = async (path: string, init: RequestInit = {}): Promise<Answer> => {
+    const before = routed;
+    const response = await fetch(`${url}${path}`, init);
+    return { status: response.status, headers: response.headers, text: await response.text(), routed: routed > before };
+  };
+  const post = (body: string, headers: Record<string, string> = {}) => send('/graphql', { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+  const get = (query: string, headers: Record<string, string> = {}) => send(`/graphql?query=${encodeURIComponent(query)}`, { headers: { 'apollo-require-preflight': 'true', ...headers } });
+  const bodyOf = (query: string) => JSON.stringify({ query });
+  /** Headers that differ between any two answers. */
+  const PER_ANSWER = new Set(['age', 'date', 'x-request-id', 'x-cache', 'connection', 'keep-alive']);
+  const lasting = (headers: Headers) => [...headers].filter(([name]) => !PER_ANSWER.has(name));
+
+  it('answers a repeated POST and GET from the near copy with the headers the route sends', async () => {
+    for (const [label, ask] of [
+      ['POST', () => post(bodyOf('{ user(id: 71) { id username } }'))],
+      ['GET', () => get('{ user(id: 72) { id username } }')],
+    ] as const) {
+      const first = await ask();
+      const second = await ask();
+      const third = await ask();
+      expect([label, first.routed, first.headers.get('x-cache')]).toEqual([label, true, 'MISS']);
+      expect([label, second.routed, second.headers.get('x-cache')]).toEqual([label, false, 'HIT']);
+      expect(second.text).toBe(first.text);
+      expect(lasting(second.headers)).toEqual(lasting(first.headers));
+      expect(second.headers.get('cache-control')).toBe('public, max-age=3600');
+      expect(second.headers.get('vary')).toBe('accept, origin');
+      expect(Number(second.headers.get('age'))).toBeGreaterThanOrEqual(0);
+      // Request ids of the same kind as Fastify's, one per answer.
+      expect(second.headers.get('x-request-id')).toMatch(/^[0-9a-f]{20}$/);
+      expect(new Set([first, second, third].map((answer) => answer.headers.get('x-request-id'))).size).toBe(3);
+    }
+  });
+
+  it('adds CORS headers for an allowed origin only', async () => {
+    const body = bodyOf('{ user(id: 73) { id username } }');
+    await post(body);
+    const allowed = await post(body, { origin: ORIGIN });
+    const foreign = await post(body, { origin: 'https://evil.example' });
+    expect([allowed.routed, allowed.headers.get('access-control-allow-origin')]).toEqual([false, ORIGIN]);
+    expect([foreign.routed, foreign.headers.get('access-control-allow-origin')]).toEqual([false, null]);
+  });
+
+  it('answers a GET holding the ETag with 304 and no body; a POST holding it gets the body', async () => {
+    const query = '{ user(id: 74) { id username } }';
+    const etag = (await get(query)).headers.get('etag')!;
+    const revalidated = await get(query, { 'if-none-match': etag });
+    expect([revalidated.routed, revalidated.status, revalidated.text]).toEqual([false, 304, '']);
+    expect(revalidated.headers.get('etag')).toBe(etag);
+    expect(revalidated.headers.get('content-type')).toBeNull();
+    const body = bodyOf(query);
+    await post(body);
+    const posted = await post(body, { 'if-none-match': etag });
+    expect([posted.routed, posted.status, posted.text.length > 0]).toEqual([false, 200, true]);
+  });
+
+  it('keeps each viewer to their own private copy, and leaves a refused token to the route', async () => {
+    const body = bodyOf('{ me { username } }');
+    for (const token of [ALICE, BOB, ALICE, BOB]) await post(body, { authorization: `Bearer ${token}` });
+    const alice = await post(body, { authorization: `Bearer ${ALICE}` });
+    const bob = await post(body, { authorization: `Bearer ${BOB}` });
+    expect([alice.routed, JSON.parse(alice.text)]).toEqual([false, { data: { me: { username: 'alice' } } }]);
+    expect([bob.routed, JSON.parse(bob.text)]).toEqual([false, { data: { me: { username: 'bob' } } }]);
+    expect(alice.headers.get('cache-control')).toMatch(/^private, /);
+    const refused = await post(body, { authorization: 'Bearer not-a-session' });
+    expect(refused.routed).toBe(true);
+    expect((JSON.parse(refused.text) as { errors: { extensions: { code: string } }[] }).errors[0]!.extensions.code).toBe('UNAUTHENTICATED');
+  });
+
+  it('leaves to the route what it must decide: the playground, CSRF, content types, Accept', async () => {
+    const query = '{ user(id: 75) { id username } }';
+    await get(query);
+    expect((await get(query)).routed).toBe(false);
+    const browser = await get(query, { accept: 'text/html' });
+    expect([browser.routed, browser.headers.get('content-type')]).toEqual([true, expect.stringMatching(/^text\/html/)]);
+    const simple = await send(`/graphql?query=${encodeURIComponent(query)}`);
+    expect([simple.routed, simple.status]).toEqual([true, 400]);
+    const body = bodyOf(query);
+    await post(body);
+    expect((await post(body)).routed).toBe(false);
+    const form = await send('/graphql', { method: 'POST', headers: { 'content-type': 'text/plain' }, body });
+    expect([form.routed, form.status]).toEqual([true, 400]);
+    const xml = await post(body, { accept: 'application/xml' });
+    expect([xml.routed, xml.status]).toEqual([true, 406]);
+  });
+
+  it('hands a POST it read on to the route whole: unknown bodies execute, and so do bodies sent in chunks', async () => {
+    const body = bodyOf('{ user(id: 76) { id username } }');
+    const first = await post(body);
+    expect([first.routed, first.status, JSON.parse(first.text)]).toEqual([true, 200, { data: { user: { id: 76, username: expect.any(String) } } }]);
+    // No Content-Length: the front does not read it, and remembers nothing by it.
+    const chunked = () =>
+      send('/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: new ReadableStream({
+          start(controller) {
+            controller.enqueue(new TextEncoder().encode(bodyOf('{ user(id: 77) { id username } }')));
+            controller.close();
+          },
+        }),
+        duplex: 'half',
+      } as RequestInit);
+    const [once, twice] = [await chunked(), await chunked()];
+    expect([once.status, twice.status, twice.routed, twice.headers.get('x-cache')]).toEqual([200, 200, true, 'HIT']);
+  });
+
+  it('never serves a copy an invalidation dropped', async () => {
+    const body = bodyOf('{ user(id: 78) { id displayName } }');
+    await post(body);
+    expect((await post(body)).routed).toBe(false);
+    await gateway.cache.invalidator.invalidateUserCache(78);
+    const after = await post(body);
+    expect([after.routed, after.headers.get('x-cache')]).toEqual([true, 'MISS']);
+  });
+
+  it('counts its answers in the HTTP metrics, by route and status', async () => {
+    const body = bodyOf('{ user(id: 79) { id username } }');
+    await post(body);
+    const count = async () => Number(/gateway_http_requests_total\{method="POST",route="\/graphql",status="200"\} (\d+)/.exec(await (await fetch(`${url}/metrics`)).text())?.[1]);
+    const before = await count();
+    for (let i = 0; i < 3; i += 1) expect((await post(body)).routed).toBe(false);
+    expect(await count()).toBe(before + 3);
+  });
+});
