@@ -197,7 +197,8 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
           responseCache,
           remembered,
           persisted,
-          identify: authenticated,
+          // No credentials is the anonymous viewer (Authenticator's rule), known without a lookup.
+          identify: (authorization) => (authorization === undefined ? ANONYMOUS_IDENTITY : authenticated(authorization)),
           cdnHeaders: cdn.headers,
           cors,
           wantsPlayground: config.playground.enabled ? wantsPlayground : undefined,
@@ -309,11 +310,13 @@ function requestIds(): () => string {
   return () => `${prefix}${(next++).toString(16).padStart(8, '0')}`;
 }
 
+const ANONYMOUS_IDENTITY = 'anonymous';
+
 /** Whose PRIVATE responses a request may see. */
 function identityOf(viewer: Viewer): string {
   switch (viewer.kind) {
     case 'anonymous':
-      return 'anonymous';
+      return ANONYMOUS_IDENTITY;
     case 'admin':
       return 'admin';
     case 'user':

@@ -75,7 +75,7 @@ export function registerGraphqlRoute<Context extends PolicyContext>(http: Fastif
     }
     if (request.method === 'GET' && Buffer.byteLength(request.url) > options.maxGetUrlBytes) return reply.code(414).header('cache-control', 'no-store').send(urlTooLong(options.maxGetUrlBytes));
     const target = targetOf(request);
-    const known = target === undefined ? undefined : remembered.get(request.method === 'GET' ? 'GET' : 'POST', target);
+    const known = target === undefined ? undefined : remembered.get(target);
     if (known !== undefined && responseCache !== undefined && getContentTypeAccepted(request) && isPreflighted(request) && acceptsJson(request)) {
       const who = await identified(request);
       if (who !== undefined) {
@@ -97,7 +97,7 @@ export function registerGraphqlRoute<Context extends PolicyContext>(http: Fastif
 
     const keys = responseCache.keysFor(operation, who.identity);
     if (keys === undefined) return viaApollo(request, reply, operation);
-    if (target !== undefined) remembered.remember(request.method === 'GET' ? 'GET' : 'POST', target, { operation, publicKey: keys.publicKey, outcome: resolved.outcome });
+    if (target !== undefined) remembered.remember(target, { operation, publicKey: keys.publicKey, outcome: resolved.outcome });
     return fromCache(responseCache, request, reply, who, operation, keys.publicKey);
   };
 

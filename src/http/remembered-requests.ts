@@ -38,18 +38,16 @@ export class RememberedRequests {
     sizeCalculation: (entry, key) => key.length + entry.publicKey.length + JSON.stringify(entry.operation.variables ?? null).length,
   });
 
-  /** `target`: the URL of a GET, the body of a POST. */
-  get(method: 'GET' | 'POST', target: string): RememberedRequest | undefined {
-    return this.entries.get(keyOf(method, target));
+  /**
+   * `target`: the URL of a GET, the body of a POST. One key space for both: a URL starts with `/`
+   * and a body that resolved is a JSON object, so neither can pass for the other.
+   */
+  get(target: string): RememberedRequest | undefined {
+    return this.entries.get(target);
   }
 
   /** Kept only if its outcome depends on its bytes alone. */
-  remember(method: 'GET' | 'POST', target: string, entry: RememberedRequest): void {
-    if (BYTES_DECIDE.has(entry.outcome)) this.entries.set(keyOf(method, target), entry);
+  remember(target: string, entry: RememberedRequest): void {
+    if (BYTES_DECIDE.has(entry.outcome)) this.entries.set(target, entry);
   }
-}
-
-/** A URL starts with `/`, so no body can pass for one. */
-function keyOf(method: 'GET' | 'POST', target: string): string {
-  return method === 'GET' ? target : `POST ${target}`;
 }
