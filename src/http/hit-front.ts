@@ -73,8 +73,9 @@ export class HitFront {
         return;
       }
       const chunks: Buffer[] = [];
+      // `on`, not `once`: each fires once anyway, and a once-wrapper per request is garbage.
       request.on('data', (chunk: Buffer) => chunks.push(chunk));
-      request.once('end', () => {
+      request.on('end', () => {
         const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
         this.bodies.set(request, body);
         const known = remembered.get(body.toString('utf8'));
@@ -82,7 +83,7 @@ export class HitFront {
         else this.answer(request, response, known, startedMs, next);
       });
       // An aborted upload: node closes the connection; there is nobody to answer.
-      request.once('error', () => undefined);
+      request.on('error', ignore);
     };
   }
 
@@ -127,7 +128,8 @@ export class HitFront {
     const { cors, requestId, metrics, responseCache, path } = this.options;
     const notModifiedHere = notModified(request.method, request.headers['if-none-match'], stored);
     // node takes headers as a flat list of names and values: the stored response's part is built once.
-    const head = [...this.headOf(stored, notModifiedHere), 'age', ageOf(stored, Date.now()), 'x-request-id', requestId()];
+    const head = this.headOf(stored, notModifiedHere).slice();
+    head.push('age', ageOf(stored, Date.now()), 'x-request-id', requestId());
     const allowOrigin = cors.allowOriginFor(request.headers.origin);
     if (allowOrigin !== undefined) head.push('access-control-allow-origin', allowOrigin);
     if (notModifiedHere) {
@@ -152,3 +154,5 @@ export class HitFront {
     return notModifiedHere ? heads.notModified : heads.ok;
   }
 }
+
+function ignore(): void {}
