@@ -23,11 +23,13 @@ import { ResponseCache } from './graphql/response-cache/response-cache';
 import { StaleReads, staleReadsPlugin } from './graphql/stale-reads';
 import { queryLimitsRule } from './graphql/query-limits';
 import { CorsPolicy, registerCors } from './http/cors';
+import { CachedAnswers, type Identified } from './http/cached-answers';
 import { registerGraphqlRoute } from './http/graphql-route';
 import { HitFront } from './http/hit-front';
 import { registerHealthRoutes } from './http/health-routes';
 import { PLAYGROUND_ASSET_PATH, PLAYGROUND_HTML_HEADERS, PLAYGROUND_REQUEST_HEADER, playgroundHtml, registerPlayground, wantsPlayground } from './http/playground';
 import { RememberedRequests } from './http/remembered-requests';
+import { INTERNAL_ERROR_BODY, JSON_CONTENT_TYPE } from './http/stored-answer';
 import type { Logger } from './logger';
 import { CircuitBreaker } from './market/circuit-breaker';
 import { DEMO_INSTRUMENTS } from './market/instruments';
@@ -49,7 +51,7 @@ import { SessionsService } from './sessions/sessions.service';
 import { SIGNAL_TAGS } from './signals/signal.resolver';
 import { SignalsRepository } from './signals/signals.repository';
 import { SignalsService } from './signals/signals.service';
-import type { Viewer } from './sessions/viewer';
+import { ANONYMOUS, type Viewer } from './sessions/viewer';
 import { signalsWarming, statisticsWarming } from './signals/signals.warming';
 import { USER_TAGS } from './users/user.resolver';
 import { UsersRepository } from './users/users.repository';
@@ -182,29 +184,34 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
   const cors = new CorsPolicy(config.http.corsOrigins);
   const requestId = requestIds();
   const remembered = new RememberedRequests();
-  const authenticated = async (authorization: string | undefined) => {
-    try {
-      return identityOf(await authenticator.authenticate(authorization));
-    } catch {
-      return undefined;
-    }
+  const contextOf = (viewer: Viewer, requestId: string): RequestContext => {
+    const staleReads = new StaleReads();
+    return { viewer, requestId, staleReads, loaders: createLoaders({ users, signals, market }, staleReads) };
   };
+  const identifiedAs = (viewer: Viewer): Identified<RequestContext> => ({
+    identity: identityOf(viewer),
+    context: (id) => ({ ...contextOf(viewer, id), responsePolicy: new ResponsePolicy() }),
+  });
+  const anonymous = identifiedAs(ANONYMOUS);
+  /** No credentials is the anonymous viewer (Authenticator's rule), known without a lookup; a refused token rejects. */
+  const identify = (authorization: string | undefined) => (authorization === undefined ? anonymous : authenticator.authenticate(authorization).then(identifiedAs));
+  const answers = responseCache === undefined ? undefined : new CachedAnswers(apollo, responseCache);
   const front =
-    responseCache === undefined
+    answers === undefined
       ? undefined
       : new HitFront({
           path: '/graphql',
-          responseCache,
+          answers,
           remembered,
           persisted,
-          // No credentials is the anonymous viewer (Authenticator's rule), known without a lookup.
-          identify: (authorization) => (authorization === undefined ? ANONYMOUS_IDENTITY : authenticated(authorization)),
+          identify,
           cdnHeaders: cdn.headers,
           cors,
           wantsPlayground: config.playground.enabled ? wantsPlayground : undefined,
           requestId,
           metrics: httpMetrics,
           maxBodyBytes: Math.min(config.http.bodyLimitBytes, REMEMBERED_BODY_MAX_BYTES),
+          logger,
         });
   const { requestTimeoutMs, headersTimeoutMs, keepAliveTimeoutMs } = config.http;
   const http = Fastify({
@@ -236,7 +243,7 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
     const status = error.statusCode ?? 500;
     if (status >= 500) {
       logger.error({ err: error }, 'unexpected error in HTTP handler');
-      return reply.code(500).send({ error: { code: 'INTERNAL_SERVER_ERROR', message: 'Internal server error' } });
+      return reply.code(500).header('content-type', JSON_CONTENT_TYPE).send(INTERNAL_ERROR_BODY);
     }
     return reply.code(status).send({ error: { code: 'BAD_REQUEST', message: error.message } });
   });
@@ -245,14 +252,10 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
   registerHealthRoutes(http, startedAtMs);
   if (config.playground.enabled) registerPlayground(http, { path: PLAYGROUND_ASSET_PATH });
   registerOpsRoutes(http, { admin, authenticator, cache: cacheService, db, metrics, market, cdnPurger: cdn.purger });
-  const contextOf = (viewer: Viewer, requestId: string): RequestContext => {
-    const staleReads = new StaleReads();
-    return { viewer, requestId, staleReads, loaders: createLoaders({ users, signals, market }, staleReads) };
-  };
   registerGraphqlRoute<RequestContext>(http, {
     path: '/graphql',
     apollo,
-    responseCache,
+    answers,
     cdnHeaders: cdn.headers,
     persisted,
     remembered,
@@ -262,11 +265,7 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
     // playground outside production (it marks its requests; a mark anyone can set, hence not in production).
     trusted: (request, identity) => identity === 'admin' || (config.nodeEnv !== 'production' && config.playground.enabled && request.headers[PLAYGROUND_REQUEST_HEADER] === '1'),
     playground: config.playground.enabled ? { wants: wantsPlayground, html: () => playgroundHtml(PLAYGROUND_ASSET_PATH), headers: PLAYGROUND_HTML_HEADERS } : undefined,
-    async identify(request) {
-      // Not `authenticated`: Apollo reports a refused token when it builds this context.
-      const viewer = await authenticator.authenticate(request.headers.authorization);
-      return { identity: identityOf(viewer), context: () => ({ ...contextOf(viewer, request.id), responsePolicy: new ResponsePolicy() }) };
-    },
+    identify,
   });
 
   return {
@@ -310,13 +309,11 @@ function requestIds(): () => string {
   return () => `${prefix}${(next++).toString(16).padStart(8, '0')}`;
 }
 
-const ANONYMOUS_IDENTITY = 'anonymous';
-
 /** Whose PRIVATE responses a request may see. */
 function identityOf(viewer: Viewer): string {
   switch (viewer.kind) {
     case 'anonymous':
-      return ANONYMOUS_IDENTITY;
+      return 'anonymous';
     case 'admin':
       return 'admin';
     case 'user':

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 
-import { type ApolloServer, HeaderMap, type HTTPGraphQLRequest } from '@apollo/server';
+import type { ApolloServer } from '@apollo/server';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 import type { CdnHeaders } from '../cdn/cdn-headers';
@@ -9,56 +9,51 @@ import type { DocumentResolution, PersistedDocuments } from '../graphql/persiste
 import type { PolicyContext } from '../graphql/response-cache/cache-policy';
 import type { ResponseCache, StoredResponse } from '../graphql/response-cache/response-cache';
 import { appendVary } from './cors';
-import { acceptsJson, getContentTypeAccepted, isPreflighted, readOperation, VARIABLES_TOO_DEEP, variablesTooDeep } from './graphql-request';
+import { type CachedAnswer, type CachedAnswers, type Identified, toApolloRequest } from './cached-answers';
+import { acceptsJson, isPreflighted, readOperation, VARIABLES_TOO_DEEP, variablesTooDeep } from './graphql-request';
 import type { RememberedRequests, ResolvedOperation } from './remembered-requests';
 import { ageOf, JSON_CONTENT_TYPE, notModified, storedHeaders } from './stored-answer';
-
-/** Who is asking, resolved once per request. */
-export interface Identified<Context> {
-  /** Keys the viewer's PRIVATE responses (`anonymous`, `user:42`, `admin`). */
-  readonly identity: string;
-  /** A fresh per-request context (loaders, policy). */
-  context(): Context;
-}
 
 export interface GraphqlRouteOptions<Context extends PolicyContext> {
   readonly path: string;
   readonly apollo: ApolloServer<Context>;
-  /** Throws for a token that is refused; the request then goes to Apollo, which reports it. */
-  readonly identify: (request: FastifyRequest) => Promise<Identified<Context>>;
+  /** Who sends this Authorization header; throws (or rejects) for a token that is refused: the request then goes to Apollo, which reports it. */
+  readonly identify: (authorization: string | undefined) => Identified<Context> | Promise<Identified<Context>>;
   /** Turns document ids into texts (and refuses what the persisted-documents mode does not allow). */
   readonly persisted: PersistedDocuments;
   /** Whether a request keeps free text when persisted documents are required (the admin, the development playground). */
   readonly trusted: (request: FastifyRequest, identity: string) => boolean;
   /** A GET whose URL is longer is answered 414 (GET_MAX_URL_BYTES). */
   readonly maxGetUrlBytes: number;
-  /** Absent: every request is executed. */
-  readonly responseCache?: ResponseCache | undefined;
+  /** The response cache's answers; absent: every request is executed. */
+  readonly answers?: CachedAnswers<Context> | undefined;
   /** Cache-Control, Vary and surrogate keys of stored answers, for browsers and CDNs. */
   readonly cdnHeaders: CdnHeaders;
   /** A browser asking for HTML gets the playground instead of a GraphQL answer. */
   readonly playground?: { wants(request: FastifyRequest): boolean; html(): string; readonly headers: Readonly<Record<string, string>> } | undefined;
-  /** Requests resolved before, by their bytes (shared with the hit front, which answers their near hits before Fastify). */
+  /** Requests resolved before, by their bytes (shared with the hit front, which answers their repeats before Fastify). */
   readonly remembered: RememberedRequests;
   /** The body of a POST that the hit front read before handing it on, for Fastify's parser to read again. */
   readonly bodyReadBefore: (request: IncomingMessage) => Buffer | undefined;
 }
 
 /**
- * Serves GraphQL at `path`, with the response-cache fast path in front of Apollo: a hit is
- * answered from the stored bytes without parsing, validating or executing anything. Written by
- * hand rather than through an integration package for exactly that reason.
+ * Serves GraphQL at `path`: works out what a request asks (its document, persisted or not, and
+ * whether Apollo would accept it as sent), answers it from the response cache (CachedAnswers) or
+ * through Apollo, and maps the answer to HTTP. Written by hand rather than through an integration
+ * package so that a hit is answered from stored bytes without parsing, validating or executing
+ * anything. Repeats of what it resolved are answered by the hit front before they get here.
  */
 export function registerGraphqlRoute<Context extends PolicyContext>(http: FastifyInstance, options: GraphqlRouteOptions<Context>): void {
-  const { apollo, identify, responseCache, playground, persisted, remembered, bodyReadBefore } = options;
+  const { apollo, identify, answers, playground, persisted, remembered, bodyReadBefore } = options;
   /** What a request's bytes are remembered by: a GET's URL, a POST's body (when the hit front read it, which it does for small JSON bodies). */
   const targetOf = (request: FastifyRequest): string | undefined => (request.method === 'GET' ? request.url : bodyReadBefore(request.raw)?.toString('utf8'));
 
   /** Executes through Apollo: the operation resolved from the request, or (when this route could not read it) the request as sent, for Apollo to refuse. */
   const viaApollo = async (request: FastifyRequest, reply: FastifyReply, operation?: ResolvedOperation) => {
     const response = await apollo.executeHTTPGraphQLRequest({
-      httpGraphQLRequest: toApolloRequest(request, operation),
-      context: async () => (await identify(request)).context(),
+      httpGraphQLRequest: toApolloRequest(request, operation ?? { raw: { search: searchOf(request.url), body: request.body } }),
+      context: async () => (await identify(request.headers.authorization)).context(request.id),
     });
     reply.code(response.status ?? 200);
     // What the response cache did not judge is for nobody else to keep either (Apollo says
@@ -75,14 +70,6 @@ export function registerGraphqlRoute<Context extends PolicyContext>(http: Fastif
     }
     if (request.method === 'GET' && Buffer.byteLength(request.url) > options.maxGetUrlBytes) return reply.code(414).header('cache-control', 'no-store').send(urlTooLong(options.maxGetUrlBytes));
     const target = targetOf(request);
-    const known = target === undefined ? undefined : remembered.get(target);
-    if (known !== undefined && responseCache !== undefined && getContentTypeAccepted(request) && isPreflighted(request) && acceptsJson(request)) {
-      const who = await identified(request);
-      if (who !== undefined) {
-        persisted.note(known.outcome);
-        return fromCache(responseCache, request, reply, who, known.operation, known.publicKey);
-      }
-    }
     // Before anything walks them: whatever does so recursively (JSON.stringify, a cache key,
     // graphql's coercion) would overflow the stack on variables nested thousands deep.
     if (variablesTooDeep(request)) return reply.code(400).send(VARIABLES_TOO_DEEP);
@@ -93,65 +80,27 @@ export function registerGraphqlRoute<Context extends PolicyContext>(http: Fastif
     const resolved = await persisted.resolve(incoming, who !== undefined && options.trusted(request, who.identity));
     if (resolved.kind === 'refused') return sendRefusal(reply, resolved);
     const operation: ResolvedOperation = { query: resolved.query, operationName: incoming.operationName, variables: incoming.variables, extensions: incoming.extensions };
-    if (responseCache === undefined || who === undefined || !acceptsJson(request)) return viaApollo(request, reply, operation);
+    if (answers === undefined || who === undefined || !acceptsJson(request)) return viaApollo(request, reply, operation);
 
-    const keys = responseCache.keysFor(operation, who.identity);
+    const keys = answers.responseCache.keysFor(operation, who.identity);
     if (keys === undefined) return viaApollo(request, reply, operation);
     if (target !== undefined) remembered.remember(target, { operation, publicKey: keys.publicKey, outcome: resolved.outcome });
-    return fromCache(responseCache, request, reply, who, operation, keys.publicKey);
+    const near = answers.near(keys.publicKey, who.identity);
+    if (near !== undefined) {
+      // As the hit front does: the writes of one event-loop turn go out together.
+      await new Promise((resolve) => setImmediate(resolve));
+      return sendStored(request, reply, near, 'HIT', answers.responseCache, options.cdnHeaders);
+    }
+    return sendAnswer(request, reply, await answers.answer(request, request.id, who, operation, keys.publicKey), answers.responseCache, options.cdnHeaders);
   };
 
   /** Who is asking, or `undefined` for a refused token (Apollo reports it when it builds the context). */
   const identified = async (request: FastifyRequest): Promise<Identified<Context> | undefined> => {
     try {
-      return await identify(request);
+      return await identify(request.headers.authorization);
     } catch {
       return undefined;
     }
-  };
-
-  /** Answers from the response cache (near copy, shared tier), or executes once and stores. */
-  const fromCache = async (responseCache: ResponseCache, request: FastifyRequest, reply: FastifyReply, who: Identified<Context>, operation: ResolvedOperation, publicKey: string) => {
-    const privateKey = responseCache.privateKeyOf(publicKey, who.identity);
-    const near = responseCache.nearLookup(publicKey, privateKey);
-    if (near !== undefined) {
-      // Measured: answering in the same tick writes each response on its own; yielding to the
-      // check phase lets the writes of one event-loop turn go out together, which cut the CPU per
-      // hit by a third and raised throughput by half under load (see BENCHMARKS.md).
-      await new Promise((resolve) => setImmediate(resolve));
-      return sendStored(request, reply, near, 'HIT', responseCache, options.cdnHeaders);
-    }
-
-    // The shared lookup is inside the flight: a request arriving while the leader stores its
-    // result joins it instead of missing and executing a second time.
-    const result = await responseCache.singleFlight(privateKey, async (): Promise<FlightResult> => {
-      // The near copy was checked just above; only the shared tier is left to ask.
-      const found = await responseCache.sharedLookup(publicKey, privateKey);
-      if (found !== undefined) return fromStored(found);
-      const execute = async (): Promise<FlightResult> => {
-        responseCache.noteExecution();
-        const context = who.context();
-        const epoch = responseCache.epoch();
-        const response = await apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest: toApolloRequest(request, operation), context: () => Promise.resolve(context) });
-        const body = Buffer.from(response.body.kind === 'complete' ? response.body.string : await collect(response.body.asyncIterator), 'utf8');
-        const status = response.status ?? 200;
-        const policy = context.responsePolicy;
-        let stored: StoredResponse | undefined;
-        if (status === 200 && policy !== undefined && policy.ttlSeconds > 0) {
-          stored = await responseCache.store(policy.scope === 'PUBLIC' ? publicKey : privateKey, body, policy, epoch);
-        } else {
-          responseCache.noteUncacheable();
-        }
-        return { shareable: policy?.isQuery === true, status, headers: [...response.headers], body, stored, hit: false };
-      };
-      // A mutation is never shared, so no other instance should wait for it (the test is loose: a
-      // query that merely mentions the word only forgoes the fleet-wide flight).
-      return MAY_WRITE.test(operation.query) ? execute() : responseCache.fleetFlight(publicKey, privateKey, fromStored, execute);
-    });
-    if (result.stored !== undefined) return sendStored(request, reply, result.stored, result.hit ? 'HIT-SHARED' : 'MISS', responseCache, options.cdnHeaders);
-    reply.code(result.status);
-    for (const [name, value] of result.headers) reply.header(name, value);
-    return reply.header('cache-control', 'no-store').header('x-cache', 'BYPASS').send(result.body);
   };
 
   http.get(options.path, handler);
@@ -179,23 +128,6 @@ function sendRefusal(reply: FastifyReply, refusal: Extract<DocumentResolution, {
     .send(JSON.stringify({ errors: [{ message: refusal.message, extensions: { code: refusal.code } }] }));
 }
 
-interface FlightResult {
-  /** False for a mutation's result: a concurrent identical request must run its own. */
-  readonly shareable: boolean;
-  readonly status: number;
-  readonly headers: readonly [string, string][];
-  readonly body: Buffer;
-  readonly stored: StoredResponse | undefined;
-  /** Answered from the shared tier (here or another instance's store) rather than executed here. */
-  readonly hit: boolean;
-}
-
-const MAY_WRITE = /\b(mutation|subscription)\b/;
-
-function fromStored(stored: StoredResponse): FlightResult {
-  return { shareable: true, status: 200, headers: [], body: stored.body, stored, hit: true };
-}
-
 /** The stored bytes with Cache-Control, Age, ETag and surrogate keys; a GET with a matching If-None-Match gets 304. */
 function sendStored(request: FastifyRequest, reply: FastifyReply, stored: StoredResponse, marker: string, responseCache: ResponseCache, cdnHeaders: CdnHeaders) {
   const cdn = cdnHeaders.of(stored);
@@ -210,32 +142,16 @@ function sendStored(request: FastifyRequest, reply: FastifyReply, stored: Stored
   return reply.code(200).header('content-type', JSON_CONTENT_TYPE).send(stored.body);
 }
 
-/**
- * What Apollo runs: the resolved operation (its text, whatever the request carried instead), or,
- * without one, the request as sent. A GET stays a GET, so that Apollo still refuses a mutation
- * over GET (405, Allow: POST).
- */
-function toApolloRequest(request: FastifyRequest, operation: ResolvedOperation | undefined): HTTPGraphQLRequest {
-  const headers = new HeaderMap();
-  for (const [name, value] of Object.entries(request.headers)) {
-    if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
-  }
-  const method = request.method.toUpperCase();
-  if (operation === undefined) {
-    const queryStart = request.url.indexOf('?');
-    return { method, headers, search: queryStart === -1 ? '' : request.url.slice(queryStart), body: request.body };
-  }
-  const { query, operationName, variables, extensions } = operation;
-  // Members that are absent stay absent: Apollo refuses `extensions: undefined`.
-  const present = Object.entries({ operationName, variables, extensions }).filter(([, value]) => value !== undefined);
-  if (method !== 'GET') return { method, headers, search: '', body: Object.fromEntries([['query', query], ...present]) };
-  const search = new URLSearchParams({ query });
-  for (const [name, value] of present) search.set(name, typeof value === 'string' ? value : JSON.stringify(value));
-  return { method, headers, search: `?${search.toString()}`, body: undefined };
+/** What the response cache answered, as Fastify's reply. */
+function sendAnswer(request: FastifyRequest, reply: FastifyReply, answer: CachedAnswer, responseCache: ResponseCache, cdnHeaders: CdnHeaders) {
+  if (answer.kind === 'stored') return sendStored(request, reply, answer.stored, answer.marker, responseCache, cdnHeaders);
+  reply.code(answer.status);
+  for (const [name, value] of answer.headers) reply.header(name, value);
+  return reply.header('cache-control', 'no-store').header('x-cache', 'BYPASS').send(answer.body);
 }
 
-async function collect(chunks: AsyncIterableIterator<string>): Promise<string> {
-  let body = '';
-  for await (const chunk of chunks) body += chunk;
-  return body;
+/** The query string of a URL, with its `?` (empty for none). */
+function searchOf(url: string): string {
+  const queryStart = url.indexOf('?');
+  return queryStart === -1 ? '' : url.slice(queryStart);
 }

@@ -2,27 +2,27 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import type { CdnHeaders } from '../cdn/cdn-headers';
 import type { PersistedDocuments } from '../graphql/persisted/persisted-documents';
-import type { ResponseCache, StoredResponse } from '../graphql/response-cache/response-cache';
+import type { PolicyContext } from '../graphql/response-cache/cache-policy';
+import type { StoredResponse } from '../graphql/response-cache/response-cache';
+import type { Logger } from '../logger';
 import type { HttpMetrics } from '../operator/prometheus';
+import type { CachedAnswer, CachedAnswers, Identified } from './cached-answers';
 import type { CorsPolicy } from './cors';
 import { acceptsJson, getContentTypeAccepted, isJsonContentType, isPreflighted } from './graphql-request';
 import type { RememberedRequest, RememberedRequests } from './remembered-requests';
-import { ageOf, JSON_CONTENT_TYPE, notModified, storedHeaders } from './stored-answer';
+import { ageOf, INTERNAL_ERROR_BODY, JSON_CONTENT_TYPE, notModified, storedHeaders } from './stored-answer';
 
 export type RequestListener = (request: IncomingMessage, response: ServerResponse) => void;
 
-export interface HitFrontOptions {
+export interface HitFrontOptions<Context extends PolicyContext> {
   /** The GraphQL route's path: only its GETs and POSTs are looked at. */
   readonly path: string;
-  readonly responseCache: ResponseCache;
+  readonly answers: CachedAnswers<Context>;
   /** Filled by the GraphQL route as it resolves requests; read here. */
   readonly remembered: RememberedRequests;
   readonly persisted: Pick<PersistedDocuments, 'note'>;
-  /**
-   * The viewer's identity (`anonymous`, `user:42`, `admin`), or `undefined` for a refused token,
-   * which the route lets Apollo report; at once when it needs no lookup.
-   */
-  readonly identify: (authorization: string | undefined) => string | Promise<string | undefined>;
+  /** Who sends this Authorization header, at once when that needs no lookup; rejects for a refused token, which the route lets Apollo report. */
+  readonly identify: (authorization: string | undefined) => Identified<Context> | Promise<Identified<Context>>;
   readonly cdnHeaders: CdnHeaders;
   readonly cors: CorsPolicy;
   /** Whether a GET is a browser asking for the playground (absent: no playground). */
@@ -32,27 +32,28 @@ export interface HitFrontOptions {
   readonly metrics: HttpMetrics;
   /** A POST body longer than this goes to Fastify unread (bodies this process remembers are small). */
   readonly maxBodyBytes: number;
+  readonly logger: Logger;
 }
 
 /**
- * The cheapest answer the gateway gives, on node's own request and response in front of Fastify:
- * a GET or POST whose bytes this process has resolved before (RememberedRequests), asked with the
- * headers that let it be answered from the cache, whose answer is a near copy. It gets what the
- * GraphQL route would send (stored-answer.ts) plus what Fastify's hooks add: the request id, CORS
- * headers, the Origin in Vary, and the request's metrics.
+ * The gateway's answer to a request it has seen before, on node's own request and response, in
+ * front of Fastify: a GET or POST whose bytes this process has resolved (RememberedRequests), asked
+ * with headers that let the response cache answer it. It is answered as the GraphQL route would
+ * answer it (CachedAnswers, stored-answer.ts): the near copy, the shared tier, or one execution;
+ * plus what Fastify's hooks add: the request id, CORS headers, the Origin in Vary, the metrics.
  *
- * Everything else goes on to Fastify untouched: a first sight, a shared-tier hit, a miss, a
- * refusal, a playground page. A POST's body has been read by then; the route replays it
- * (`bodyOf`). Why a front rather than a route: in a profile of near hits, Fastify's routing,
- * hooks and reply objects cost more than everything the cache did (BENCHMARKS.md).
+ * Everything else goes on to Fastify untouched: a first sight, a refused token, a playground page,
+ * headers the route must judge (content type, CSRF, Accept). A POST's body has been read by then;
+ * the route replays it (`bodyOf`). Why a front rather than a route: in a profile of near hits,
+ * Fastify's routing, hooks and reply objects cost more than everything the cache did (BENCHMARKS.md).
  */
-export class HitFront {
+export class HitFront<Context extends PolicyContext> {
   /** POST bodies read here, for the route to replay (see bodyOf). */
   private readonly bodies = new WeakMap<IncomingMessage, Buffer>();
   /** Per stored response, the headers of its answers (see headOf). */
-  private readonly heads = new WeakMap<StoredResponse, { readonly ok: readonly string[]; readonly notModified: readonly string[] }>();
+  private readonly heads = new WeakMap<StoredResponse, Record<string, { readonly ok: readonly string[]; readonly notModified: readonly string[] }>>();
 
-  constructor(private readonly options: HitFrontOptions) {}
+  constructor(private readonly options: HitFrontOptions<Context>) {}
 
   /** A request listener for node's server: answers what it can and hands the rest to `next` (Fastify's). */
   listener(next: RequestListener): RequestListener {
@@ -94,65 +95,99 @@ export class HitFront {
 
   private answer(request: IncomingMessage, response: ServerResponse, known: RememberedRequest, startedMs: number, next: RequestListener): void {
     // The route's own checks, in its order: whatever fails one is for the route (and Apollo) to answer.
-    const { wantsPlayground } = this.options;
+    const { wantsPlayground, identify } = this.options;
     if ((wantsPlayground !== undefined && wantsPlayground(request)) || !getContentTypeAccepted(request) || !isPreflighted(request) || !acceptsJson(request)) {
       next(request, response);
       return;
     }
-    const identity = this.options.identify(request.headers.authorization);
+    const who = identify(request.headers.authorization);
     // Synchronous for a request without credentials, the common case: no promise on that path.
-    if (typeof identity === 'string') {
-      this.answerAs(identity, request, response, known, startedMs, next);
+    if (!(who instanceof Promise)) {
+      this.answerAs(who, request, response, known, startedMs);
       return;
     }
-    identity.then(
-      (who) => (who === undefined ? next(request, response) : this.answerAs(who, request, response, known, startedMs, next)),
+    who.then(
+      (identified) => this.answerAs(identified, request, response, known, startedMs),
       () => next(request, response),
     );
   }
 
-  private answerAs(identity: string, request: IncomingMessage, response: ServerResponse, known: RememberedRequest, startedMs: number, next: RequestListener): void {
-    const { responseCache, persisted } = this.options;
-    const stored = responseCache.nearLookup(known.publicKey, responseCache.privateKeyOf(known.publicKey, identity));
-    if (stored === undefined) {
-      next(request, response);
+  private answerAs(who: Identified<Context>, request: IncomingMessage, response: ServerResponse, known: RememberedRequest, startedMs: number): void {
+    const { answers, persisted, requestId, logger } = this.options;
+    persisted.note(known.outcome);
+    const id = requestId();
+    const near = answers.near(known.publicKey, who.identity);
+    if (near !== undefined) {
+      // As the route does with near copies: the writes of one event-loop turn go out together
+      // (a third less CPU per hit, see BENCHMARKS.md).
+      setImmediate(() => this.send(request, response, { kind: 'stored', stored: near, marker: 'HIT' }, id, startedMs));
       return;
     }
-    persisted.note(known.outcome);
-    // As the route does with near copies: the writes of one event-loop turn go out together
-    // (a third less CPU per hit, see BENCHMARKS.md).
-    setImmediate(() => this.send(request, response, stored, startedMs));
+    answers.answer(request, id, who, known.operation, known.publicKey).then(
+      (answer) => this.send(request, response, answer, id, startedMs),
+      (error: unknown) => {
+        // As Fastify's error handler answers what a route throws.
+        logger.error({ err: error, requestId: id }, 'unexpected error in HTTP handler');
+        if (response.headersSent) response.destroy();
+        else this.write(request, response, 500, ['content-type', JSON_CONTENT_TYPE, 'content-length', String(Buffer.byteLength(INTERNAL_ERROR_BODY))], INTERNAL_ERROR_BODY, id, startedMs);
+      },
+    );
   }
 
-  private send(request: IncomingMessage, response: ServerResponse, stored: StoredResponse, startedMs: number): void {
-    const { cors, requestId, metrics, responseCache, path } = this.options;
-    const notModifiedHere = notModified(request.method, request.headers['if-none-match'], stored);
-    // node takes headers as a flat list of names and values: the stored response's part is built once.
-    const head = this.headOf(stored, notModifiedHere).slice();
-    head.push('age', ageOf(stored, Date.now()), 'x-request-id', requestId());
+  private send(request: IncomingMessage, response: ServerResponse, answer: CachedAnswer, id: string, startedMs: number): void {
+    if (answer.kind === 'uncached') {
+      // As the route sends it: Apollo's headers, with its own word on caching replaced.
+      const apolloHeaders = answer.headers.filter(([name]) => name !== 'cache-control' && name !== 'x-cache' && name !== 'content-length');
+      const head = [...apolloHeaders.flat(), 'cache-control', 'no-store', 'x-cache', 'BYPASS', 'content-length', String(answer.body.length)];
+      this.write(request, response, answer.status, head, answer.body, id, startedMs);
+      return;
+    }
+    const { stored, marker } = answer;
+    const revalidated = notModified(request.method, request.headers['if-none-match'], stored);
+    if (revalidated) this.options.answers.responseCache.noteNotModified();
+    const head = this.headOf(stored, marker, revalidated).slice();
+    head.push('age', ageOf(stored, Date.now()));
+    this.write(request, response, revalidated ? 304 : 200, head, revalidated ? undefined : stored.body, id, startedMs);
+  }
+
+  /** The answer with what Fastify's hooks add: the request id, CORS, the Origin in Vary (in `head` already), the metrics. */
+  private write(request: IncomingMessage, response: ServerResponse, status: number, head: string[], body: Buffer | string | undefined, id: string, startedMs: number): void {
+    const { cors, metrics, path } = this.options;
+    head.push('x-request-id', id);
     const allowOrigin = cors.allowOriginFor(request.headers.origin);
     if (allowOrigin !== undefined) head.push('access-control-allow-origin', allowOrigin);
-    if (notModifiedHere) {
-      responseCache.noteNotModified();
-      response.writeHead(304, head).end();
-    } else {
-      response.writeHead(200, head).end(stored.body);
-    }
-    metrics.observe(request.method ?? 'OTHER', path, response.statusCode, (performance.now() - startedMs) / 1000);
+    if (cors.enabled) varyByOrigin(head);
+    response.writeHead(status, head).end(body);
+    metrics.observe(request.method ?? 'OTHER', path, status, (performance.now() - startedMs) / 1000);
   }
 
-  /** The headers of every near-hit answer from `stored`: 200 with its body, or 304 without. */
-  private headOf(stored: StoredResponse, notModifiedHere: boolean): readonly string[] {
-    let heads = this.heads.get(stored);
+  /** The headers of every answer of `stored` with this marker: 200 with its body, or 304 without; node takes them as a flat list of names and values. */
+  private headOf(stored: StoredResponse, marker: string, revalidated: boolean): readonly string[] {
+    let byMarker = this.heads.get(stored);
+    if (byMarker === undefined) {
+      byMarker = {};
+      this.heads.set(stored, byMarker);
+    }
+    let heads = byMarker[marker];
     if (heads === undefined) {
       const cdn = this.options.cdnHeaders.of(stored);
       const vary = this.options.cors.enabled ? [...cdn.vary, 'origin'] : cdn.vary;
-      const common = [...Object.entries(storedHeaders(stored, cdn)).flat(), 'x-cache', 'HIT', ...(vary.length === 0 ? [] : ['vary', vary.join(', ')])];
+      const common = [...Object.entries(storedHeaders(stored, cdn)).flat(), 'x-cache', marker, ...(vary.length === 0 ? [] : ['vary', vary.join(', ')])];
       heads = { notModified: common, ok: [...common, 'content-type', JSON_CONTENT_TYPE, 'content-length', String(stored.body.length)] };
-      this.heads.set(stored, heads);
+      byMarker[marker] = heads;
     }
-    return notModifiedHere ? heads.notModified : heads.ok;
+    return revalidated ? heads.notModified : heads.ok;
   }
 }
 
 function ignore(): void {}
+
+/** Adds Origin to the Vary of a flat header list, as the CORS hook does to Fastify's answers. */
+function varyByOrigin(head: string[]): void {
+  for (let i = 0; i < head.length; i += 2) {
+    if (head[i]!.toLowerCase() !== 'vary') continue;
+    if (!/(^|,)\s*(origin|\*)\s*(,|$)/i.test(head[i + 1]!)) head[i + 1] = `${head[i + 1]!}, origin`;
+    return;
+  }
+  head.push('vary', 'origin');
+}

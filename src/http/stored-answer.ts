@@ -24,3 +24,6 @@ export function notModified(method: string | undefined, ifNoneMatch: string | un
 }
 
 export const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
+
+/** What a request that failed unexpectedly gets (Fastify's error handler and the hit front answer alike). */
+export const INTERNAL_ERROR_BODY = JSON.stringify({ error: { code: 'INTERNAL_SERVER_ERROR', message: 'Internal server error' } });

@@ -6,19 +6,19 @@ import { createLogger } from '../../src/logger';
 import { ALICE, BOB, TEST_ADMIN_TOKEN } from '../helpers/test-gateway';
 
 /*
- * The hit front (src/http/hit-front.ts) answers repeats from near copies before Fastify sees them.
- * Each test counts the requests Fastify saw, so that it knows which of the two answered, and
- * checks that the front's answers say what the route's would and that it leaves alone whatever
- * the route must decide.
+ * The hit front (src/http/hit-front.ts) answers requests it has seen before, from the response
+ * cache, before Fastify sees them. Each test counts the requests Fastify saw, so that it knows
+ * which of the two answered, and checks that the front's answers say what the route's would and
+ * that it leaves alone whatever the route must decide.
  */
-describe('the hit front: near hits answered before Fastify', () => {
+describe('the hit front: repeated requests answered before Fastify', () => {
   const ORIGIN = 'https://app.example';
   let gateway: Gateway;
   let url: string;
   /** Requests that reached Fastify. */
   let routed = 0;
 
-  beforeAll(async () => {
+  const start = async (env: Record<string, string> = {}) => {
     const config = loadConfig({
       NODE_ENV: 'test',
       HOST: '127.0.0.1',
@@ -30,13 +30,18 @@ describe('the hit front: near hits answered before Fastify', () => {
       CACHE_KEY_PREFIX: `test_${randomBytes(4).toString('hex')}`,
       CACHE_WARMING_ENABLED: 'false',
       CORS_ORIGINS: ORIGIN,
+      ...env,
     });
-    gateway = await createGateway(config, createLogger(config));
-    gateway.http.addHook('onRequest', (_request, _reply, done) => {
+    const started = await createGateway(config, createLogger(config));
+    started.http.addHook('onRequest', (_request, _reply, done) => {
       routed += 1;
       done();
     });
-    url = await gateway.listen();
+    return { gateway: started, url: await started.listen() };
+  };
+
+  beforeAll(async () => {
+    ({ gateway, url } = await start());
   }, 60_000);
 
   afterAll(async () => {
@@ -52,12 +57,12 @@ describe('the hit front: near hits answered before Fastify', () => {
     readonly routed: boolean;
   }
 
-  const send = async (path: string, init: RequestInit = {}): Promise<Answer> => {
+  const send = async (path: string, init: RequestInit = {}, base = url): Promise<Answer> => {
     const before = routed;
-    const response = await fetch(`${url}${path}`, init);
+    const response = await fetch(`${base}${path}`, init);
     return { status: response.status, headers: response.headers, text: await response.text(), routed: routed > before };
   };
-  const post = (body: string, headers: Record<string, string> = {}) => send('/graphql', { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+  const post = (body: string, headers: Record<string, string> = {}, base = url) => send('/graphql', { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body }, base);
   const get = (query: string, headers: Record<string, string> = {}) => send(`/graphql?query=${encodeURIComponent(query)}`, { headers: { 'apollo-require-preflight': 'true', ...headers } });
   const bodyOf = (query: string) => JSON.stringify({ query });
   /** Headers that differ between any two answers. */
@@ -158,13 +163,44 @@ describe('the hit front: near hits answered before Fastify', () => {
     expect([once.status, twice.status, twice.routed, twice.headers.get('x-cache')]).toEqual([200, 200, true, 'HIT']);
   });
 
-  it('never serves a copy an invalidation dropped', async () => {
-    const body = bodyOf('{ user(id: 78) { id displayName } }');
-    await post(body);
-    expect((await post(body)).routed).toBe(false);
-    await gateway.cache.invalidator.invalidateUserCache(78);
-    const after = await post(body);
-    expect([after.routed, after.headers.get('x-cache')]).toEqual([true, 'MISS']);
+  it('answers from the shared tier, and executes a miss itself, storing it', async () => {
+    const nearless = await start({ RESPONSE_CACHE_NEAR_ENABLED: 'false' });
+    try {
+      const body = bodyOf('{ user(id: 78) { id displayName } }');
+      const first = await post(body, {}, nearless.url);
+      const shared = await post(body, {}, nearless.url);
+      expect([first.routed, first.headers.get('x-cache')]).toEqual([true, 'MISS']);
+      expect([shared.routed, shared.headers.get('x-cache'), shared.text]).toEqual([false, 'HIT-SHARED', first.text]);
+      expect(lasting(shared.headers)).toEqual(lasting(first.headers));
+      const executions = nearless.gateway.responseCache!.metrics().executions;
+      await nearless.gateway.cache.invalidator.invalidateUserCache(78);
+      const missed = await post(body, {}, nearless.url);
+      expect([missed.routed, missed.headers.get('x-cache')]).toEqual([false, 'MISS']);
+      expect(nearless.gateway.responseCache!.metrics().executions).toBe(executions + 1);
+      expect((await post(body, {}, nearless.url)).headers.get('x-cache')).toBe('HIT-SHARED');
+    } finally {
+      await nearless.gateway.close();
+    }
+  });
+
+  it('runs a repeated mutation every time, answered as the route answers it, and what it wrote is read fresh', async () => {
+    const board = bodyOf('{ signals(symbol: "NZD_USD", limit: 3) { id } }');
+    await post(board);
+    expect((await post(board)).headers.get('x-cache')).toBe('HIT');
+    const admin = { authorization: `Bearer ${TEST_ADMIN_TOKEN}` };
+    const create = JSON.stringify({
+      query: 'mutation { createSignal(input: { userId: 5, symbol: "NZD_USD", timeframe: H1, direction: BUY, entryPrice: 0.61, confidence: 0.7 }) { id } }',
+    });
+    const idOf = (answer: Answer) => (JSON.parse(answer.text) as { data: { createSignal: { id: number } } }).data.createSignal.id;
+    const first = await post(create, admin);
+    const again = await post(create, admin);
+    expect([first.routed, again.routed]).toEqual([true, false]);
+    expect([again.status, again.headers.get('x-cache'), again.headers.get('cache-control')]).toEqual([200, 'BYPASS', 'no-store']);
+    expect(idOf(again)).toBeGreaterThan(idOf(first));
+    expect(lasting(again.headers).filter(([name]) => name !== 'content-length')).toEqual(lasting(first.headers).filter(([name]) => name !== 'content-length'));
+    const after = await post(board);
+    const ids = (JSON.parse(after.text) as { data: { signals: { id: number }[] } }).data.signals.map((signal) => signal.id);
+    expect([after.routed, after.headers.get('x-cache'), ids.slice(0, 2)]).toEqual([false, 'MISS', [idOf(again), idOf(first)]]);
   });
 
   it('counts its answers in the HTTP metrics, by route and status', async () => {
