@@ -179,7 +179,7 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
   });
   await apollo.start();
 
-  const metrics = createMetricsRegistry({ cache: cacheService, db, upstream, upstreamProvider: provider.name, responseCache, persisted, market });
+  const metrics = createMetricsRegistry({ cache: cacheService, cacheFamilies: cache.families, db, upstream, upstreamProvider: provider.name, responseCache, persisted, market });
   const httpMetrics = new HttpMetrics(metrics);
   const cors = new CorsPolicy(config.http.corsOrigins);
   const requestId = requestIds();

@@ -50,6 +50,8 @@ export interface Config {
     readonly maxReconnectDelayMs: number;
   };
   readonly cache: {
+    /** false: the data cache keeps nothing and every read goes to the database or the provider (to measure what it saves, or rule it out). */
+    readonly enabled: boolean;
     readonly keyPrefix: string;
     readonly ttlSeconds: { readonly short: number; readonly medium: number; readonly long: number; readonly veryLong: number };
     /** Life of a cached quote: live prices go stale fast. */
@@ -262,6 +264,7 @@ export function loadConfig(env: Env): Config {
       maxReconnectDelayMs: read(env, 'REDIS_MAX_RECONNECT_DELAY_MS', integer(50, 60_000), '5000'),
     },
     cache: {
+      enabled: read(env, 'CACHE_ENABLED', booleanText, 'true'),
       keyPrefix: read(env, 'CACHE_KEY_PREFIX', z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'must be 1-32 letters, digits, _ or -'), 'ai_trading'),
       ttlSeconds: {
         short: read(env, 'CACHE_TTL_SHORT', integer(1, 31_536_000), '300'),

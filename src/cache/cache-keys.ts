@@ -2,6 +2,10 @@ import { createHash } from 'node:crypto';
 
 import { escapeGlob } from './glob';
 
+/** Kinds of cached data, by the layout below (see CacheKeys.familyOf). */
+export const KEY_FAMILIES = ['users', 'sessions', 'signals', 'market', 'responses', 'other'] as const;
+export type KeyFamily = (typeof KEY_FAMILIES)[number];
+
 /**
  * Every cache key and invalidation pattern is spelled here, in the seed's layout:
  *
@@ -129,6 +133,19 @@ export class CacheKeys {
   /** Everything this product wrote, and nothing else. */
   allPattern(): string {
     return `${escapeGlob(this.prefix)}:*`;
+  }
+
+  /**
+   * What a key holds, for hit rates by kind of data: `users` is a profile and what is derived from
+   * it (`users:{id}:statistics`, …), `responses` whole GraphQL responses; `other` anything else
+   * (registered documents, keys of another prefix).
+   */
+  familyOf(key: string): KeyFamily {
+    if (!key.startsWith(`${this.prefix}:`)) return 'other';
+    const [kind, second] = key.slice(this.prefix.length + 1).split(':', 2);
+    if (kind === 'users') return second === 'session' ? 'sessions' : 'users';
+    if (kind === 'signals' || kind === 'market') return kind;
+    return kind === 'api' && second === 'graphql' ? 'responses' : 'other';
   }
 
   /** Confines an operator's glob (relative to the prefix) to this product's keys. */

@@ -1,3 +1,4 @@
+import { KEY_FAMILIES, type KeyFamily } from './cache-keys';
 import type { CacheEntry, CacheTier, TierName } from './cache-tier';
 
 /** Durations kept for percentiles: the most recent ones, in a ring. */
@@ -66,24 +67,57 @@ function round(value: number, decimals: number): number {
   return Math.round(value * factor) / factor;
 }
 
-/** Adds per-tier metrics to any tier, without the tier knowing. */
+/**
+ * Keys found and not found by kind of data (users, signals, market, …), whichever tier answered:
+ * the seed's figures are per kind ("hit rate for user data"), which one hit rate over every key,
+ * whole responses included, does not tell.
+ */
+export class FamilyLookups {
+  private readonly counts = new Map<KeyFamily, { hits: number; misses: number }>(KEY_FAMILIES.map((family) => [family, { hits: 0, misses: 0 }]));
+
+  constructor(private readonly familyOf: (key: string) => KeyFamily) {}
+
+  record(keys: readonly string[], values: readonly (string | undefined)[]): void {
+    keys.forEach((key, index) => {
+      const count = this.counts.get(this.familyOf(key))!;
+      if (values[index] === undefined) count.misses += 1;
+      else count.hits += 1;
+    });
+  }
+
+  snapshot(): ReadonlyMap<KeyFamily, { readonly hits: number; readonly misses: number }> {
+    return new Map([...this.counts].map(([family, count]) => [family, { ...count }]));
+  }
+}
+
+/** Adds per-tier metrics to any tier, without the tier knowing; `families`, when given, also counts its lookups by kind of data. */
 export class MeasuredTier implements CacheTier {
   readonly metrics = new OperationMetrics();
 
-  constructor(private readonly inner: CacheTier) {}
+  constructor(
+    private readonly inner: CacheTier,
+    private readonly families?: FamilyLookups,
+  ) {}
 
   get name(): TierName {
     return this.inner.name;
   }
 
   get(key: string): Promise<string | undefined> {
-    return this.measure(() => this.inner.get(key), (value) => (value === undefined ? 'miss' : 'hit'));
+    return this.measure(
+      () => this.inner.get(key),
+      (value) => {
+        this.families?.record([key], [value]);
+        return value === undefined ? 'miss' : 'hit';
+      },
+    );
   }
 
   async mget(keys: readonly string[]): Promise<(string | undefined)[]> {
     const started = performance.now();
     try {
       const values = await this.inner.mget(keys);
+      this.families?.record(keys, values);
       const hits = values.filter((value) => value !== undefined).length;
       this.metrics.record(performance.now() - started, hits === values.length ? 'hit' : 'miss', hits, values.length - hits);
       return values;

@@ -3,12 +3,13 @@ import type { Logger } from '../logger';
 import { CacheBus } from './cache-bus';
 import { CacheInvalidator } from './cache-invalidator';
 import { CacheKeys } from './cache-keys';
-import { MeasuredTier } from './cache-metrics';
+import { FamilyLookups, MeasuredTier } from './cache-metrics';
 import { applyInvalidation, CacheService } from './cache.service';
 import { InvalidationJournal } from './invalidation-journal';
 import { FleetFlight } from './fleet-flight';
 import { LeaseManager } from './lease';
 import { MemoryTier } from './memory-tier';
+import { NullTier } from './null-tier';
 import { createSubscriberClient, describeTopology, type RedisConnectionOptions } from './redis-client';
 import { RedisHealth } from './redis-health';
 import { RedisPool } from './redis-pool';
@@ -27,6 +28,8 @@ export interface Cache {
   readonly invalidator: CacheInvalidator;
   readonly keys: CacheKeys;
   readonly leases: LeaseManager;
+  /** Keys found and not found by kind of data, over both tiers. */
+  readonly families: FamilyLookups;
   /** Connects (never fails: an unreachable Redis means starting on the memory tier) and starts health checks. */
   start(): Promise<void>;
   close(): Promise<void>;
@@ -49,7 +52,14 @@ export function createCache(config: Config, logger: Logger): Cache {
     maxBytes: config.cache.fallbackMaxBytes,
     purgeIntervalMs: MEMORY_PURGE_INTERVAL_MS,
   });
-  const tiers = { redis: new MeasuredTier(redisTier), memory: Object.assign(new MeasuredTier(memoryTier), { clear: () => memoryTier.clear() }) };
+  const families = new FamilyLookups((key) => keys.familyOf(key));
+  // CACHE_ENABLED=false: the service reads and writes tiers that keep nothing, while Redis itself
+  // still carries what is not a copy of data (health checks, leases, the invalidation bus).
+  const storing = config.cache.enabled;
+  const tiers = {
+    redis: new MeasuredTier(storing ? redisTier : new NullTier('redis'), families),
+    memory: Object.assign(new MeasuredTier(storing ? memoryTier : new NullTier('memory'), families), { clear: () => memoryTier.clear() }),
+  };
   const journal = new InvalidationJournal(JOURNAL_MAX_ENTRIES, keys.allPattern());
   const bus = new CacheBus(
     {
@@ -89,7 +99,8 @@ export function createCache(config: Config, logger: Logger): Cache {
   );
   const leases = new LeaseManager(redisTier, logger);
   const fleet = new FleetFlight(leases, (key) => keys.flightLease(key), () => health.redisServing, {
-    waitMs: config.cache.fleetFlightWaitMs,
+    // Without a cache another instance's result is never found: waiting for it would only delay the load.
+    waitMs: storing ? config.cache.fleetFlightWaitMs : 0,
     pollMs: FLEET_FLIGHT_POLL_MS,
   });
   const service = new CacheService(tiers, health, journal, config.cache.ttlSeconds, logger, config.redis.retryOnTimeout, bus, fleet);
@@ -100,6 +111,7 @@ export function createCache(config: Config, logger: Logger): Cache {
     invalidator: new CacheInvalidator(service, keys),
     keys,
     leases,
+    families,
     async start() {
       // The bus's heartbeat goes through the pool: connect it first.
       await pool.connect();
@@ -107,6 +119,7 @@ export function createCache(config: Config, logger: Logger): Cache {
       await health.check();
       if (health.redisServing) logger.info({ redis: redisLocation }, 'cache: Redis reachable, using it as the shared tier');
       else logger.warn({ redis: redisLocation }, 'cache: Redis unreachable, serving from the in-memory tier and reconnecting in the background');
+      if (!storing) logger.warn('cache: CACHE_ENABLED=false, the data cache keeps nothing: every read goes to the database or the market-data provider');
       health.start();
     },
     async close() {

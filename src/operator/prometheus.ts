@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
+import type { FamilyLookups } from '../cache/cache-metrics';
 import type { CacheService } from '../cache/cache.service';
 import type { CdnPurger } from '../cdn/cdn-purger';
 import type { Database } from '../db/database';
@@ -12,6 +13,8 @@ import type { MarketDataReport } from '../market/market.service';
 
 export interface MetricSources {
   readonly cache: CacheService;
+  /** Cache lookups by kind of data (users, signals, market, …). */
+  readonly cacheFamilies: Pick<FamilyLookups, 'snapshot'>;
   readonly db: Database;
   readonly upstream: UpstreamStats;
   readonly upstreamProvider: string;
@@ -45,6 +48,13 @@ export function createMetricsRegistry(sources: MetricSources): Registry {
   tierCounter('gateway_cache_hits_total', 'Keys found per tier', (s) => s.hits);
   tierCounter('gateway_cache_misses_total', 'Keys not found per tier', (s) => s.misses);
   tierCounter('gateway_cache_errors_total', 'Failed operations per tier', (s) => s.errors);
+
+  scrapedCounter(registry, 'gateway_cache_lookups_total', 'Keys looked up in the cache by kind of data (users, sessions, signals, market, responses, other), found or not, whichever tier answered', ['family', 'result'], () =>
+    [...sources.cacheFamilies.snapshot()].flatMap(([family, count]) => [
+      [{ family, result: 'hit' }, count.hits] as const,
+      [{ family, result: 'miss' }, count.misses] as const,
+    ]),
+  );
 
   new Gauge({
     name: 'gateway_cache_fallback_active',
