@@ -158,7 +158,7 @@ describe('the hit front: repeated requests answered before Fastify', () => {
           },
         }),
         duplex: 'half',
-      } as RequestInit);
+      });
     const [once, twice] = [await chunked(), await chunked()];
     expect([once.status, twice.status, twice.routed, twice.headers.get('x-cache')]).toEqual([200, 200, true, 'HIT']);
   });
