@@ -5,9 +5,12 @@ import { TEST_ADMIN_TOKEN } from './test-gateway';
 
 const ROOT = `${__dirname}/../..`;
 
-/** Compiles the gateway as `npm start` runs it (dist/), once per test file that needs real processes. */
+/**
+ * Compiles the gateway as `npm start` does (`tsc -b`, into dist/), once per test file that needs
+ * real processes; nothing to do when dist/ is up to date (`.ci/run` builds once for both Node runs).
+ */
 export function buildGateway(): void {
-  execFileSync(process.execPath, [`${ROOT}/node_modules/typescript/bin/tsc`, '-p', `${ROOT}/tsconfig.build.json`], { stdio: 'inherit', timeout: 180_000 });
+  execFileSync(process.execPath, [`${ROOT}/node_modules/typescript/bin/tsc`, '-b', `${ROOT}/tsconfig.build.json`], { stdio: 'inherit', timeout: 180_000 });
 }
 
 /**

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { createGateway, type Gateway } from '../../src/app';
 import { loadConfig } from '../../src/config';
 import { createLogger, type Logger } from '../../src/logger';
+import { copyOfTemplate } from './embedded-template';
 
 export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
 /** The demo sessions documented in the README (users 1 and 2, and an expired one of user 1). */
@@ -32,7 +33,7 @@ export interface GraphqlResult<Data> {
  * Its cache keys get a prefix of their own, so gateways sharing a Redis never see each other's entries.
  */
 export async function startTestGateway(env: Record<string, string> = {}, options: { logger?: Logger; now?: () => number } = {}): Promise<TestGateway> {
-  const config = loadConfig({
+  const defaults = {
     NODE_ENV: 'test',
     HOST: '127.0.0.1',
     PORT: '0',
@@ -43,9 +44,20 @@ export async function startTestGateway(env: Record<string, string> = {}, options
     REDIS_TIMEOUT: '2',
     CACHE_KEY_PREFIX: `test_${randomBytes(4).toString('hex')}`,
     CACHE_WARMING_ENABLED: 'false',
-    ...env,
-  });
-  const gateway = await createGateway(config, options.logger ?? createLogger(config), options.now === undefined ? {} : { now: options.now });
+  };
+  const testEnv = { ...defaults, ...env };
+  let config = loadConfig(testEnv);
+  // The default embedded database (in memory, seeded): a copy of the run's seeded one instead, see embedded-template.ts.
+  const { url: databaseUrl, embeddedDataDir, seedDemoData } = config.database;
+  const copy = databaseUrl === undefined && embeddedDataDir === undefined && seedDemoData && !('PGLITE_DATA_DIR' in env) ? await copyOfTemplate((dataDir) => makeTemplate({ ...defaults, PGLITE_DATA_DIR: dataDir })) : undefined;
+  if (copy !== undefined) config = loadConfig({ ...testEnv, PGLITE_DATA_DIR: copy.dataDir });
+  let gateway: Gateway;
+  try {
+    gateway = await createGateway(config, options.logger ?? createLogger(config), options.now === undefined ? {} : { now: options.now });
+  } catch (error) {
+    copy?.remove();
+    throw error;
+  }
   const url = await gateway.listen();
   return {
     gateway,
@@ -59,6 +71,16 @@ export async function startTestGateway(env: Record<string, string> = {}, options
       return { status: response.status, ...((await response.json()) as Omit<GraphqlResult<Data>, 'status'>) };
     },
     dataSourceCalls: () => gateway.db.queryCounts().total + gateway.upstream.requests,
-    close: () => gateway.close(),
+    close: async () => {
+      await gateway.close();
+      copy?.remove();
+    },
   };
+}
+
+/** What a first start leaves in PGLITE_DATA_DIR: migrated and seeded. */
+async function makeTemplate(env: Record<string, string>): Promise<void> {
+  const config = loadConfig(env);
+  const gateway = await createGateway(config, createLogger(config));
+  await gateway.close();
 }

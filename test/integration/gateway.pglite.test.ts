@@ -8,7 +8,8 @@ describe('the gateway on its embedded defaults (PGlite, simulated market feed)',
   let gateway: TestGateway;
 
   beforeAll(async () => {
-    gateway = await startTestGateway();
+    // The default itself (created and seeded in memory), not the copy of a seeded one that other suites start from.
+    gateway = await startTestGateway({ PGLITE_DATA_DIR: 'memory://' });
   }, 60_000);
 
   afterAll(() => gateway.close());
