@@ -7,8 +7,20 @@ export interface TaggedLruOptions<Value> {
   /** Most entries held; unbounded by count when absent (the byte bound still holds). */
   readonly maxItems?: number;
   readonly maxBytes: number;
-  /** What an entry weighs against `maxBytes`. */
+  /** What an entry weighs against `maxBytes`, before its tags (counted here: see `tagBytes`). */
   readonly sizeOf: (value: Value, key: string) => number;
+}
+
+/** What one tag of an entry costs in the tag index: its text (as UTF-16), a slot in the entry's list and one in the tag's set. */
+const TAG_OVERHEAD_BYTES = 48;
+/** An entry's line in the key → tags map. */
+const TAGGED_ENTRY_OVERHEAD_BYTES = 32;
+
+function tagBytes(tags: readonly string[]): number {
+  if (tags.length === 0) return 0;
+  let bytes = TAGGED_ENTRY_OVERHEAD_BYTES;
+  for (const tag of tags) bytes += tag.length * 2 + TAG_OVERHEAD_BYTES;
+  return bytes;
 }
 
 /**
@@ -22,12 +34,13 @@ export class TaggedLru<Value extends object | string> {
   /** tag → keys, and key → tags. */
   private readonly keysByTag = new Map<string, Set<string>>();
   private readonly tagsByKey = new Map<string, readonly string[]>();
+  private readonly sizeOf: (value: Value, key: string) => number;
 
   constructor(options: TaggedLruOptions<Value>) {
+    this.sizeOf = options.sizeOf;
     this.lru = new LRUCache<string, Value>({
       ...(options.maxItems === undefined ? {} : { max: options.maxItems }),
       maxSize: options.maxBytes,
-      sizeCalculation: (value, key) => Math.max(1, options.sizeOf(value, key)),
       ttlAutopurge: false,
       dispose: (_value, key) => this.untag(key),
     });
@@ -37,6 +50,7 @@ export class TaggedLru<Value extends object | string> {
     return this.lru.size;
   }
 
+  /** What the entries weigh, tags included: never above `maxBytes`. */
   get bytes(): number {
     return this.lru.calculatedSize;
   }
@@ -56,7 +70,9 @@ export class TaggedLru<Value extends object | string> {
 
   /** Keeps the entry for `ttlMs`, findable by `tags`; an entry larger than the byte bound is refused. */
   set(key: string, value: Value, ttlMs: number, tags: readonly string[] = []): void {
-    this.lru.set(key, value, { ttl: ttlMs });
+    // Dropped first: lru-cache keeps an equal value's old size, and would not dispose of its old tags.
+    this.lru.delete(key);
+    this.lru.set(key, value, { ttl: ttlMs, size: Math.max(1, this.sizeOf(value, key)) + tagBytes(tags) });
     // The LRU may refuse an entry larger than its byte bound; only index what it kept.
     if (tags.length === 0 || !this.lru.has(key)) return;
     this.tagsByKey.set(key, tags);

@@ -35,7 +35,10 @@ const BYTES_DECIDE: ReadonlySet<PersistedOutcome> = new Set<PersistedOutcome>(['
 export class RememberedRequests {
   private readonly entries = new LRUCache<string, RememberedRequest>({
     maxSize: REMEMBERED_BYTES,
-    sizeCalculation: (entry, key) => key.length + entry.publicKey.length + JSON.stringify(entry.operation.variables ?? null).length,
+    // A registered (APQ) document's text is counted too: PersistedDocuments may forget it, and then
+    // only this entry holds it. Other texts are in the request's bytes (the key) or in a manifest.
+    sizeCalculation: (entry, key) =>
+      key.length + entry.publicKey.length + JSON.stringify(entry.operation.variables ?? null).length + (entry.outcome === 'registered_hit' ? entry.operation.query.length : 0),
   });
 
   /**

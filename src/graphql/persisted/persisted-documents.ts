@@ -51,6 +51,8 @@ export interface PersistedDocumentsOptions {
 
 /** Documents whose text an instance remembers by id (manifest documents are all kept besides). */
 const REMEMBERED_DOCUMENTS = 2_000;
+/** And the most their texts may weigh (as UTF-16): 2,000 documents of the largest body allowed would be 400 MiB. */
+const REMEMBERED_DOCUMENT_BYTES = 8 * 1024 ** 2;
 /** Distinct unlisted documents logged under log-unknown; past it they are still counted. */
 const LOGGED_UNLISTED = 10_000;
 
@@ -64,7 +66,11 @@ const LOGGED_UNLISTED = 10_000;
  * keys it by the text's meaning, exactly as the same operation sent as text.
  */
 export class PersistedDocuments {
-  private readonly remembered = new LRUCache<DocumentId, string>({ max: REMEMBERED_DOCUMENTS });
+  private readonly remembered = new LRUCache<DocumentId, string>({
+    max: REMEMBERED_DOCUMENTS,
+    maxSize: REMEMBERED_DOCUMENT_BYTES,
+    sizeCalculation: (text, id) => (text.length + id.length) * 2,
+  });
   private readonly loggedUnlisted = new LRUCache<DocumentId, true>({ max: LOGGED_UNLISTED });
   private readonly counts = Object.fromEntries(PERSISTED_OUTCOMES.map((outcome) => [outcome, 0])) as Record<PersistedOutcome, number>;
 

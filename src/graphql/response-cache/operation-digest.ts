@@ -5,6 +5,11 @@ import { LRUCache } from 'lru-cache';
 
 import { canonicalJson } from '../../cache/cache-keys';
 
+/** Without a bound on bytes, 2,000 remembered texts of the largest body allowed (100 KiB) would be 400 MiB. */
+const DEFAULT_MAX_BYTES = 8 * 1024 ** 2;
+/** A remembered shape besides its text: the digest and the variable names, roughly. */
+const SHAPE_BYTES = 256;
+
 /** What a cache key needs from a document: a digest of its normalised text, and the variables each operation declares. */
 interface DocumentShape {
   readonly digest: string;
@@ -24,9 +29,16 @@ interface DocumentShape {
 export class OperationDigests {
   private readonly shapes: LRUCache<string, DocumentShape | false>;
 
-  /** `maxDocuments` distinct texts are remembered; `maxTokens` bounds a parse, as Apollo's own does. */
-  constructor(private readonly options: { readonly maxDocuments: number; readonly maxTokens: number }) {
-    this.shapes = new LRUCache({ max: options.maxDocuments });
+  /**
+   * `maxDocuments` distinct texts are remembered, weighing at most `maxBytes` (texts as UTF-16; 8 MiB
+   * by default); `maxTokens` bounds a parse, as Apollo's own does.
+   */
+  constructor(private readonly options: { readonly maxDocuments: number; readonly maxBytes?: number; readonly maxTokens: number }) {
+    this.shapes = new LRUCache({
+      max: options.maxDocuments,
+      maxSize: options.maxBytes ?? DEFAULT_MAX_BYTES,
+      sizeCalculation: (_shape, query) => query.length * 2 + SHAPE_BYTES,
+    });
   }
 
   /** `undefined` when the document does not parse, or the operation is not in it or ambiguous: Apollo answers those. */

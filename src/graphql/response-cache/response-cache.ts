@@ -56,6 +56,8 @@ export interface ResponseCacheMetrics {
   readonly uncacheable: number;
   readonly not_modified: number;
   readonly near_entries: number;
+  /** What the near copies weigh against RESPONSE_CACHE_NEAR_MAX_BYTES (bodies, keys, tags). */
+  readonly near_bytes: number;
 }
 
 /**
@@ -195,7 +197,7 @@ export class ResponseCache {
   }
 
   metrics(): ResponseCacheMetrics {
-    return { ...this.counters, near_entries: this.near?.size ?? 0 };
+    return { ...this.counters, near_entries: this.near?.size ?? 0, near_bytes: this.near?.bytes ?? 0 };
   }
 
   private async readShared(publicKey: string, privateKey: string): Promise<StoredResponse | undefined> {
@@ -222,7 +224,7 @@ export class ResponseCache {
     const remainingSeconds = response.maxAgeSeconds - (Date.now() - response.storedAtMs) / 1000;
     const ttlMs = Math.min(remainingSeconds, this.options.nearMaxTtlSeconds) * 1000;
     if (ttlMs <= 0) return;
-    this.near.set(key, response, ttlMs, response.tags);
+    this.near.set(key, ownBytes(response), ttlMs, response.tags);
   }
 
   /** Every invalidation, local or from another instance, drops the near copies it concerns. */
@@ -230,6 +232,19 @@ export class ResponseCache {
     if (event.kind === 'reset') this.near?.clear();
     else this.near?.invalidate(event.invalidation);
   }
+}
+
+/**
+ * The response with a body that is its own memory. A body under 4 KiB made by Buffer.from is a
+ * slice of an 8 KiB slab shared with other allocations, which a kept copy would hold whole while
+ * the byte bound counted only the slice.
+ */
+function ownBytes(response: StoredResponse): StoredResponse {
+  const { body } = response;
+  if (body.byteLength === body.buffer.byteLength) return response;
+  const own = Buffer.allocUnsafeSlow(body.byteLength);
+  body.copy(own);
+  return { ...response, body: own };
 }
 
 /** `{header}\n{body}`: a hit parses only the small header, never the body. */
