@@ -42,7 +42,7 @@ import { OandaMarketDataProvider } from './market/oanda.provider';
 import { SimulatedMarketDataProvider } from './market/simulated.provider';
 import { CacheAdminService } from './operator/cache-admin.service';
 import { registerOpsRoutes } from './operator/ops.routes';
-import { createMetricsRegistry, HttpMetrics, instrumentHttp, registerCdnPurgerMetrics } from './operator/prometheus';
+import { createMetricsRegistry, HttpMetrics, instrumentHttp, registerCdnPurgerMetrics, registerMemoryMetrics } from './operator/prometheus';
 import { createLoaders, type RequestContext } from './request-context';
 import { buildGatewaySchema, buildTypesOnlySchema } from './schema';
 import { Authenticator } from './sessions/authenticator';
@@ -249,6 +249,11 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
   });
   instrumentHttp(http, httpMetrics);
   if (cdn.purger !== undefined) registerCdnPurgerMetrics(metrics, cdn.purger);
+  registerMemoryMetrics(metrics, {
+    embeddedDatabase: () => db.memoryBytes(),
+    nearTier: () => responseCache?.metrics().near_bytes,
+    dataFallbackTier: () => cache.memoryTierBytes(),
+  });
   registerHealthRoutes(http, startedAtMs);
   if (config.playground.enabled) registerPlayground(http, { path: PLAYGROUND_ASSET_PATH });
   registerOpsRoutes(http, { admin, authenticator, cache: cacheService, db, metrics, market, cdnPurger: cdn.purger });
@@ -340,7 +345,7 @@ async function createDriver(config: Config, logger: Logger): Promise<SqlDriver> 
   const dataDir = config.database.embeddedDataDir;
   if (dataDir === undefined) logger.info('DATABASE_URL is not set: starting the embedded PostgreSQL (in memory, data is lost on exit)');
   else logger.info({ dataDir }, 'DATABASE_URL is not set: starting the embedded PostgreSQL (kept in PGLITE_DATA_DIR between starts)');
-  return PgliteDriver.start(dataDir);
+  return PgliteDriver.start({ dataDir, sharedBuffersBytes: config.database.embeddedSharedBuffersBytes });
 }
 
 function createMarketDataProvider(config: Config, stats: UpstreamStats): MarketDataProvider {

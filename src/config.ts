@@ -35,6 +35,8 @@ export interface Config {
      * second instead of creating and seeding it again (about 7 s); `undefined`: in memory, lost on exit.
      */
     readonly embeddedDataDir: string | undefined;
+    /** PostgreSQL's buffer cache in the embedded database, inside its WebAssembly memory. */
+    readonly embeddedSharedBuffersBytes: number;
     readonly poolSize: number;
     /** Generate deterministic demo users, signals and sessions when the store is empty. */
     readonly seedDemoData: boolean;
@@ -249,6 +251,7 @@ export function loadConfig(env: Env): Config {
         z.string().min(1).transform((text) => (text === IN_MEMORY ? undefined : text)),
         nodeEnv === 'development' ? '.data/pglite' : IN_MEMORY,
       ),
+      embeddedSharedBuffersBytes: read(env, 'PGLITE_SHARED_BUFFERS_BYTES', integer(1024 ** 2, 1024 ** 3), String(16 * 1024 ** 2)),
       poolSize: read(env, 'DATABASE_POOL_SIZE', integer(1, 100), '10'),
       seedDemoData: read(env, 'SEED_DEMO_DATA', booleanText, nodeEnv === 'production' ? 'false' : 'true'),
     },

@@ -33,6 +33,8 @@ export interface Cache {
   /** Connects (never fails: an unreachable Redis means starting on the memory tier) and starts health checks. */
   start(): Promise<void>;
   close(): Promise<void>;
+  /** What the in-process tier holds, as CACHE_FALLBACK_MAX_BYTES counts it. */
+  memoryTierBytes(): number;
 }
 
 /** Wires the cache: pool → tiers (measured) → health → service. */
@@ -127,5 +129,6 @@ export function createCache(config: Config, logger: Logger): Cache {
       memoryTier.close();
       await Promise.all([pool.close(), bus.close()]);
     },
+    memoryTierBytes: () => memoryTier.bytes,
   };
 }

@@ -8,6 +8,8 @@ export interface SqlDriver {
   exec(sql: string): Promise<void>;
   transaction<T>(work: (tx: SqlDriver) => Promise<T>): Promise<T>;
   close(): Promise<void>;
+  /** Bytes the database holds inside this process; absent for a server of its own. */
+  memoryBytes?(): number;
 }
 
 /** Counts every query by a fixed label (`users.findByIds`) so tests and metrics can see N+1 problems. */
@@ -30,6 +32,11 @@ export class Database {
   /** Queries run since start, in total and per label. */
   queryCounts(): { total: number; byLabel: Readonly<Record<string, number>> } {
     return { total: this.total, byLabel: Object.fromEntries(this.counts) };
+  }
+
+  /** What the embedded database holds in this process (see PgliteDriver.memoryBytes); `undefined` for a PostgreSQL server. */
+  memoryBytes(): number | undefined {
+    return this.driver.memoryBytes?.();
   }
 
   async ping(): Promise<boolean> {

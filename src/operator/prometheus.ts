@@ -229,6 +229,40 @@ export function registerCdnPurgerMetrics(registry: Registry, purger: CdnPurger):
   });
 }
 
+/** What holds memory in the gateway's process, for `gateway_memory_bytes`; `undefined`: not in this process. */
+export interface MemoryParts {
+  /** The embedded database (Database.memoryBytes); none with a PostgreSQL server. */
+  readonly embeddedDatabase: () => number | undefined;
+  /** The response cache's near copies (RESPONSE_CACHE_NEAR_MAX_BYTES); none when the response cache is off. */
+  readonly nearTier: () => number | undefined;
+  /** The data cache's in-process tier (CACHE_FALLBACK_MAX_BYTES). */
+  readonly dataFallbackTier: () => number;
+}
+
+/**
+ * `gateway_memory_bytes{part}`: what the gateway's own parts hold, within the process's RSS
+ * (gateway_process_resident_memory_bytes); where JavaScript keeps the rest is in the default
+ * gateway_nodejs_* series (heap, external memory and array buffers).
+ */
+export function registerMemoryMetrics(registry: Registry, parts: MemoryParts): void {
+  new Gauge({
+    name: 'gateway_memory_bytes',
+    help:
+      "Bytes held in this process by: the embedded database (its WebAssembly memory's size, of which pages never touched are not resident, and the files it keeps in memory), the response cache's near tier and the data cache's in-process tier (as their byte bounds count them)",
+    labelNames: ['part'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      const held: [string, number | undefined][] = [
+        ['embedded_database', parts.embeddedDatabase()],
+        ['near_tier', parts.nearTier()],
+        ['data_fallback_tier', parts.dataFallbackTier()],
+      ];
+      for (const [part, bytes] of held) if (bytes !== undefined) this.set({ part }, bytes);
+    },
+  });
+}
+
 /**
  * Counts and times every HTTP request by route pattern (not raw URL) and status code, whether
  * Fastify answered it or the hit front did (see hit-front.ts).
