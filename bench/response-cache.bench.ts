@@ -52,7 +52,8 @@ const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const CONNECTIONS = 50;
 const WARMUP_SECONDS = 2;
 const RUN_SECONDS = 5;
-const ROUNDS = 2;
+/** BENCH_ROUNDS: fewer for a quick try; the figures in BENCHMARKS.md are from 2. */
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const BURST = 500;
 
 const QUERY = `query Board($symbol: String!, $limit: Int!) {
@@ -77,7 +78,8 @@ const REGISTRATION = JSON.stringify({ query: QUERY, operationName: 'Board', vari
 
 /** `cacheHits`: answers from a stored response, read or shared by a concurrent identical request (the gateway's; 0 for Apollo). */
 type Counts = { executions: number; dataSourceCalls: number; fleetCoalesced: number; cacheHits: number };
-type Stats = { cpuMicros: number; rssBytes: number } & Counts;
+/** `embeddedDbBytes`: what the embedded database holds, as gateway_memory_bytes{part="embedded_database"} counts it (0 for the ceiling). */
+type Stats = { cpuMicros: number; rssBytes: number; embeddedDbBytes: number } & Counts;
 type ToChild = { type: 'stats' } | { type: 'stop' };
 type FromChild = { type: 'ready'; port: number } | ({ type: 'stats' } & Stats);
 
@@ -86,6 +88,7 @@ type FromChild = { type: 'ready'; port: number } | ({ type: 'stats' } & Stats);
 async function serve(variant: Variant, ceilingBytes: string | undefined, sharedPrefix: string | undefined): Promise<void> {
   let port: number;
   let counts = (): Counts => ({ executions: 0, dataSourceCalls: 0, fleetCoalesced: 0, cacheHits: 0 });
+  let embeddedDbBytes = () => 0;
 
   if (variant === 'ceiling') {
     const bytes = Buffer.from(ceilingBytes ?? '');
@@ -112,6 +115,7 @@ async function serve(variant: Variant, ceilingBytes: string | undefined, sharedP
       RESPONSE_CACHE_NEAR_ENABLED: near ? 'true' : 'false',
     });
     const gateway = await createGateway(config, createLogger(config));
+    embeddedDbBytes = () => gateway.db.memoryBytes() ?? 0;
     const dataSourceCalls = () => gateway.db.queryCounts().total + gateway.upstream.requests;
     if (variant.startsWith('gateway')) {
       const url = await gateway.listen();
@@ -149,7 +153,7 @@ async function serve(variant: Variant, ceilingBytes: string | undefined, sharedP
   process.on('message', (message: ToChild) => {
     if (message.type === 'stop') process.exit(0);
     const cpu = process.cpuUsage();
-    process.send?.({ type: 'stats', cpuMicros: cpu.user + cpu.system, rssBytes: process.memoryUsage().rss, ...counts() } satisfies FromChild);
+    process.send?.({ type: 'stats', cpuMicros: cpu.user + cpu.system, rssBytes: process.memoryUsage().rss, embeddedDbBytes: embeddedDbBytes(), ...counts() } satisfies FromChild);
   });
   process.send?.({ type: 'ready', port } satisfies FromChild);
 }
@@ -258,10 +262,10 @@ async function main(): Promise<void> {
   }
 
   const targets: Target[] = children.flatMap((child) => METHODS.map((method) => ({ child, method, label: `${child.variant} ${method}` })));
-  const rows = new Map<string, { rps: number[]; p50: number[]; p99: number[]; cpuPerRequest: number[]; dataCalls: number[]; executions: number; rss: number }>();
+  const rows = new Map<string, { rps: number[]; p50: number[]; p99: number[]; cpuPerRequest: number[]; dataCalls: number[]; executions: number; rss: number; embeddedDb: number }>();
   for (const target of targets) {
     await load(target, WARMUP_SECONDS);
-    rows.set(target.label, { rps: [], p50: [], p99: [], cpuPerRequest: [], dataCalls: [], executions: 0, rss: 0 });
+    rows.set(target.label, { rps: [], p50: [], p99: [], cpuPerRequest: [], dataCalls: [], executions: 0, rss: 0, embeddedDb: 0 });
   }
   for (let round = 0; round < ROUNDS; round += 1) {
     for (const target of targets) {
@@ -280,6 +284,7 @@ async function main(): Promise<void> {
       row.dataCalls.push((after.dataSourceCalls - before.dataSourceCalls) / run.requests);
       row.executions += after.executions - before.executions;
       row.rss = after.rssBytes;
+      row.embeddedDb = after.embeddedDbBytes;
       process.stdout.write(`round ${round + 1} ${target.label.padEnd(19)} ${run.rps.toFixed(0).padStart(7)} req/s p50 ${run.p50} ms p99 ${run.p99} ms\n`);
     }
   }
@@ -317,8 +322,10 @@ async function main(): Promise<void> {
     '',
     `Requests: POST, the query as text; GET, the hashed GET of Apollo Client's persisted-queries link with useGETForHashedQueries (${Buffer.byteLength(HASHED_GET_PATH)}-byte path, no text: \`operationName\`, \`variables\` and \`extensions.persistedQuery\`), the document registered before by one POST with the text and its id (automatic persisted queries: the gateway's own, Apollo's built-in one), after a first GET answered PERSISTED_QUERY_NOT_FOUND. Checked before measuring: every GET answers 200 with the POST's signals and authors (the ceiling: its very bytes), a repeated GET executes nothing, and the gateway's says \`x-cache: HIT\` (\`HIT-SHARED\` from Redis); during the runs at least 99 % of the gateway's answers come from stored responses. × ceiling and × Apollo compare the same request.`,
     '',
-    '| variant | request | req/s | p50 ms | p99 ms | server CPU µs/req | RSS MiB | × ceiling | × Apollo (same tier) | data-source calls/req | executions in timed runs | cold burst of 500: executions | cold burst: data-source calls |',
-    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    'Memory: RSS is the server process\'s at the end of its last timed run. Every GraphQL server here, stock Apollo too, runs the gateway\'s schema over an embedded PostgreSQL (PGlite) of its own, in memory, with the demo data; embedded DB is what that database holds, as `gateway_memory_bytes{part="embedded_database"}` counts it: its WebAssembly memory\'s size (pages never touched are not resident, so it is an upper bound of its resident share) and the files it keeps in memory. RSS ÷ Apollo divides a gateway\'s RSS by that of the Apollo of its tier (near: Apollo in memory; Redis-only: Apollo with Redis), same request.',
+    '',
+    '| variant | request | req/s | p50 ms | p99 ms | server CPU µs/req | RSS MiB | embedded DB MiB | RSS ÷ Apollo (same tier) | × ceiling | × Apollo (same tier) | data-source calls/req | executions in timed runs | cold burst of 500: executions | cold burst: data-source calls |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const variant of VARIANTS) {
     for (const method of METHODS) {
@@ -326,8 +333,10 @@ async function main(): Promise<void> {
       const baseline = variant === 'gateway-near' ? 'apollo-memory' : variant === 'gateway-redis' ? 'apollo-redis' : undefined;
       // The cold burst is POST only.
       const burst = method === 'POST' ? bursts.get(variant) : undefined;
+      const mib = (bytes: number) => (bytes / 1024 ** 2).toFixed(0);
+      const memory = `${mib(row.rss)} | ${variant === 'ceiling' ? '' : mib(row.embeddedDb)} | ${baseline === undefined ? '' : `${(row.rss / rows.get(`${baseline} ${method}`)!.rss).toFixed(2)}×`}`;
       lines.push(
-        `| ${variant} | ${method} | ${rps(variant, method).toFixed(0)} | ${median(row.p50)} | ${median(row.p99)} | ${median(row.cpuPerRequest).toFixed(0)} | ${(row.rss / 1024 ** 2).toFixed(0)} | ${(rps(variant, method) / rps('ceiling', method)).toFixed(2)} | ${baseline === undefined ? '' : `${(rps(variant, method) / rps(baseline, method)).toFixed(2)}×`} | ${variant === 'ceiling' ? '' : median(row.dataCalls).toFixed(3)} | ${variant === 'ceiling' ? '' : row.executions} | ${burst?.executions ?? ''} | ${burst?.dataCalls ?? ''} |`,
+        `| ${variant} | ${method} | ${rps(variant, method).toFixed(0)} | ${median(row.p50)} | ${median(row.p99)} | ${median(row.cpuPerRequest).toFixed(0)} | ${memory} | ${(rps(variant, method) / rps('ceiling', method)).toFixed(2)} | ${baseline === undefined ? '' : `${(rps(variant, method) / rps(baseline, method)).toFixed(2)}×`} | ${variant === 'ceiling' ? '' : median(row.dataCalls).toFixed(3)} | ${variant === 'ceiling' ? '' : row.executions} | ${burst?.executions ?? ''} | ${burst?.dataCalls ?? ''} |`,
       );
     }
   }
