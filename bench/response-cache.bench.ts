@@ -55,6 +55,7 @@ const RUN_SECONDS = 5;
 /** BENCH_ROUNDS: fewer for a quick try; the figures in BENCHMARKS.md are from 2. */
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const BURST = 500;
+const RSS_SAMPLE_MS = 50;
 
 const QUERY = `query Board($symbol: String!, $limit: Int!) {
   signals(symbol: $symbol, limit: $limit) {
@@ -78,8 +79,12 @@ const REGISTRATION = JSON.stringify({ query: QUERY, operationName: 'Board', vari
 
 /** `cacheHits`: answers from a stored response, read or shared by a concurrent identical request (the gateway's; 0 for Apollo). */
 type Counts = { executions: number; dataSourceCalls: number; fleetCoalesced: number; cacheHits: number };
-/** `embeddedDbBytes`: what the embedded database holds, as gateway_memory_bytes{part="embedded_database"} counts it (0 for the ceiling). */
-type Stats = { cpuMicros: number; rssBytes: number; embeddedDbBytes: number } & Counts;
+/**
+ * `peakRssBytes`: the highest RSS since the previous stats message, read every RSS_SAMPLE_MS (one
+ * reading falls anywhere in the garbage collector's sawtooth); `embeddedDbBytes`: what the embedded
+ * database holds, as gateway_memory_bytes{part="embedded_database"} counts it (0 for the ceiling).
+ */
+type Stats = { cpuMicros: number; peakRssBytes: number; embeddedDbBytes: number } & Counts;
 type ToChild = { type: 'stats' } | { type: 'stop' };
 type FromChild = { type: 'ready'; port: number } | ({ type: 'stats' } & Stats);
 
@@ -150,10 +155,14 @@ async function serve(variant: Variant, ceilingBytes: string | undefined, sharedP
       counts = () => ({ executions, dataSourceCalls: dataSourceCalls(), fleetCoalesced: 0, cacheHits: 0 });
     }
   }
+  let peakRss = 0;
+  setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), RSS_SAMPLE_MS).unref();
   process.on('message', (message: ToChild) => {
     if (message.type === 'stop') process.exit(0);
     const cpu = process.cpuUsage();
-    process.send?.({ type: 'stats', cpuMicros: cpu.user + cpu.system, rssBytes: process.memoryUsage().rss, embeddedDbBytes: embeddedDbBytes(), ...counts() } satisfies FromChild);
+    const peakRssBytes = Math.max(peakRss, process.memoryUsage.rss());
+    peakRss = 0;
+    process.send?.({ type: 'stats', cpuMicros: cpu.user + cpu.system, peakRssBytes, embeddedDbBytes: embeddedDbBytes(), ...counts() } satisfies FromChild);
   });
   process.send?.({ type: 'ready', port } satisfies FromChild);
 }
@@ -283,7 +292,7 @@ async function main(): Promise<void> {
       row.cpuPerRequest.push((after.cpuMicros - before.cpuMicros) / run.requests);
       row.dataCalls.push((after.dataSourceCalls - before.dataSourceCalls) / run.requests);
       row.executions += after.executions - before.executions;
-      row.rss = after.rssBytes;
+      row.rss = Math.max(row.rss, after.peakRssBytes);
       row.embeddedDb = after.embeddedDbBytes;
       process.stdout.write(`round ${round + 1} ${target.label.padEnd(19)} ${run.rps.toFixed(0).padStart(7)} req/s p50 ${run.p50} ms p99 ${run.p99} ms\n`);
     }
@@ -322,9 +331,9 @@ async function main(): Promise<void> {
     '',
     `Requests: POST, the query as text; GET, the hashed GET of Apollo Client's persisted-queries link with useGETForHashedQueries (${Buffer.byteLength(HASHED_GET_PATH)}-byte path, no text: \`operationName\`, \`variables\` and \`extensions.persistedQuery\`), the document registered before by one POST with the text and its id (automatic persisted queries: the gateway's own, Apollo's built-in one), after a first GET answered PERSISTED_QUERY_NOT_FOUND. Checked before measuring: every GET answers 200 with the POST's signals and authors (the ceiling: its very bytes), a repeated GET executes nothing, and the gateway's says \`x-cache: HIT\` (\`HIT-SHARED\` from Redis); during the runs at least 99 % of the gateway's answers come from stored responses. × ceiling and × Apollo compare the same request.`,
     '',
-    'Memory: RSS is the server process\'s at the end of its last timed run. Every GraphQL server here, stock Apollo too, runs the gateway\'s schema over an embedded PostgreSQL (PGlite) of its own, in memory, with the demo data; embedded DB is what that database holds, as `gateway_memory_bytes{part="embedded_database"}` counts it: its WebAssembly memory\'s size (pages never touched are not resident, so it is an upper bound of its resident share) and the files it keeps in memory. RSS ÷ Apollo divides a gateway\'s RSS by that of the Apollo of its tier (near: Apollo in memory; Redis-only: Apollo with Redis), same request.',
+    `Memory: peak RSS is the highest RSS of the server process during its timed runs (read every ${RSS_SAMPLE_MS} ms). Every GraphQL server here, stock Apollo too, runs the gateway's schema over an embedded PostgreSQL (PGlite) of its own, in memory, with the demo data; embedded DB is what that database holds, as \`gateway_memory_bytes{part="embedded_database"}\` counts it: its WebAssembly memory's size (pages never touched are not resident, so it is an upper bound of its resident share) and the files it keeps in memory. Peak RSS ÷ Apollo divides a gateway's peak RSS by that of the Apollo of its tier (near: Apollo in memory; Redis-only: Apollo with Redis), same request.`,
     '',
-    '| variant | request | req/s | p50 ms | p99 ms | server CPU µs/req | RSS MiB | embedded DB MiB | RSS ÷ Apollo (same tier) | × ceiling | × Apollo (same tier) | data-source calls/req | executions in timed runs | cold burst of 500: executions | cold burst: data-source calls |',
+    '| variant | request | req/s | p50 ms | p99 ms | server CPU µs/req | peak RSS MiB | embedded DB MiB | peak RSS ÷ Apollo (same tier) | × ceiling | × Apollo (same tier) | data-source calls/req | executions in timed runs | cold burst of 500: executions | cold burst: data-source calls |',
     '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const variant of VARIANTS) {
