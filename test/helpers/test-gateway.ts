@@ -32,7 +32,10 @@ export interface GraphqlResult<Data> {
  * Starts a real gateway on a free loopback port with quiet logs; `env` overrides the defaults.
  * Its cache keys get a prefix of their own, so gateways sharing a Redis never see each other's entries.
  */
-export async function startTestGateway(env: Record<string, string> = {}, options: { logger?: Logger; now?: () => number } = {}): Promise<TestGateway> {
+export async function startTestGateway(
+  env: Record<string, string> = {},
+  options: { logger?: Logger; now?: () => number; /** Before it listens: Fastify takes hooks only then. */ beforeListen?: (gateway: Gateway) => void } = {},
+): Promise<TestGateway> {
   const defaults = {
     NODE_ENV: 'test',
     HOST: '127.0.0.1',
@@ -58,6 +61,7 @@ export async function startTestGateway(env: Record<string, string> = {}, options
     copy?.remove();
     throw error;
   }
+  options.beforeListen?.(gateway);
   const url = await gateway.listen();
   return {
     gateway,

@@ -1,9 +1,5 @@
-import { randomBytes } from 'node:crypto';
-
-import { createGateway, type Gateway } from '../../src/app';
-import { loadConfig } from '../../src/config';
-import { createLogger } from '../../src/logger';
-import { ALICE, BOB, TEST_ADMIN_TOKEN } from '../helpers/test-gateway';
+import type { Gateway } from '../../src/app';
+import { ALICE, BOB, startTestGateway, TEST_ADMIN_TOKEN, type TestGateway } from '../helpers/test-gateway';
 
 /*
  * The hit front (src/http/hit-front.ts) answers requests it has seen before, from the response
@@ -13,40 +9,32 @@ import { ALICE, BOB, TEST_ADMIN_TOKEN } from '../helpers/test-gateway';
  */
 describe('the hit front: repeated requests answered before Fastify', () => {
   const ORIGIN = 'https://app.example';
+  let started: TestGateway;
   let gateway: Gateway;
   let url: string;
   /** Requests that reached Fastify. */
   let routed = 0;
 
-  const start = async (env: Record<string, string> = {}) => {
-    const config = loadConfig({
-      NODE_ENV: 'test',
-      HOST: '127.0.0.1',
-      PORT: '0',
-      LOG_LEVEL: 'silent',
-      ADMIN_API_TOKEN: TEST_ADMIN_TOKEN,
-      REDIS_URL: 'redis://127.0.0.1:6379',
-      REDIS_TIMEOUT: '2',
-      CACHE_KEY_PREFIX: `test_${randomBytes(4).toString('hex')}`,
-      CACHE_WARMING_ENABLED: 'false',
-      CORS_ORIGINS: ORIGIN,
-      ...env,
-    });
-    const started = await createGateway(config, createLogger(config));
-    started.http.addHook('onRequest', (_request, _reply, done) => {
-      routed += 1;
-      done();
-    });
-    return { gateway: started, url: await started.listen() };
-  };
+  const start = (env: Record<string, string> = {}) =>
+    startTestGateway(
+      { CORS_ORIGINS: ORIGIN, ...env },
+      {
+        beforeListen: (started) =>
+          started.http.addHook('onRequest', (_request, _reply, done) => {
+            routed += 1;
+            done();
+          }),
+      },
+    );
 
   beforeAll(async () => {
-    ({ gateway, url } = await start());
+    started = await start();
+    ({ gateway, url } = started);
   }, 60_000);
 
   afterAll(async () => {
     await gateway.cache.invalidator.invalidateAllCache();
-    await gateway.close();
+    await started.close();
   });
 
   interface Answer {
@@ -179,7 +167,7 @@ describe('the hit front: repeated requests answered before Fastify', () => {
       expect(nearless.gateway.responseCache!.metrics().executions).toBe(executions + 1);
       expect((await post(body, {}, nearless.url)).headers.get('x-cache')).toBe('HIT-SHARED');
     } finally {
-      await nearless.gateway.close();
+      await nearless.close();
     }
   });
 
