@@ -348,9 +348,9 @@ describe('Dockerfile', () => {
   const stages = dockerfile.split(/^FROM /m).slice(1);
   const runtime = stages.at(-1) ?? '';
 
-  it('builds in a node:20 stage and runs a separate, non-root runtime stage', () => {
+  it('builds in a node:24 (LTS) stage and runs a separate, non-root runtime stage', () => {
     expect(stages.length).toBeGreaterThanOrEqual(2);
-    for (const stage of stages) expect(stage).toMatch(/^node:20\b/);
+    for (const stage of stages) expect(stage).toMatch(/^node:24\b/);
     expect(stages[0]).toMatch(/npm ci\b/);
     expect(stages[0]).toMatch(/npm run build/);
     const user = [...runtime.matchAll(/^USER\s+(\S+)/gm)].at(-1)?.[1];
