@@ -30,7 +30,7 @@ import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { getOperationAST, print } from 'graphql';
 import { Redis } from 'ioredis';
 
-import { DEMO_SIGNAL_COUNT, DEMO_USER_COUNT } from '../src/demo/demo-data';
+import { DEMO_SIGNAL_COUNT, DEMO_USER_COUNT, mulberry32 } from '../src/demo/demo-data';
 import * as documents from '../src/generated/graphql';
 import { DEMO_INSTRUMENTS, type Timeframe } from '../src/market/instruments';
 
@@ -123,18 +123,6 @@ function planned<Variables extends Record<string, unknown>>(kind: Kind, document
   return { kind, operationName: getOperationAST(document)?.name?.value ?? '', query, variables, admin: WRITES.includes(kind), ...extra };
 }
 
-/** mulberry32: a small seeded PRNG, so that both runs send the very same sequence. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 /** Items drawn with probability proportional to 1 / rank^s, rank 1 being `items[0]`. */
 function zipf<T>(items: readonly T[], random: () => number): () => T {
   const cumulative: number[] = [];
@@ -176,7 +164,7 @@ function shuffled<T>(items: readonly T[], random: () => number): T[] {
  * signals may already be final); with none left to move, it creates one instead.
  */
 function workload(count: number): Planned[] {
-  const random = prng(SEED);
+  const random = mulberry32(SEED);
   const user = zipf(shuffled(Array.from({ length: DEMO_USER_COUNT }, (_, index) => index + 1), random), random);
   const symbol = zipf(DEMO_INSTRUMENTS.map((instrument) => instrument.symbol), random);
   const signalId = zipf(Array.from({ length: DEMO_SIGNAL_COUNT }, (_, index) => index + 1), random);

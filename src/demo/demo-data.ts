@@ -102,8 +102,8 @@ function weighted<T>(roll: number, weights: readonly [T, number][]): T {
   return weights[weights.length - 1]![0];
 }
 
-/** A small, fast, seedable PRNG: the demo data must be identical on every machine. */
-function mulberry32(seed: number): () => number {
+/** A small, fast, seedable PRNG (mulberry32): the demo data must be identical on every machine, and so must a benchmark's request sequence. */
+export function mulberry32(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
