@@ -129,7 +129,7 @@ export class HitFront<Context extends PolicyContext> {
         // As Fastify's error handler answers what a route throws.
         logger.error({ err: error, requestId: id }, 'unexpected error in HTTP handler');
         if (response.headersSent) response.destroy();
-        else this.write(request, response, 500, ['content-type', JSON_CONTENT_TYPE, 'content-length', String(Buffer.byteLength(INTERNAL_ERROR_BODY))], INTERNAL_ERROR_BODY, id, startedMs);
+        else this.write(request, response, 500, this.withOriginVary(['content-type', JSON_CONTENT_TYPE, 'content-length', String(Buffer.byteLength(INTERNAL_ERROR_BODY))]), INTERNAL_ERROR_BODY, id, startedMs);
       },
     );
   }
@@ -138,7 +138,7 @@ export class HitFront<Context extends PolicyContext> {
     if (answer.kind === 'uncached') {
       // As the route sends it: Apollo's headers, with its own word on caching replaced.
       const apolloHeaders = answer.headers.filter(([name]) => name !== 'cache-control' && name !== 'x-cache' && name !== 'content-length');
-      const head = [...apolloHeaders.flat(), 'cache-control', 'no-store', 'x-cache', 'BYPASS', 'content-length', String(answer.body.length)];
+      const head = this.withOriginVary([...apolloHeaders.flat(), 'cache-control', 'no-store', 'x-cache', 'BYPASS', 'content-length', String(answer.body.length)]);
       this.write(request, response, answer.status, head, answer.body, id, startedMs);
       return;
     }
@@ -150,15 +150,20 @@ export class HitFront<Context extends PolicyContext> {
     this.write(request, response, revalidated ? 304 : 200, head, revalidated ? undefined : stored.body, id, startedMs);
   }
 
-  /** The answer with what Fastify's hooks add: the request id, CORS, the Origin in Vary (in `head` already), the metrics. */
+  /** The answer with what Fastify's hooks add: the request id, CORS, the metrics (Origin is in `head`'s Vary already: see withOriginVary). */
   private write(request: IncomingMessage, response: ServerResponse, status: number, head: string[], body: Buffer | string | undefined, id: string, startedMs: number): void {
     const { cors, metrics, path } = this.options;
     head.push('x-request-id', id);
     const allowOrigin = cors.allowOriginFor(request.headers.origin);
     if (allowOrigin !== undefined) head.push('access-control-allow-origin', allowOrigin);
-    if (cors.enabled) varyByOrigin(head);
     response.writeHead(status, head).end(body);
     metrics.observe(request.method ?? 'OTHER', path, status, (performance.now() - startedMs) / 1000);
+  }
+
+  /** Origin added to a Vary, as the CORS hook does to Fastify's answers (a stored answer's head has it built in: see headOf). */
+  private withOriginVary(head: string[]): string[] {
+    if (this.options.cors.enabled) varyByOrigin(head);
+    return head;
   }
 
   /** The headers of every answer of `stored` with this marker: 200 with its body, or 304 without; node takes them as a flat list of names and values. */
