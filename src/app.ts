@@ -6,6 +6,7 @@ import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDi
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { type GraphQLSchema, printSchema, specifiedRules } from 'graphql';
 
+import { CacheMonitor } from './cache/cache-monitor';
 import { type Cache, createCache } from './cache/create-cache';
 import { createCdn } from './cdn/create-cdn';
 import type { Config } from './config';
@@ -41,8 +42,9 @@ import { marketDataWarming } from './market/market.warming';
 import { OandaMarketDataProvider } from './market/oanda.provider';
 import { SimulatedMarketDataProvider } from './market/simulated.provider';
 import { CacheAdminService } from './operator/cache-admin.service';
+import { OPS_CONSOLE_PATH, registerOpsConsole } from './operator/ops-console.routes';
 import { registerOpsRoutes } from './operator/ops.routes';
-import { createMetricsRegistry, HttpMetrics, instrumentHttp, registerCdnPurgerMetrics, registerMemoryMetrics } from './operator/prometheus';
+import { createMetricsRegistry, HttpMetrics, instrumentHttp, registerCdnPurgerMetrics, registerMemoryMetrics, registerWarmingMetrics } from './operator/prometheus';
 import { createLoaders, type RequestContext } from './request-context';
 import { buildGatewaySchema, buildTypesOnlySchema } from './schema';
 import { Authenticator } from './sessions/authenticator';
@@ -72,6 +74,8 @@ export interface Gateway {
   readonly warming: WarmingService;
   readonly upstream: UpstreamStats;
   readonly responseCache: ResponseCache | undefined;
+  /** The seed's cache monitor (CACHE_MONITOR_INTERVAL_SECONDS): started by listen, stopped by close. */
+  readonly monitor: CacheMonitor;
   /** The executable schema and its per-request context, for embedding it in another server (the benchmark's baselines do). */
   readonly graphql: { readonly schema: GraphQLSchema; contextFor(authorization: string | undefined): Promise<RequestContext> };
   /** Listens on the configured host and port, then starts warming; resolves to the base URL. */
@@ -249,6 +253,7 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
   });
   instrumentHttp(http, httpMetrics);
   if (cdn.purger !== undefined) registerCdnPurgerMetrics(metrics, cdn.purger);
+  registerWarmingMetrics(metrics, warming);
   registerMemoryMetrics(metrics, {
     embeddedDatabase: () => db.memoryBytes(),
     nearTier: () => responseCache?.metrics().near_bytes,
@@ -257,6 +262,10 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
   registerHealthRoutes(http, startedAtMs);
   if (config.playground.enabled) registerPlayground(http, { path: PLAYGROUND_ASSET_PATH });
   registerOpsRoutes(http, { admin, authenticator, cache: cacheService, db, metrics, market, cdnPurger: cdn.purger });
+  const monitor = new CacheMonitor(() => cacheService.metrics.snapshot(), config.cacheMonitor, logger);
+  if (config.opsConsole.enabled) {
+    registerOpsConsole(http, { authenticator, stats: { metrics, cache: cacheService, responseCache: () => responseCache?.metrics(), market, warming, monitor } });
+  }
   registerGraphqlRoute<RequestContext>(http, {
     path: '/graphql',
     apollo,
@@ -280,6 +289,7 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
     warming,
     upstream,
     responseCache,
+    monitor,
     graphql: {
       schema,
       async contextFor(authorization) {
@@ -289,10 +299,13 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
     async listen() {
       const url = await http.listen({ host: config.http.host, port: config.http.port });
       logger.info({ url, database: config.database.url === undefined ? 'embedded' : 'postgres', marketData: provider.name }, 'gateway listening');
+      if (config.opsConsole.enabled) logger.info({ url: `${url}${OPS_CONSOLE_PATH}` }, 'operator console (needs the admin token)');
+      monitor.start();
       warming.start();
       return url;
     },
     async close() {
+      monitor.stop();
       warming.stop();
       await http.close();
       await apollo.stop();

@@ -111,6 +111,20 @@ export interface Config {
   readonly adminApiToken: string | undefined;
   /** GraphiQL at `GET /graphql` for browsers (assets under `/playground/`); off in production unless enabled. */
   readonly playground: { readonly enabled: boolean };
+  /** The operator console at `GET /ops` (its data needs the admin token); off in production unless enabled. */
+  readonly opsConsole: { readonly enabled: boolean };
+  /**
+   * The seed's `monitor_cache_performance`: every interval, the window since the last sample is
+   * judged; a window of fewer operations than `minOperations` says too little to judge.
+   */
+  readonly cacheMonitor: {
+    readonly intervalSeconds: number;
+    /** A window's hit rate under this (percent) logs a warning. */
+    readonly minHitRatePercent: number;
+    /** A window's error rate over this (percent) logs an error. */
+    readonly maxErrorRatePercent: number;
+    readonly minOperations: number;
+  };
   readonly marketData: {
     readonly provider: MarketDataProviderKind;
     /** Artificial delay of the simulated feed, to model a remote API. */
@@ -164,6 +178,7 @@ type Env = Readonly<Record<string, string | undefined>>;
 const booleanText = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
 const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const seconds = z.coerce.number().positive().max(86_400 * 365);
+const percent = z.coerce.number().min(0).max(100);
 
 /** Reads one variable through its schema; the error names the variable and, unless secret, shows the value. */
 function read<T>(env: Env, name: string, schema: z.ZodType<T>, fallback: string | undefined, secret = false): T {
@@ -296,6 +311,13 @@ export function loadConfig(env: Env): Config {
     },
     adminApiToken,
     playground: { enabled: read(env, 'PLAYGROUND_ENABLED', booleanText, nodeEnv === 'production' ? 'false' : 'true') },
+    opsConsole: { enabled: read(env, 'OPS_CONSOLE_ENABLED', booleanText, nodeEnv === 'production' ? 'false' : 'true') },
+    cacheMonitor: {
+      intervalSeconds: read(env, 'CACHE_MONITOR_INTERVAL_SECONDS', integer(1, 86_400), '60'),
+      minHitRatePercent: read(env, 'CACHE_ALERT_MIN_HIT_RATE', percent, '90'),
+      maxErrorRatePercent: read(env, 'CACHE_ALERT_MAX_ERROR_RATE', percent, '1'),
+      minOperations: read(env, 'CACHE_ALERT_MIN_OPERATIONS', integer(1, 1_000_000_000), '100'),
+    },
     marketData: {
       provider,
       simulatedLatencyMs: read(env, 'MARKET_SIM_LATENCY_MS', integer(0, 60_000), '0'),

@@ -10,6 +10,7 @@ import type { ResponseCache } from '../graphql/response-cache/response-cache';
 import type { BreakerState } from '../market/circuit-breaker';
 import type { UpstreamStats } from '../market/market-data.provider';
 import type { MarketDataReport } from '../market/market.service';
+import type { WarmingMetrics } from '../warming/warming.service';
 
 export interface MetricSources {
   readonly cache: CacheService;
@@ -48,6 +49,20 @@ export function createMetricsRegistry(sources: MetricSources): Registry {
   tierCounter('gateway_cache_hits_total', 'Keys found per tier', (s) => s.hits);
   tierCounter('gateway_cache_misses_total', 'Keys not found per tier', (s) => s.misses);
   tierCounter('gateway_cache_errors_total', 'Failed operations per tier', (s) => s.errors);
+
+  // The seed's figures (GET /cache/metrics, the cache monitor), which deploy/prometheus/alerts.yml
+  // judges with the monitor's thresholds: per call of the cache service, whichever tier served it.
+  // The tier series above count a Redis failure and its answer from memory as two operations.
+  const serviceCounts = () => sources.cache.metricsReport();
+  scrapedCounter(registry, 'gateway_cache_service_keys_total', 'Keys looked up through the cache service, found (hit) or not (miss), whichever tier served', ['result'], () => {
+    const { hits, misses } = serviceCounts();
+    return [
+      [{ result: 'hit' }, hits],
+      [{ result: 'miss' }, misses],
+    ];
+  });
+  scrapedCounter(registry, 'gateway_cache_service_operations_total', 'Operations of the cache service (reads and writes), whichever tier served', [], () => [[{}, serviceCounts().total_operations]]);
+  scrapedCounter(registry, 'gateway_cache_service_errors_total', 'Cache service operations during which a tier failed (Redis failures answered from memory included)', [], () => [[{}, serviceCounts().errors]]);
 
   scrapedCounter(registry, 'gateway_cache_lookups_total', 'Keys looked up in the cache by kind of data (users, sessions, signals, market, responses, other), found or not, whichever tier answered', ['family', 'result'], () =>
     [...sources.cacheFamilies.snapshot()].flatMap(([family, count]) => [
@@ -227,6 +242,37 @@ export function registerCdnPurgerMetrics(registry: Registry, purger: CdnPurger):
       this.set(purger.unreachableSeconds());
     },
   });
+}
+
+/** Cache warming: runs, and each strategy's outcomes and last run (the operator console and the Grafana dashboard chart them). */
+export function registerWarmingMetrics(registry: Registry, warming: { metrics(): WarmingMetrics }): void {
+  scrapedCounter(registry, 'gateway_warming_runs_total', 'Warming runs on this instance: completed, or skipped (another instance held the lease, or one was under way)', ['outcome'], () => {
+    const { runs, skipped_runs } = warming.metrics();
+    return [
+      [{ outcome: 'completed' }, runs],
+      [{ outcome: 'skipped' }, skipped_runs],
+    ];
+  });
+  scrapedCounter(registry, 'gateway_warming_strategy_runs_total', 'Runs of each warming strategy, by result', ['strategy', 'result'], () =>
+    warming.metrics().strategies.flatMap((strategy) => [
+      [{ strategy: strategy.name, result: 'success' }, strategy.runs - strategy.failures] as const,
+      [{ strategy: strategy.name, result: 'failure' }, strategy.failures] as const,
+    ]),
+  );
+  const lastRun = (name: string, help: string, pick: (strategy: WarmingMetrics['strategies'][number]) => number) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['strategy'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const strategy of warming.metrics().strategies) if (strategy.last_run_at !== null) this.set({ strategy: strategy.name }, pick(strategy));
+      },
+    });
+  lastRun('gateway_warming_last_run_timestamp_seconds', "When each strategy's last run ended (Unix time)", (strategy) => Date.parse(strategy.last_run_at ?? '') / 1000);
+  lastRun('gateway_warming_last_duration_seconds', "How long each strategy's last run took", (strategy) => strategy.duration_ms / 1000);
+  lastRun('gateway_warming_last_items', "Entries each strategy's last run loaded into the cache", (strategy) => strategy.items_processed);
 }
 
 /** What holds memory in the gateway's process, for `gateway_memory_bytes`; `undefined`: not in this process. */
