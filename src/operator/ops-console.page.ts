@@ -238,7 +238,7 @@ export function opsConsoleScript(basePath: string): string {
   }
 
   function take(stats) {
-    var point = { t: stats.time_ms, stats: stats };
+    var point = { t: stats.time_ms };
     if (previous) {
       var seconds = Math.max(0.001, (stats.time_ms - previous.time_ms) / 1000);
       var d = function (pick) { return Math.max(0, pick(stats) - pick(previous)); };
@@ -271,14 +271,14 @@ export function opsConsoleScript(basePath: string): string {
     previous = stats;
     history.push(point);
     if (history.length > KEEP) history.shift();
-    render(stats, point);
+    render(stats);
   }
 
   function series(name, pick) {
     return { name: name, points: history.map(function (p) { var v = pick(p); return { t: p.t, v: v === undefined ? null : v }; }) };
   }
 
-  function render(stats, point) {
+  function render(stats) {
     var thresholds = stats.monitor.thresholds;
     draw('chart-hit-rate', [series('data cache', function (p) { return p.hitRate; }), series('responses', function (p) { return p.responseHitRate; })], { min: 0, max: 100, unit: '%', threshold: thresholds.min_hit_rate });
     draw('chart-latency', [series('p50', function (p) { return p.p50; }), series('p99', function (p) { return p.p99; })], { min: 0, unit: ' ms' });
@@ -295,8 +295,9 @@ export function opsConsoleScript(basePath: string): string {
     var monitor = stats.monitor;
     var alerting = [monitor.hit_rate === 'alerting' ? 'low hit rate' : null, monitor.error_rate === 'alerting' ? 'high error rate' : null].filter(Boolean);
     setBadge($('monitor-state'), alerting.length ? alerting.join(', ') : 'ok', alerting.length ? 'bad' : 'ok');
-    $('now-hit-rate').textContent = format(point.hitRate, '%') + ' (responses ' + format(point.responseHitRate, '%') + ')';
-    $('now-latency').textContent = format(point.p50, ' ms') + ' / ' + format(point.p99, ' ms');
+    var latest = function (name) { return lastValue(history.map(function (p) { return p[name]; })); };
+    $('now-hit-rate').textContent = format(latest('hitRate'), '%') + ' (responses ' + format(latest('responseHitRate'), '%') + ')';
+    $('now-latency').textContent = format(latest('p50'), ' ms') + ' / ' + format(latest('p99'), ' ms');
     renderWarming(stats.warming);
   }
 
@@ -310,6 +311,12 @@ export function opsConsoleScript(basePath: string): string {
         row.insertCell().textContent = text;
       });
     });
+  }
+
+  /** The newest value that is not null: a poll without requests leaves the figure before it standing. */
+  function lastValue(values) {
+    for (var i = values.length - 1; i >= 0; i--) if (values[i] !== null && values[i] !== undefined) return values[i];
+    return null;
   }
 
   function format(value, unit) {
@@ -333,7 +340,7 @@ export function opsConsoleScript(basePath: string): string {
   /** A line chart of series sharing one time axis; null values leave gaps. */
   function draw(id, list, options) {
     var svg = $(id);
-    var W = 600, H = 180, left = 48, right = 8, top = 8, bottom = 20;
+    var W = 600, H = 180, left = 60, right = 8, top = 8, bottom = 20;
     svg.textContent = '';
     var values = [];
     list.forEach(function (s) { s.points.forEach(function (p) { if (p.v !== null) values.push(p.v); }); });
@@ -351,7 +358,7 @@ export function opsConsoleScript(basePath: string): string {
       svg.appendChild(svgElement('line', { class: 'grid-line', x1: left, x2: W - right, y1: y(v), y2: y(v) }));
       svg.appendChild(svgElement('text', { x: left - 4, y: y(v) + 3, 'text-anchor': 'end' }, options.labels ? options.labels[i] : format(v, options.unit || '')));
     });
-    if (times.length > 1) svg.appendChild(svgElement('text', { x: W - right, y: H - 4, 'text-anchor': 'end' }, Math.round(span / 1000) + ' s'));
+    if (times.length > 1) svg.appendChild(svgElement('text', { x: W - right, y: H - 4, 'text-anchor': 'end' }, 'last ' + Math.round(span / 1000) + ' s'));
     if (options.threshold !== undefined) svg.appendChild(svgElement('line', { class: 'threshold', x1: left, x2: W - right, y1: y(options.threshold), y2: y(options.threshold) }));
     var legend = $(id + '-legend');
     legend.textContent = '';
@@ -378,7 +385,7 @@ export function opsConsoleScript(basePath: string): string {
       var swatch = document.createElement('i');
       swatch.style.background = color;
       item.appendChild(swatch);
-      var last = s.points.length ? s.points[s.points.length - 1].v : null;
+      var last = lastValue(s.points.map(function (p) { return p.v; }));
       item.appendChild(document.createTextNode(s.name + ' ' + (options.labels ? (last === null ? '–' : options.labels[last]) : format(last, options.unit || ''))));
       legend.appendChild(item);
     });
