@@ -30,8 +30,8 @@ function isLoopback(url: string): boolean {
 }
 
 /** Points drawn by a chart's series (the console marks each path with them). */
-function pointsOf(page: Page, chart: string, series: string): Promise<number> {
-  return page.$eval(`#${chart} path[data-series="${series}"]`, (path) => Number(path.getAttribute('data-points')));
+async function pointsOf(page: Page, chart: string, series: string): Promise<number> {
+  return Number(await page.getAttribute(`#${chart} path[data-series="${series}"]`, 'data-points'));
 }
 
 describe('the operator console in a browser, offline', () => {
