@@ -344,6 +344,53 @@ describe('docker-compose.yml, profile cdn', () => {
   });
 });
 
+describe('docker-compose.yml, profile observability', () => {
+  const profile = Object.entries(compose.services).filter(([, service]) => service.profiles?.includes('observability'));
+  const prometheus = compose.services.prometheus!;
+  const grafana = compose.services.grafana!;
+  const jaeger = compose.services.jaeger!;
+  const composeText = readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8');
+  const scrape = parse(readFileSync(join(ROOT, 'deploy', 'prometheus', 'prometheus.yml'), 'utf8')) as { rule_files: string[]; scrape_configs: { static_configs: { targets: string[] }[] }[] };
+  const datasources = (parse(readFileSync(join(ROOT, 'deploy', 'grafana', 'provisioning', 'datasources', 'datasources.yml'), 'utf8')) as { datasources: { type: string; url: string }[] }).datasources;
+  const dashboardProviders = (parse(readFileSync(join(ROOT, 'deploy', 'grafana', 'provisioning', 'dashboards', 'dashboards.yml'), 'utf8')) as { providers: { options: { path: string } }[] }).providers;
+  /** The container path a `./host:container[:ro]` volume mounts `hostPath` at. */
+  const mountOf = (service: Service, hostPath: string) => service.volumes?.map((volume) => volume.split(':')).find(([host]) => host === hostPath)?.[1];
+
+  it('runs Prometheus, Grafana and Jaeger in that profile only, none of them needed by a default service', () => {
+    expect(profile.map(([name]) => name).sort()).toEqual(['grafana', 'jaeger', 'prometheus']);
+    for (const [, service] of profile) expect(service.profiles).toEqual(['observability']);
+  });
+
+  it('has Prometheus read deploy/prometheus (its configuration and alert rules) and scrape the gateway on the port it listens on', () => {
+    const configDir = mountOf(prometheus, './deploy/prometheus');
+    expect(configDir).toBe('/etc/prometheus');
+    expect(commandText(prometheus)).toContain(`--config.file=${configDir}/prometheus.yml`);
+    expect(scrape.rule_files).toEqual(['alerts.yml']);
+    const port = loadConfig(resolvedEnvironmentOf(gateway)).http.port;
+    expect(scrape.scrape_configs.flatMap((config) => config.static_configs.flatMap((group) => group.targets))).toEqual([`gateway:${port}`]);
+    expect(prometheus.depends_on).toEqual({ gateway: { condition: 'service_healthy' } });
+    expect(containerPorts(prometheus, SECRETS)).toEqual([9090]);
+    expect(healthcheckText(prometheus)).toContain('http://127.0.0.1:9090/-/ready');
+  });
+
+  it('has Grafana provisioned from deploy/grafana, with data sources at the services of this profile', () => {
+    expect(mountOf(grafana, './deploy/grafana/provisioning')).toBe('/etc/grafana/provisioning');
+    expect(dashboardProviders.map((provider) => provider.options.path)).toEqual([mountOf(grafana, './deploy/grafana/dashboards')]);
+    expect(datasources.map((source) => [source.type, source.url])).toEqual([
+      ['prometheus', `http://prometheus:${containerPorts(prometheus, SECRETS)[0]}`],
+      ['jaeger', `http://jaeger:${containerPorts(jaeger, SECRETS)[0]}`],
+    ]);
+    expect(grafana.depends_on).toEqual({ prometheus: { condition: 'service_healthy' }, jaeger: { condition: 'service_healthy' } });
+    expect(healthcheckText(grafana)).toContain(`http://127.0.0.1:${containerPorts(grafana, SECRETS)[0]}/api/health`);
+  });
+
+  it('runs Jaeger with its OTLP receiver on, and documents pointing the gateway at it', () => {
+    expect(resolvedEnvironmentOf(jaeger).COLLECTOR_OTLP_ENABLED).toBe('true');
+    const documented = /echo OTEL_EXPORTER_OTLP_ENDPOINT=(\S+) >> compose\.env\n#\s+docker compose --env-file compose\.env --profile observability up/.exec(composeText)?.[1];
+    expect(documented).toBe('http://jaeger:4318');
+  });
+});
+
 describe('Dockerfile', () => {
   const stages = dockerfile.split(/^FROM /m).slice(1);
   const runtime = stages.at(-1) ?? '';
