@@ -41,6 +41,7 @@ import { MARKET_TAGS } from './market/market.resolver';
 import { marketDataWarming } from './market/market.warming';
 import { OandaMarketDataProvider } from './market/oanda.provider';
 import { SimulatedMarketDataProvider } from './market/simulated.provider';
+import { TracedMarketDataProvider } from './market/traced-market-data.provider';
 import { CacheAdminService } from './operator/cache-admin.service';
 import { OPS_CONSOLE_PATH, registerOpsConsole } from './operator/ops-console.routes';
 import { registerOpsRoutes } from './operator/ops.routes';
@@ -60,6 +61,15 @@ import { UsersRepository } from './users/users.repository';
 import { UsersService } from './users/users.service';
 import { userDataWarming } from './users/users.warming';
 import { WarmingService } from './warming/warming.service';
+import { operationSpanPlugin } from './tracing/operation-span-plugin';
+import { RequestSpans } from './tracing/request-spans';
+import { TracedAnswers } from './tracing/traced-answers';
+import { TracedDriver } from './tracing/traced-driver';
+import { tracedFetch } from './tracing/traced-fetch';
+import { TracedFleetFlight } from './tracing/traced-fleet-flight';
+import { TracedResponseCache } from './tracing/traced-response-cache';
+import { TracedTier } from './tracing/traced-tier';
+import { createTracing } from './tracing/tracing';
 
 /** A warming run that hangs releases its cross-instance lease after this long at most. */
 const WARMING_LEASE_TTL_MS = 120_000;
@@ -98,7 +108,11 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
   // First: a manifest naming a wrong or invalid document stops start-up, naming it, before anything is opened.
   const { manifestPaths } = config.persistedDocuments;
   const manifests = manifestPaths.length === 0 ? new Map<string, string>() : loadManifests(manifestPaths, await buildTypesOnlySchema(), [...specifiedRules, queryLimitsRule(config.graphql)]);
-  const db = new Database(await createDriver(config, logger));
+  // Tracing (OTEL_EXPORTER_OTLP_ENDPOINT) wraps what does the work in traced versions of itself;
+  // without it, nothing below differs from an untraced gateway.
+  const tracing = config.tracing === undefined ? undefined : createTracing(config.tracing);
+  const driver = await createDriver(config, logger);
+  const db = new Database(tracing === undefined ? driver : new TracedDriver(driver, tracing));
   try {
     const applied = await migrate(db);
     if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
@@ -108,13 +122,15 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
     throw error;
   }
 
-  const cache = createCache(config, logger);
+  const cache = createCache(config, logger, tracing === undefined ? undefined : { tier: (tier) => new TracedTier(tier, tracing), fleet: (flight) => new TracedFleetFlight(flight, tracing) });
   await cache.start();
   const { service: cacheService, keys, invalidator } = cache;
-  const cdn = createCdn(config.cdn, cacheService, keys.graphqlResponsesPattern(), logger);
+  const httpClient = tracing === undefined ? fetch : tracedFetch(tracing);
+  const cdn = createCdn(config.cdn, cacheService, keys.graphqlResponsesPattern(), logger, httpClient);
 
   const upstream = new UpstreamStats();
-  const provider = createMarketDataProvider(config, upstream);
+  const untracedProvider = createMarketDataProvider(config, upstream, httpClient);
+  const provider = tracing === undefined ? untracedProvider : new TracedMarketDataProvider(untracedProvider, tracing);
   const usersRepository = new UsersRepository(db);
   const users = new UsersService(usersRepository, cacheService, keys, invalidator);
   const signals = new SignalsService(new SignalsRepository(db), usersRepository, cacheService, keys, invalidator, DEMO_INSTRUMENTS.map((instrument) => instrument.symbol));
@@ -145,15 +161,18 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
   const authenticator = new Authenticator(sessions, adminToken(config, logger));
 
   const schema = await buildGatewaySchema({ users, signals, market, admin, sessions });
-  const responseCache = config.responseCache.enabled
-    ? new ResponseCache(cacheService, keys, {
-        nearEnabled: config.responseCache.nearEnabled,
-        nearMaxBytes: config.responseCache.nearMaxBytes,
-        nearMaxTtlSeconds: config.responseCache.nearMaxTtlSeconds,
-        schemaVersion: createHash('sha256').update(printSchema(schema)).digest('hex').slice(0, 16),
-        maxTokens: config.graphql.maxTokens,
-      })
-    : undefined;
+  const responseCacheOptions = {
+    nearEnabled: config.responseCache.nearEnabled,
+    nearMaxBytes: config.responseCache.nearMaxBytes,
+    nearMaxTtlSeconds: config.responseCache.nearMaxTtlSeconds,
+    schemaVersion: createHash('sha256').update(printSchema(schema)).digest('hex').slice(0, 16),
+    maxTokens: config.graphql.maxTokens,
+  };
+  const responseCache = !config.responseCache.enabled
+    ? undefined
+    : tracing === undefined
+      ? new ResponseCache(cacheService, keys, responseCacheOptions)
+      : new TracedResponseCache(tracing, cacheService, keys, responseCacheOptions);
   const persisted = new PersistedDocuments(manifests, cacheService, keys, config.persistedDocuments, logger);
   const apollo = new ApolloServer<RequestContext>({
     schema,
@@ -178,6 +197,7 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
       responsePolicyPlugin<RequestContext>({ overrides: config.responseCache.hints, tagger: entityTagger([USER_TAGS, SIGNAL_TAGS, MARKET_TAGS]) }),
       staleReadsPlugin<RequestContext>(),
       maskedErrorsPlugin<RequestContext>(logger),
+      ...(tracing === undefined ? [] : [operationSpanPlugin<RequestContext>(tracing)]),
     ],
     logger,
   });
@@ -199,7 +219,8 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
   const anonymous = identifiedAs(ANONYMOUS);
   /** No credentials is the anonymous viewer (Authenticator's rule), known without a lookup; a refused token rejects. */
   const identify = (authorization: string | undefined) => (authorization === undefined ? anonymous : authenticator.authenticate(authorization).then(identifiedAs));
-  const answers = responseCache === undefined ? undefined : new CachedAnswers(apollo, responseCache);
+  const answers = responseCache === undefined ? undefined : tracing === undefined ? new CachedAnswers(apollo, responseCache) : new TracedAnswers(tracing, apollo, responseCache);
+  const requestSpans = tracing === undefined ? undefined : new RequestSpans(tracing, '/graphql');
   const front =
     answers === undefined
       ? undefined
@@ -223,7 +244,9 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
     logger: false,
     genReqId: requestId,
     // node's server, with the hit front before Fastify's handler (Fastify then leaves the server's settings to this factory).
-    serverFactory: (handler) => {
+    serverFactory: (fastifyHandler) => {
+      const handler = requestSpans === undefined ? fastifyHandler : requestSpans.fastify(fastifyHandler);
+      const listener = front === undefined ? handler : front.listener(handler);
       const server = createServer(
         {
           // A client that sends its request too slowly gets 408 and its connection closed (the handler's own time does not count).
@@ -232,7 +255,7 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
           // Node checks these deadlines every connectionsCheckingInterval (30 s by default): check often enough that they hold.
           connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(headersTimeoutMs / 4))),
         },
-        front === undefined ? handler : front.listener(handler),
+        requestSpans === undefined ? listener : requestSpans.around(listener),
       );
       server.keepAliveTimeout = keepAliveTimeoutMs;
       return server;
@@ -313,6 +336,8 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
       await cdn.purger?.close();
       await cache.close();
       await db.close();
+      // Last: the spans of everything above are exported before it returns.
+      await tracing?.shutdown();
     },
   };
 }
@@ -361,7 +386,7 @@ async function createDriver(config: Config, logger: Logger): Promise<SqlDriver> 
   return PgliteDriver.start({ dataDir, sharedBuffersBytes: config.database.embeddedSharedBuffersBytes });
 }
 
-function createMarketDataProvider(config: Config, stats: UpstreamStats): MarketDataProvider {
+function createMarketDataProvider(config: Config, stats: UpstreamStats, httpClient: typeof fetch): MarketDataProvider {
   const market = config.marketData;
   switch (market.provider) {
     case 'simulated':
@@ -376,6 +401,7 @@ function createMarketDataProvider(config: Config, stats: UpstreamStats): MarketD
           timeoutMs: market.timeoutMs,
           maxRetries: market.maxRetries,
           retryBaseDelayMs: market.retryBaseDelayMs,
+          fetch: httpClient,
         },
         stats,
       );

@@ -161,6 +161,25 @@ export interface Config {
     readonly purgeMaxPendingTags: number;
     readonly purgeMaxRetryDelayMs: number;
   };
+  /** OpenTelemetry traces exported over OTLP/HTTP; `undefined` (no OTLP endpoint set): no tracing at all. */
+  readonly tracing: TracingConfig | undefined;
+}
+
+/** The standard OTEL_TRACES_SAMPLER values (the ratio ones take OTEL_TRACES_SAMPLER_ARG). */
+export type TraceSamplerKind = 'always_on' | 'always_off' | 'traceidratio' | 'parentbased_always_on' | 'parentbased_always_off' | 'parentbased_traceidratio';
+
+export interface TracingConfig {
+  /** Where spans are POSTed: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT as given, else OTEL_EXPORTER_OTLP_ENDPOINT + `/v1/traces`. */
+  readonly tracesUrl: string;
+  /** Sent with every export (an API key, a tenant). */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly serviceName: string;
+  /** OTEL_RESOURCE_ATTRIBUTES, under the service name (which OTEL_SERVICE_NAME sets). */
+  readonly resourceAttributes: Readonly<Record<string, string>>;
+  /** `ratio` (0–1) is read by the traceidratio kinds only. */
+  readonly sampler: { readonly kind: TraceSamplerKind; readonly ratio: number };
+  /** Longest a finished span waits before it is exported with the others of its batch. */
+  readonly exportDelayMs: number;
 }
 
 export class ConfigError extends Error {
@@ -348,6 +367,7 @@ export function loadConfig(env: Env): Config {
       purgeMaxPendingTags: read(env, 'CDN_PURGE_MAX_PENDING_TAGS', integer(1, 1_000_000), '10000'),
       purgeMaxRetryDelayMs: read(env, 'CDN_PURGE_MAX_RETRY_DELAY_MS', integer(100, 600_000), '30000'),
     },
+    tracing: readTracing(env),
   };
   return deepFreeze(config);
 }
@@ -389,6 +409,54 @@ function readHttpTimeouts(env: Env): Pick<Config['http'], 'requestTimeoutMs' | '
   // Longer than the 60 s idle timeout of common load balancers, so that the gateway never closes a connection one is about to reuse.
   const keepAliveTimeoutMs = read(env, 'HTTP_KEEP_ALIVE_TIMEOUT_MS', integer(100, 3_600_000), '72000');
   return { requestTimeoutMs, headersTimeoutMs, keepAliveTimeoutMs };
+}
+
+/**
+ * `key=value,key=value` with percent-encoded values, as OTEL_EXPORTER_OTLP_HEADERS and
+ * OTEL_RESOURCE_ATTRIBUTES spell them.
+ */
+const keyValueList = commaList.transform((items, context) => {
+  const pairs: Record<string, string> = {};
+  for (const item of items) {
+    const equals = item.indexOf('=');
+    const key = equals === -1 ? '' : item.slice(0, equals).trim();
+    if (key === '') {
+      context.addIssue({ code: 'custom', message: `"${item}" is not key=value` });
+      return z.NEVER;
+    }
+    try {
+      pairs[key] = decodeURIComponent(item.slice(equals + 1).trim());
+    } catch {
+      context.addIssue({ code: 'custom', message: `the value of ${key} is not percent-encoded correctly` });
+      return z.NEVER;
+    }
+  }
+  return pairs;
+});
+
+/**
+ * The standard OpenTelemetry variables, read here and passed to the SDK explicitly (so the SDK's
+ * own environment defaults never decide anything). Tracing is on only with an OTLP endpoint.
+ */
+function readTracing(env: Env): TracingConfig | undefined {
+  const httpUrl = z.url({ protocol: /^https?$/ }).optional();
+  const base = read(env, 'OTEL_EXPORTER_OTLP_ENDPOINT', httpUrl, undefined);
+  const traces = read(env, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', httpUrl, undefined);
+  const headers = read(env, 'OTEL_EXPORTER_OTLP_HEADERS', keyValueList, '', true);
+  const serviceName = read(env, 'OTEL_SERVICE_NAME', z.string().min(1), 'trading-gateway');
+  const resourceAttributes = read(env, 'OTEL_RESOURCE_ATTRIBUTES', keyValueList, '');
+  const kind = read(
+    env,
+    'OTEL_TRACES_SAMPLER',
+    z.enum(['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio']),
+    'parentbased_always_on',
+  );
+  const ratio = read(env, 'OTEL_TRACES_SAMPLER_ARG', z.coerce.number().min(0).max(1), '1');
+  const exportDelayMs = read(env, 'OTEL_BSP_SCHEDULE_DELAY', integer(1, 600_000), '5000');
+  // The base endpoint is a collector's root: the signal's path is appended (the OTLP exporter specification).
+  const tracesUrl = traces ?? (base === undefined ? undefined : `${base.replace(/\/+$/, '')}/v1/traces`);
+  if (tracesUrl === undefined) return undefined;
+  return { tracesUrl, headers, serviceName, resourceAttributes, sampler: { kind, ratio }, exportDelayMs };
 }
 
 /** Parses the process environment over `.env` (when present): a variable set in the environment wins. */

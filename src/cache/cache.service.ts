@@ -2,7 +2,7 @@ import type { Logger } from '../logger';
 import type { CacheBus } from './cache-bus';
 import { type MetricsSnapshot, OperationMetrics } from './cache-metrics';
 import type { CacheEntry, CacheTier } from './cache-tier';
-import type { FleetFlight } from './fleet-flight';
+import type { FleetFlights } from './fleet-flight';
 import { CorruptValueError, decode, encode } from './codec';
 import type { Invalidation, InvalidationJournal, InvalidationPart } from './invalidation-journal';
 import type { CacheStatus, RedisHealth } from './redis-health';
@@ -80,7 +80,7 @@ export class CacheService {
     /** Tells in-process copies here and on other instances about every invalidation. */
     readonly bus: CacheBus,
     /** Loads a cold key once across instances. */
-    readonly fleet: FleetFlight,
+    readonly fleet: FleetFlights,
   ) {
     // Another instance's invalidation (or messages possibly missed) makes a load running here
     // suspect too: it may have read the data before the change, so it must not be written back.

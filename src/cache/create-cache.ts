@@ -4,9 +4,10 @@ import { CacheBus } from './cache-bus';
 import { CacheInvalidator } from './cache-invalidator';
 import { CacheKeys } from './cache-keys';
 import { FamilyLookups, MeasuredTier } from './cache-metrics';
+import type { CacheTier } from './cache-tier';
 import { applyInvalidation, CacheService } from './cache.service';
 import { InvalidationJournal } from './invalidation-journal';
-import { FleetFlight } from './fleet-flight';
+import { FleetFlight, type FleetFlights } from './fleet-flight';
 import { LeaseManager } from './lease';
 import { MemoryTier } from './memory-tier';
 import { NullTier } from './null-tier';
@@ -37,8 +38,14 @@ export interface Cache {
   memoryTierBytes(): number;
 }
 
-/** Wires the cache: pool → tiers (measured) → health → service. */
-export function createCache(config: Config, logger: Logger): Cache {
+/** Behaviour added around the tiers the service reads and writes, and around the fleet-wide flight (tracing's spans). */
+export interface CacheWrappers {
+  tier(tier: CacheTier): CacheTier;
+  fleet(flight: FleetFlights): FleetFlights;
+}
+
+/** Wires the cache: pool → tiers (wrapped, measured) → health → service. */
+export function createCache(config: Config, logger: Logger, wrappers?: CacheWrappers): Cache {
   const keys = new CacheKeys(config.cache.keyPrefix);
   const connection: RedisConnectionOptions = {
     topology: config.redis.topology,
@@ -58,9 +65,10 @@ export function createCache(config: Config, logger: Logger): Cache {
   // CACHE_ENABLED=false: the service reads and writes tiers that keep nothing, while Redis itself
   // still carries what is not a copy of data (health checks, leases, the invalidation bus).
   const storing = config.cache.enabled;
+  const wrap = (tier: CacheTier) => (wrappers === undefined ? tier : wrappers.tier(tier));
   const tiers = {
-    redis: new MeasuredTier(storing ? redisTier : new NullTier('redis'), families),
-    memory: Object.assign(new MeasuredTier(storing ? memoryTier : new NullTier('memory'), families), { clear: () => memoryTier.clear() }),
+    redis: new MeasuredTier(wrap(storing ? redisTier : new NullTier('redis')), families),
+    memory: Object.assign(new MeasuredTier(wrap(storing ? memoryTier : new NullTier('memory')), families), { clear: () => memoryTier.clear() }),
   };
   const journal = new InvalidationJournal(JOURNAL_MAX_ENTRIES, keys.allPattern());
   const bus = new CacheBus(
@@ -100,11 +108,12 @@ export function createCache(config: Config, logger: Logger): Cache {
     logger,
   );
   const leases = new LeaseManager(redisTier, logger);
-  const fleet = new FleetFlight(leases, (key) => keys.flightLease(key), () => health.redisServing, {
+  const flight = new FleetFlight(leases, (key) => keys.flightLease(key), () => health.redisServing, {
     // Without a cache another instance's result is never found: waiting for it would only delay the load.
     waitMs: storing ? config.cache.fleetFlightWaitMs : 0,
     pollMs: FLEET_FLIGHT_POLL_MS,
   });
+  const fleet = wrappers === undefined ? flight : wrappers.fleet(flight);
   const service = new CacheService(tiers, health, journal, config.cache.ttlSeconds, logger, config.redis.retryOnTimeout, bus, fleet);
   const redisLocation = describeTopology(config.redis.topology);
 

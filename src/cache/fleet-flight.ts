@@ -7,6 +7,12 @@ export interface FleetFlightOptions {
   readonly pollMs: number;
 }
 
+/** What the cache service and the response cache need of a fleet-wide flight (FleetFlight, or a wrapper of it). */
+export interface FleetFlights {
+  /** See FleetFlight.run. */
+  run<T>(key: string, peek: () => Promise<T | undefined>, load: () => Promise<T>): Promise<{ value: T; joined: boolean }>;
+}
+
 /**
  * Single flight across gateway instances: the first instance to miss a key takes a short lease in
  * Redis and loads; the others poll the shared tier for its result instead of loading too. The wait
@@ -14,7 +20,7 @@ export interface FleetFlightOptions {
  * waiter loads itself — a fleet-wide flight saves work, it never costs an answer. Without Redis
  * the lease is local and every instance loads (they could not share the result anyway).
  */
-export class FleetFlight {
+export class FleetFlight implements FleetFlights {
   constructor(
     private readonly leases: LeaseManager,
     /** The lease that stands for a key's load. */

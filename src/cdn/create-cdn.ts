@@ -18,11 +18,18 @@ export interface Cdn {
  * Wires the CDN side: the headers of cacheable answers, and, with CDN_PURGE_URL, a purger fed by
  * the invalidations this instance makes. `responsesPattern` is CacheKeys.graphqlResponsesPattern().
  */
-export function createCdn(config: Config['cdn'], cache: { onInvalidated(listener: (invalidation: Invalidation) => Promise<void>): void }, responsesPattern: string, logger: Logger): Cdn {
+export function createCdn(
+  config: Config['cdn'],
+  cache: { onInvalidated(listener: (invalidation: Invalidation) => Promise<void>): void },
+  responsesPattern: string,
+  logger: Logger,
+  /** The purges' HTTP client (default: the global fetch). */
+  httpClient?: typeof fetch,
+): Cdn {
   const headers = new CdnHeaders(config);
   if (config.purgeUrl === undefined) return { headers, purger: undefined };
   const purger = new CdnPurger(
-    new HttpPurgeTransport({ url: config.purgeUrl, tagHeader: config.surrogateKeyHeader, timeoutMs: config.purgeTimeoutMs }),
+    new HttpPurgeTransport({ url: config.purgeUrl, tagHeader: config.surrogateKeyHeader, timeoutMs: config.purgeTimeoutMs, ...(httpClient === undefined ? {} : { fetch: httpClient }) }),
     {
       responsesPattern,
       batchMs: config.purgeBatchMs,

@@ -7,6 +7,8 @@ export interface HttpPurgeOptions {
   readonly tagHeader: string;
   /** CDN_PURGE_TIMEOUT_MS: an attempt that takes longer failed (and is retried). */
   readonly timeoutMs: number;
+  /** The HTTP client (default: the global fetch); tracing passes one that sends `traceparent`. */
+  readonly fetch?: typeof fetch;
 }
 
 /** The CDN answered a purge with something other than 2xx. */
@@ -27,7 +29,7 @@ export class HttpPurgeTransport implements PurgeTransport {
 
   async send(purge: Purge): Promise<void> {
     const headers: Record<string, string> = purge.kind === 'all' ? { 'x-purge-all': 'true' } : { [this.options.tagHeader]: purge.tokens.join(' ') };
-    const response = await fetch(this.options.url, { method: 'PURGE', headers, signal: AbortSignal.timeout(this.options.timeoutMs) });
+    const response = await (this.options.fetch ?? fetch)(this.options.url, { method: 'PURGE', headers, signal: AbortSignal.timeout(this.options.timeoutMs) });
     // Read to the end, so that the connection goes back to the pool.
     await response.arrayBuffer();
     if (!response.ok) throw new PurgeRefusedError(response.status);

@@ -3,6 +3,7 @@ import { unwrapResolverError } from '@apollo/server/errors';
 import { type GraphQLFormattedError, GraphQLError } from 'graphql';
 
 import type { Logger } from '../logger';
+import { activeTraceIds } from '../tracing/active-trace';
 
 /**
  * Errors the client may read are GraphQLErrors: ours (PublicError), graphql-js's own (syntax,
@@ -23,7 +24,8 @@ export function createErrorFormatter() {
 
 /**
  * Logs every error whole, with the request id, and gives masked errors that id, so that a
- * client's report ("INTERNAL_SERVER_ERROR, requestId 3f2a…") leads straight to the log line.
+ * client's report ("INTERNAL_SERVER_ERROR, requestId 3f2a…") leads straight to the log line;
+ * inside a trace (tracing on), also its `traceId`, which leads to the trace.
  */
 export function maskedErrorsPlugin<Context extends BaseContext & { readonly requestId?: string }>(logger: Logger): ApolloServerPlugin<Context> {
   return {
@@ -44,9 +46,9 @@ export function maskedErrorsPlugin<Context extends BaseContext & { readonly requ
           if (response.body.kind !== 'single' || contextValue.requestId === undefined) return Promise.resolve();
           const { errors } = response.body.singleResult;
           if (errors === undefined) return Promise.resolve();
-          response.body.singleResult.errors = errors.map((error) =>
-            error.extensions?.code === 'INTERNAL_SERVER_ERROR' ? { ...error, extensions: { ...error.extensions, requestId: contextValue.requestId } } : error,
-          );
+          const traceId = activeTraceIds()?.traceId;
+          const ids = traceId === undefined ? { requestId: contextValue.requestId } : { requestId: contextValue.requestId, traceId };
+          response.body.singleResult.errors = errors.map((error) => (error.extensions?.code === 'INTERNAL_SERVER_ERROR' ? { ...error, extensions: { ...error.extensions, ...ids } } : error));
           return Promise.resolve();
         },
       });

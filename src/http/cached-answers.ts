@@ -37,8 +37,8 @@ export class CachedAnswers<Context extends PolicyContext> {
     readonly responseCache: ResponseCache,
   ) {}
 
-  /** The near copy, synchronously: the cheapest answer there is. */
-  near(publicKey: string, identity: string): StoredResponse | undefined {
+  /** The near copy, synchronously: the cheapest answer there is. `operation` is what was asked (a traced subclass names its span after it). */
+  near(publicKey: string, identity: string, _operation: ResolvedOperation): StoredResponse | undefined {
     return this.responseCache.nearLookup(publicKey, this.responseCache.privateKeyOf(publicKey, identity));
   }
 

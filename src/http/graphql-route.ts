@@ -85,7 +85,7 @@ export function registerGraphqlRoute<Context extends PolicyContext>(http: Fastif
     const keys = answers.responseCache.keysFor(operation, who.identity);
     if (keys === undefined) return viaApollo(request, reply, operation);
     if (target !== undefined) remembered.remember(target, { operation, publicKey: keys.publicKey, outcome: resolved.outcome });
-    const near = answers.near(keys.publicKey, who.identity);
+    const near = answers.near(keys.publicKey, who.identity, operation);
     if (near !== undefined) {
       // As the hit front does: the writes of one event-loop turn go out together.
       await new Promise((resolve) => setImmediate(resolve));

@@ -116,7 +116,7 @@ export class HitFront<Context extends PolicyContext> {
     const { answers, persisted, requestId, logger } = this.options;
     persisted.note(known.outcome);
     const id = requestId();
-    const near = answers.near(known.publicKey, who.identity);
+    const near = answers.near(known.publicKey, who.identity, known.operation);
     if (near !== undefined) {
       // As the route does with near copies: the writes of one event-loop turn go out together
       // (a third less CPU per hit, see BENCHMARKS.md).

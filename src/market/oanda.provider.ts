@@ -13,6 +13,8 @@ export interface OandaOptions {
   readonly maxRetries: number;
   /** First backoff; doubles per attempt, with full jitter. */
   readonly retryBaseDelayMs: number;
+  /** The HTTP client (default: the global fetch); tracing passes one that sends `traceparent`. */
+  readonly fetch?: typeof fetch;
 }
 
 const GRANULARITY: Readonly<Record<Timeframe, string>> = { M1: 'M1', M5: 'M5', M15: 'M15', H1: 'H1', H4: 'H4', D1: 'D' };
@@ -112,7 +114,7 @@ export class OandaMarketDataProvider implements MarketDataProvider {
     let response: Response;
     let text: string;
     try {
-      response = await fetch(url, {
+      response = await (this.options.fetch ?? fetch)(url, {
         headers: { authorization: `Bearer ${this.options.apiToken}`, accept: 'application/json', 'accept-datetime-format': 'RFC3339' },
         signal: AbortSignal.timeout(this.options.timeoutMs),
       });
