@@ -384,10 +384,12 @@ describe('docker-compose.yml, profile observability', () => {
     expect(healthcheckText(grafana)).toContain(`http://127.0.0.1:${containerPorts(grafana, SECRETS)[0]}/api/health`);
   });
 
-  it('runs Jaeger with its OTLP receiver on, and documents pointing the gateway at it', () => {
+  it('runs Jaeger with its OTLP receiver on, and has the gateway trace to it when compose.env says so, as documented (no tracing otherwise)', () => {
     expect(resolvedEnvironmentOf(jaeger).COLLECTOR_OTLP_ENABLED).toBe('true');
     const documented = /echo OTEL_EXPORTER_OTLP_ENDPOINT=(\S+) >> compose\.env\n#\s+docker compose --env-file compose\.env --profile observability up/.exec(composeText)?.[1];
     expect(documented).toBe('http://jaeger:4318');
+    expect(loadConfig(resolvedEnvironmentOf(gateway)).tracing).toBeUndefined();
+    expect(loadConfig(resolvedEnvironmentOf(gateway, { ...SECRETS, OTEL_EXPORTER_OTLP_ENDPOINT: documented! })).tracing?.tracesUrl).toBe('http://jaeger:4318/v1/traces');
   });
 });
 
