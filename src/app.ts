@@ -30,6 +30,12 @@ import { HitFront } from './http/hit-front';
 import { registerHealthRoutes } from './http/health-routes';
 import { PLAYGROUND_ASSET_PATH, PLAYGROUND_HTML_HEADERS, PLAYGROUND_REQUEST_HEADER, playgroundHtml, registerPlayground, wantsPlayground } from './http/playground';
 import { RememberedRequests } from './http/remembered-requests';
+import { ClientAddresses } from './http/client-address';
+import { RateLimitGate, type RatePolicies } from './http/rate-limit-gate';
+import { QueryCosts } from './graphql/query-costs';
+import { LocalBudgets } from './rate-limit/local-budgets';
+import { RateLimiter } from './rate-limit/rate-limiter';
+import { RedisBudgets } from './rate-limit/redis-budgets';
 import { INTERNAL_ERROR_BODY, JSON_CONTENT_TYPE } from './http/stored-answer';
 import type { Logger } from './logger';
 import { CircuitBreaker } from './market/circuit-breaker';
@@ -45,7 +51,7 @@ import { TracedMarketDataProvider } from './market/traced-market-data.provider';
 import { CacheAdminService } from './operator/cache-admin.service';
 import { OPS_CONSOLE_PATH, registerOpsConsole } from './operator/ops-console.routes';
 import { registerOpsRoutes } from './operator/ops.routes';
-import { createMetricsRegistry, HttpMetrics, instrumentHttp, registerCdnPurgerMetrics, registerMemoryMetrics, registerWarmingMetrics } from './operator/prometheus';
+import { createMetricsRegistry, HttpMetrics, instrumentHttp, registerCdnPurgerMetrics, registerRateLimitMetrics, registerMemoryMetrics, registerWarmingMetrics } from './operator/prometheus';
 import { createLoaders, type RequestContext } from './request-context';
 import { buildGatewaySchema, buildTypesOnlySchema } from './schema';
 import { Authenticator } from './sessions/authenticator';
@@ -208,6 +214,7 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
   const cors = new CorsPolicy(config.http.corsOrigins);
   const requestId = requestIds();
   const remembered = new RememberedRequests();
+  const rateLimits = createRateLimits(config, cache, logger, now);
   const contextOf = (viewer: Viewer, requestId: string): RequestContext => {
     const staleReads = new StaleReads();
     return { viewer, requestId, staleReads, loaders: createLoaders({ users, signals, market }, staleReads) };
@@ -236,6 +243,7 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
           requestId,
           metrics: httpMetrics,
           maxBodyBytes: Math.min(config.http.bodyLimitBytes, REMEMBERED_BODY_MAX_BYTES),
+          rateLimits: rateLimits?.gate,
           logger,
         });
   const { requestTimeoutMs, headersTimeoutMs, keepAliveTimeoutMs } = config.http;
@@ -276,6 +284,7 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
   });
   instrumentHttp(http, httpMetrics);
   if (cdn.purger !== undefined) registerCdnPurgerMetrics(metrics, cdn.purger);
+  if (rateLimits !== undefined) registerRateLimitMetrics(metrics, rateLimits.limiter);
   registerWarmingMetrics(metrics, warming);
   registerMemoryMetrics(metrics, {
     embeddedDatabase: () => db.memoryBytes(),
@@ -297,6 +306,7 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
     persisted,
     remembered,
     bodyReadBefore: (request) => front?.bodyOf(request),
+    rateLimits: rateLimits?.gate,
     maxGetUrlBytes: config.http.getMaxUrlBytes,
     // The admin keeps free text under PERSISTED_DOCUMENTS_MODE=require, and so does the
     // playground outside production (it marks its requests; a mark anyone can set, hence not in production).
@@ -376,6 +386,26 @@ function adminToken(config: Config, logger: Logger): string | undefined {
   const token = randomBytes(24).toString('base64url');
   logger.warn({ adminToken: token }, 'ADMIN_API_TOKEN is not set: generated a token for this development run');
   return token;
+}
+
+/** Budgets of query cost per viewer (README: Rate limits), or `undefined` with RATE_LIMIT_ENABLED=false. */
+function createRateLimits(config: Config, cache: Cache, logger: Logger, now: () => number): { readonly gate: RateLimitGate; readonly limiter: RateLimiter } | undefined {
+  const { rateLimit } = config;
+  if (!rateLimit.enabled) return undefined;
+  const limiter = new RateLimiter(
+    new RedisBudgets(cache.scripts, (viewer) => cache.keys.rateBudget(viewer)),
+    new LocalBudgets(),
+    { leaseMaxCost: rateLimit.leaseMaxCost, redisTimeoutMs: rateLimit.redisTimeoutMs, now },
+    logger,
+  );
+  const policies: RatePolicies = {
+    user: { name: 'user', ...rateLimit.user },
+    anonymous: { name: 'anonymous', ...rateLimit.anonymous },
+    admin: rateLimit.admin === undefined ? undefined : { name: 'admin', ...rateLimit.admin },
+  };
+  const gate = new RateLimitGate(limiter, policies, new ClientAddresses(config.http.trustedProxies), new QueryCosts(config.graphql, config.graphql.maxTokens), rateLimit.hitCostPercent);
+  logger.info({ ...policies, admin: policies.admin ?? 'exempt', trustedProxies: config.http.trustedProxies }, 'rate limits: on, budgets of query cost per viewer');
+  return { gate, limiter };
 }
 
 async function createDriver(config: Config, logger: Logger): Promise<SqlDriver> {

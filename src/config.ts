@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { parseEnv } from 'node:util';
 import { z } from 'zod';
 
@@ -84,6 +85,21 @@ export interface Config {
     readonly mode: PersistedDocumentsMode;
     readonly apqTtlSeconds: number;
   };
+  /** Budgets of query cost per viewer (README: Rate limits); off unless enabled. */
+  readonly rateLimit: {
+    readonly enabled: boolean;
+    readonly user: RateBudget;
+    /** Per client address (see http.trustedProxies). */
+    readonly anonymous: RateBudget;
+    /** `undefined`: the admin is exempt. */
+    readonly admin: RateBudget | undefined;
+    /** What an answer from the response cache spends, in percent of its query's cost (at least 1). */
+    readonly hitCostPercent: number;
+    /** Largest allowance an instance leases from Redis for one viewer at a time (see RateLimiter). */
+    readonly leaseMaxCost: number;
+    /** Longest a lease waits for Redis before the local limiter decides instead. */
+    readonly redisTimeoutMs: number;
+  };
   readonly http: {
     readonly host: string;
     readonly port: number;
@@ -97,6 +113,11 @@ export interface Config {
     readonly headersTimeoutMs: number;
     /** Life of an idle keep-alive connection between two requests. */
     readonly keepAliveTimeoutMs: number;
+    /**
+     * Addresses and CIDR ranges (TRUSTED_PROXIES) whose `X-Forwarded-For` is believed when telling
+     * anonymous callers apart; empty: the connecting address is the client's.
+     */
+    readonly trustedProxies: readonly string[];
   };
   readonly responseCache: {
     readonly enabled: boolean;
@@ -192,6 +213,12 @@ export class ConfigError extends Error {
   }
 }
 
+/** A budget of query cost: refilled at `costPerMinute`, holding at most `burstCost`. */
+export interface RateBudget {
+  readonly costPerMinute: number;
+  readonly burstCost: number;
+}
+
 type Env = Readonly<Record<string, string | undefined>>;
 
 const booleanText = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
@@ -260,6 +287,7 @@ export function loadConfig(env: Env): Config {
         '',
       ),
       ...readHttpTimeouts(env),
+      trustedProxies: read(env, 'TRUSTED_PROXIES', commaList.pipe(z.array(addressOrRange)), ''),
     },
     graphql: {
       maxDepth: read(env, 'GRAPHQL_MAX_DEPTH', integer(1, 100), '8'),
@@ -274,6 +302,7 @@ export function loadConfig(env: Env): Config {
       mode: read(env, 'PERSISTED_DOCUMENTS_MODE', z.enum(['allow', 'log-unknown', 'require']), 'allow'),
       apqTtlSeconds: read(env, 'APQ_TTL_SECONDS', integer(1, 31_536_000), '86400'),
     },
+    rateLimit: readRateLimit(env),
     logLevel: read(env, 'LOG_LEVEL', z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), 'info'),
     database: {
       url: read(env, 'DATABASE_URL', z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(), undefined),
@@ -399,6 +428,39 @@ function readRedisTopology(env: Env): RedisTopology {
   if (sentinels !== undefined) return { kind: 'sentinel', sentinels, masterName, sentinelPassword };
   return { kind: 'standalone', url };
 }
+
+/** RATE_LIMIT_*: budgets per kind of viewer. */
+function readRateLimit(env: Env): Config['rateLimit'] {
+  // Spelled out rather than built from a prefix, so that the tests that list what this file reads find each name.
+  const user = { costPerMinute: read(env, 'RATE_LIMIT_COST_PER_MINUTE', integer(1, 1_000_000_000), '30000'), burstCost: read(env, 'RATE_LIMIT_BURST_COST', integer(1, 1_000_000_000), '10000') };
+  const anonymous = {
+    costPerMinute: read(env, 'RATE_LIMIT_ANONYMOUS_COST_PER_MINUTE', integer(1, 1_000_000_000), '6000'),
+    burstCost: read(env, 'RATE_LIMIT_ANONYMOUS_BURST_COST', integer(1, 1_000_000_000), '5000'),
+  };
+  // 0: the admin (operators, warming scripts) is exempt.
+  const adminPerMinute = read(env, 'RATE_LIMIT_ADMIN_COST_PER_MINUTE', integer(0, 1_000_000_000), '0');
+  const adminBurst = read(env, 'RATE_LIMIT_ADMIN_BURST_COST', integer(1, 1_000_000_000), '10000');
+  return {
+    enabled: read(env, 'RATE_LIMIT_ENABLED', booleanText, 'false'),
+    user,
+    anonymous,
+    admin: adminPerMinute === 0 ? undefined : { costPerMinute: adminPerMinute, burstCost: adminBurst },
+    hitCostPercent: read(env, 'RATE_LIMIT_HIT_COST_PERCENT', z.coerce.number().min(0).max(100), '10'),
+    leaseMaxCost: read(env, 'RATE_LIMIT_LEASE_MAX_COST', integer(1, 1_000_000), '100'),
+    redisTimeoutMs: read(env, 'RATE_LIMIT_REDIS_TIMEOUT_MS', integer(1, 60_000), '100'),
+  };
+}
+
+/** `10.0.0.0/8`, `127.0.0.1`, `::1`, `fd00::/8`: an address, or a range in CIDR notation. */
+const addressOrRange = z.string().refine((item) => {
+  const slash = item.indexOf('/');
+  const address = slash === -1 ? item : item.slice(0, slash);
+  const family = isIP(address);
+  if (family === 0) return false;
+  if (slash === -1) return true;
+  const bits = item.slice(slash + 1);
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+}, 'must list IP addresses or CIDR ranges (10.0.0.0/8, fd00::/8) separated by commas');
 
 /** Slow clients (a body dripped byte by byte, headers and then nothing) must not hold a connection for ever. */
 function readHttpTimeouts(env: Env): Pick<Config['http'], 'requestTimeoutMs' | 'headersTimeoutMs' | 'keepAliveTimeoutMs'> {

@@ -105,6 +105,15 @@ export class CacheKeys {
     return `${this.prefix}~apq:${id}`;
   }
 
+  /**
+   * A viewer's budget of query cost (`user:42`, `admin`, `ip:203.0.113.7`): one key per viewer, so
+   * one slot on a Cluster. Beside the namespace like leases: invalidating "all" clears caches, it
+   * must not hand every client a fresh budget.
+   */
+  rateBudget(viewer: string): string {
+    return `${this.prefix}~ratelimit:${viewer}`;
+  }
+
   /** The lease of a fleet-wide load of `key` (see FleetFlight); hashed, since `key` may be long. */
   flightLease(key: string): string {
     return this.lease(`flight:${createHash('sha1').update(key).digest('base64url')}`);

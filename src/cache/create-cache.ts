@@ -31,11 +31,24 @@ export interface Cache {
   readonly leases: LeaseManager;
   /** Keys found and not found by kind of data, over both tiers. */
   readonly families: FamilyLookups;
+  /** Scripts on the shared tier for state that is not a cached copy (rate budgets). */
+  readonly scripts: SharedScripts;
   /** Connects (never fails: an unreachable Redis means starting on the memory tier) and starts health checks. */
   start(): Promise<void>;
   close(): Promise<void>;
   /** What the in-process tier holds, as CACHE_FALLBACK_MAX_BYTES counts it. */
   memoryTierBytes(): number;
+}
+
+/**
+ * Lua scripts on Redis, with the cache's word on whether Redis serves. Callers decide what to do
+ * when it does not (or a script fails): nothing here falls back to memory.
+ */
+export interface SharedScripts {
+  /** Redis serves and answered its last health PING in time (a frozen Redis is not waited for). */
+  available(): boolean;
+  /** Rejects with TierUnavailableError when Redis cannot run it. */
+  evalOnKey(script: string, key: string, args: readonly (string | number)[]): Promise<unknown>;
 }
 
 /** Behaviour added around the tiers the service reads and writes, and around the fleet-wide flight (tracing's spans). */
@@ -123,6 +136,10 @@ export function createCache(config: Config, logger: Logger, wrappers?: CacheWrap
     keys,
     leases,
     families,
+    scripts: {
+      available: () => health.redisServing && health.status() === 'healthy',
+      evalOnKey: (script, key, args) => redisTier.evalOnKey(script, key, args),
+    },
     async start() {
       // The bus's heartbeat goes through the pool: connect it first.
       await pool.connect();

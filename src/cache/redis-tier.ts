@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 import calculateSlot from 'cluster-key-slot';
 import { Cluster } from 'ioredis';
 
@@ -28,6 +30,8 @@ interface WriteCommands<Queued> {
 /** The shared tier. Every failure is reported as TierUnavailableError, with the ioredis error as cause. */
 export class RedisTier implements CacheTier {
   readonly name = 'redis';
+  /** SHA-1 of each script run through evalOnKey (a handful, fixed in code). */
+  private readonly scriptShas = new Map<string, string>();
 
   /** `tagSetKey` names the Redis set that lists the keys written with a tag. */
   constructor(
@@ -129,6 +133,28 @@ export class RedisTier implements CacheTier {
   /** Deletes the key only if it still holds `value` (so a lease that expired and was taken by another is left alone). */
   deleteIfEquals(key: string, value: string): Promise<boolean> {
     return this.run(async (redis) => (await redis.eval(COMPARE_AND_DELETE, 1, key, value)) === 1);
+  }
+
+  /**
+   * A Lua script on one key (so one slot: safe on a Cluster); for state other mechanisms keep in
+   * Redis, such as rate budgets. By its SHA-1 (EVALSHA), and with its text only when the server
+   * does not know it yet (after a restart, or on a Cluster node it has not run on).
+   */
+  evalOnKey(script: string, key: string, args: readonly (string | number)[]): Promise<unknown> {
+    let sha = this.scriptShas.get(script);
+    if (sha === undefined) {
+      sha = createHash('sha1').update(script).digest('hex');
+      this.scriptShas.set(script, sha);
+    }
+    const known = sha;
+    return this.run(async (redis) => {
+      try {
+        return await redis.evalsha(known, 1, key, ...args);
+      } catch (error) {
+        if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+        return redis.eval(script, 1, key, ...args);
+      }
+    });
   }
 
   /** Resolves when every master answers. */

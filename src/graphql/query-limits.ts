@@ -105,6 +105,16 @@ export function queryLimitsRule(limits: QueryLimits) {
 }
 
 /**
+ * The cost queryLimitsRule judges an operation by (one per field, times the page sizes above it),
+ * counted up to just past `limits.maxCost`: what the rate limits spend (see QueryCosts).
+ */
+export function operationCost(operation: OperationDefinitionNode, fragments: ReadonlyMap<string, FragmentDefinitionNode>, limits: Pick<QueryLimits, 'maxDepth' | 'maxAliases' | 'maxCost'>): number {
+  const stats: Stats = { aliases: 0, maxDepth: 0, maxListDepth: 0, cost: 0 };
+  walk(operation.selectionSet, 1, 1, 0, new Set(), fragments, stats, limits);
+  return stats.cost;
+}
+
+/**
  * Whether every root field of an operation, through fragments, is `__schema`, `__type` or
  * `__typename`. Each fragment is judged once (`known`), so a fragment "bomb" costs linear time;
  * one still being judged counts as introspection (a cycle, which graphql-js refuses anyway).

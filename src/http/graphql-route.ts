@@ -11,6 +11,7 @@ import type { ResponseCache, StoredResponse } from '../graphql/response-cache/re
 import { appendVary } from './cors';
 import { type CachedAnswer, type CachedAnswers, type Identified, toApolloRequest } from './cached-answers';
 import { acceptsJson, isPreflighted, readOperation, VARIABLES_TOO_DEEP, variablesTooDeep } from './graphql-request';
+import type { RateLimitGate } from './rate-limit-gate';
 import type { RememberedRequests, ResolvedOperation } from './remembered-requests';
 import { ageOf, JSON_CONTENT_TYPE, notModified, storedHeaders } from './stored-answer';
 
@@ -35,6 +36,11 @@ export interface GraphqlRouteOptions<Context extends PolicyContext> {
   readonly remembered: RememberedRequests;
   /** The body of a POST that the hit front read before handing it on, for Fastify's parser to read again. */
   readonly bodyReadBefore: (request: IncomingMessage) => Buffer | undefined;
+  /**
+   * Budgets per viewer (absent: no rate limits), charged before anything runs. Requests refused
+   * before execution (malformed, CSRF, a persisted-documents refusal) are not charged.
+   */
+  readonly rateLimits?: RateLimitGate | undefined;
 }
 
 /**
@@ -45,7 +51,7 @@ export interface GraphqlRouteOptions<Context extends PolicyContext> {
  * anything. Repeats of what it resolved are answered by the hit front before they get here.
  */
 export function registerGraphqlRoute<Context extends PolicyContext>(http: FastifyInstance, options: GraphqlRouteOptions<Context>): void {
-  const { apollo, identify, answers, playground, persisted, remembered, bodyReadBefore } = options;
+  const { apollo, identify, answers, playground, persisted, remembered, bodyReadBefore, rateLimits } = options;
   /** What a request's bytes are remembered by: a GET's URL, a POST's body (when the hit front read it, which it does for small JSON bodies). */
   const targetOf = (request: FastifyRequest): string | undefined => (request.method === 'GET' ? request.url : bodyReadBefore(request.raw)?.toString('utf8'));
 
@@ -64,6 +70,18 @@ export function registerGraphqlRoute<Context extends PolicyContext>(http: Fastif
     return reply.send(Readable.from(response.body.asyncIterator));
   };
 
+  /** Charges `cost` to the viewer; true when refused, with the 429 sent. */
+  const rateLimited = async (request: FastifyRequest, reply: FastifyReply, identity: string, cost: number, charged = 0): Promise<boolean> => {
+    if (rateLimits === undefined || cost <= 0) return false;
+    const verdict = await rateLimits.charge(request.raw, identity, cost, charged);
+    if (verdict.allowed) return false;
+    const answer = rateLimits.refusal(verdict);
+    reply.code(answer.status);
+    for (let i = 0; i < answer.head.length; i += 2) reply.header(answer.head[i]!, answer.head[i + 1]!);
+    await reply.send(answer.body);
+    return true;
+  };
+
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
     if (playground !== undefined && request.method === 'GET' && playground.wants(request)) {
       return reply.headers(playground.headers).send(playground.html());
@@ -80,18 +98,27 @@ export function registerGraphqlRoute<Context extends PolicyContext>(http: Fastif
     const resolved = await persisted.resolve(incoming, who !== undefined && options.trusted(request, who.identity));
     if (resolved.kind === 'refused') return sendRefusal(reply, resolved);
     const operation: ResolvedOperation = { query: resolved.query, operationName: incoming.operationName, variables: incoming.variables, extensions: incoming.extensions };
-    if (answers === undefined || who === undefined || !acceptsJson(request)) return viaApollo(request, reply, operation);
-
-    const keys = answers.responseCache.keysFor(operation, who.identity);
-    if (keys === undefined) return viaApollo(request, reply, operation);
-    if (target !== undefined) remembered.remember(target, { operation, publicKey: keys.publicKey, outcome: resolved.outcome });
+    // A refused token is Apollo's to report (401, nothing run): it costs its sender's address 1.
+    if (who === undefined) return (await rateLimited(request, reply, 'anonymous', 1)) ? reply : viaApollo(request, reply, operation);
+    const cost = rateLimits === undefined ? 0 : rateLimits.costOf(operation);
+    const keys = answers === undefined || !acceptsJson(request) ? undefined : answers.responseCache.keysFor(operation, who.identity);
+    if (answers === undefined || keys === undefined) return (await rateLimited(request, reply, who.identity, cost)) ? reply : viaApollo(request, reply, operation);
+    if (target !== undefined) remembered.remember(target, { operation, publicKey: keys.publicKey, outcome: resolved.outcome, cost });
+    // In two steps, as the hit front charges: a hit's cost first, the rest only when no near copy answers.
+    const hitCost = rateLimits === undefined ? 0 : rateLimits.hitCost(cost);
+    if (await rateLimited(request, reply, who.identity, hitCost)) return reply;
     const near = answers.near(keys.publicKey, who.identity, operation);
     if (near !== undefined) {
       // As the hit front does: the writes of one event-loop turn go out together.
       await new Promise((resolve) => setImmediate(resolve));
       return sendStored(request, reply, near, 'HIT', answers.responseCache, options.cdnHeaders);
     }
-    return sendAnswer(request, reply, await answers.answer(request, request.id, who, operation, keys.publicKey), answers.responseCache, options.cdnHeaders);
+    const rest = cost - hitCost;
+    if (await rateLimited(request, reply, who.identity, rest, hitCost)) return reply;
+    const answer = await answers.answer(request, request.id, who, operation, keys.publicKey);
+    // Charged as an execution, answered by the shared tier: a hit's cost was enough.
+    if (rest > 0 && answer.kind === 'stored' && answer.marker === 'HIT-SHARED') rateLimits?.refund(request.raw, who.identity, rest, hitCost);
+    return sendAnswer(request, reply, answer, answers.responseCache, options.cdnHeaders);
   };
 
   /** Who is asking, or `undefined` for a refused token (Apollo reports it when it builds the context). */

@@ -6,9 +6,11 @@ import type { PolicyContext } from '../graphql/response-cache/cache-policy';
 import type { StoredResponse } from '../graphql/response-cache/response-cache';
 import type { Logger } from '../logger';
 import type { HttpMetrics } from '../operator/prometheus';
+import type { Refusal, Verdict } from '../rate-limit/rate-limiter';
 import type { CachedAnswer, CachedAnswers, Identified } from './cached-answers';
 import type { CorsPolicy } from './cors';
 import { acceptsJson, getContentTypeAccepted, isJsonContentType, isPreflighted } from './graphql-request';
+import type { RateLimitGate } from './rate-limit-gate';
 import type { RememberedRequest, RememberedRequests } from './remembered-requests';
 import { ageOf, INTERNAL_ERROR_BODY, JSON_CONTENT_TYPE, notModified, storedHeaders } from './stored-answer';
 
@@ -32,6 +34,8 @@ export interface HitFrontOptions<Context extends PolicyContext> {
   readonly metrics: HttpMetrics;
   /** A POST body longer than this goes to Fastify unread (bodies this process remembers are small). */
   readonly maxBodyBytes: number;
+  /** Budgets per viewer (absent: no rate limits): charged from the remembered cost, without a parse. */
+  readonly rateLimits?: RateLimitGate | undefined;
   readonly logger: Logger;
 }
 
@@ -112,26 +116,76 @@ export class HitFront<Context extends PolicyContext> {
     );
   }
 
+  /**
+   * Charged in two steps: what a hit costs, before the near copy is looked for (a refused request
+   * is neither counted as a hit nor answered); then, without a near copy, the rest of the query's
+   * cost before the shared tier or an execution, given back if the shared tier answered. Both
+   * steps are synchronous while the viewer's lease covers them (RateLimiter), as for a hot client.
+   */
   private answerAs(who: Identified<Context>, request: IncomingMessage, response: ServerResponse, known: RememberedRequest, startedMs: number): void {
-    const { answers, persisted, requestId, logger } = this.options;
+    const { rateLimits } = this.options;
+    if (rateLimits === undefined) {
+      this.serve(who, request, response, known, startedMs, 0);
+      return;
+    }
+    const hitCost = rateLimits.hitCost(known.cost);
+    this.afterCharge(rateLimits.charge(request, who.identity, hitCost), request, response, startedMs, () => this.serve(who, request, response, known, startedMs, hitCost));
+  }
+
+  /** `charged`: what the request has spent already (its hit cost); an answer other than a near copy costs the rest of the query's cost. */
+  private serve(who: Identified<Context>, request: IncomingMessage, response: ServerResponse, known: RememberedRequest, startedMs: number, charged: number): void {
+    const { answers, persisted, requestId } = this.options;
     persisted.note(known.outcome);
-    const id = requestId();
     const near = answers.near(known.publicKey, who.identity, known.operation);
     if (near !== undefined) {
+      const id = requestId();
       // As the route does with near copies: the writes of one event-loop turn go out together
       // (a third less CPU per hit, see BENCHMARKS.md).
       setImmediate(() => this.send(request, response, { kind: 'stored', stored: near, marker: 'HIT' }, id, startedMs));
       return;
     }
+    const { rateLimits } = this.options;
+    const rest = known.cost - charged;
+    if (rateLimits === undefined || rest <= 0) {
+      this.answerFromCache(who, request, response, known, startedMs, undefined);
+      return;
+    }
+    this.afterCharge(rateLimits.charge(request, who.identity, rest, charged), request, response, startedMs, () => this.answerFromCache(who, request, response, known, startedMs, charged));
+  }
+
+  /** Runs `then` once the charge is allowed; answers 429 otherwise. */
+  private afterCharge(verdict: Verdict | Promise<Verdict>, request: IncomingMessage, response: ServerResponse, startedMs: number, then: () => void): void {
+    if (verdict instanceof Promise) verdict.then((settled) => (settled.allowed ? then() : this.refuse(request, response, settled, startedMs)), (error: unknown) => this.failed(request, response, error, this.options.requestId(), startedMs));
+    else if (verdict.allowed) then();
+    else this.refuse(request, response, verdict, startedMs);
+  }
+
+  private refuse(request: IncomingMessage, response: ServerResponse, refusal: Refusal, startedMs: number): void {
+    const answer = this.options.rateLimits!.refusal(refusal);
+    this.write(request, response, answer.status, this.withOriginVary([...answer.head]), answer.body, this.options.requestId(), startedMs);
+  }
+
+  /**
+   * The shared tier, or an execution. `charged`: the hit cost charged first; the rest of the cost,
+   * charged as for an execution, is given back if the shared tier answers.
+   */
+  private answerFromCache(who: Identified<Context>, request: IncomingMessage, response: ServerResponse, known: RememberedRequest, startedMs: number, charged: number | undefined): void {
+    const { answers, rateLimits } = this.options;
+    const id = this.options.requestId();
     answers.answer(request, id, who, known.operation, known.publicKey).then(
-      (answer) => this.send(request, response, answer, id, startedMs),
-      (error: unknown) => {
-        // As Fastify's error handler answers what a route throws.
-        logger.error({ err: error, requestId: id }, 'unexpected error in HTTP handler');
-        if (response.headersSent) response.destroy();
-        else this.write(request, response, 500, this.withOriginVary(['content-type', JSON_CONTENT_TYPE, 'content-length', String(Buffer.byteLength(INTERNAL_ERROR_BODY))]), INTERNAL_ERROR_BODY, id, startedMs);
+      (answer) => {
+        if (charged !== undefined && answer.kind === 'stored' && answer.marker === 'HIT-SHARED') rateLimits?.refund(request, who.identity, known.cost - charged, charged);
+        this.send(request, response, answer, id, startedMs);
       },
+      (error: unknown) => this.failed(request, response, error, id, startedMs),
     );
+  }
+
+  /** As Fastify's error handler answers what a route throws. */
+  private failed(request: IncomingMessage, response: ServerResponse, error: unknown, id: string, startedMs: number): void {
+    this.options.logger.error({ err: error, requestId: id }, 'unexpected error in HTTP handler');
+    if (response.headersSent) response.destroy();
+    else this.write(request, response, 500, this.withOriginVary(['content-type', JSON_CONTENT_TYPE, 'content-length', String(Buffer.byteLength(INTERNAL_ERROR_BODY))]), INTERNAL_ERROR_BODY, id, startedMs);
   }
 
   private send(request: IncomingMessage, response: ServerResponse, answer: CachedAnswer, id: string, startedMs: number): void {

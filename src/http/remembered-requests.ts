@@ -14,6 +14,8 @@ export interface RememberedRequest {
   readonly publicKey: string;
   /** Counted again on each repeat, as if resolved again. */
   readonly outcome: PersistedOutcome;
+  /** What it costs a rate budget (QueryCosts), so that a repeat is charged without a parse; 0 with rate limits off. */
+  readonly cost: number;
 }
 
 /** Memory for remembered requests (their bytes, key and variables); the texts are held by PersistedDocuments and the response cache's digests. */

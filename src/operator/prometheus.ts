@@ -10,6 +10,7 @@ import type { ResponseCache } from '../graphql/response-cache/response-cache';
 import type { BreakerState } from '../market/circuit-breaker';
 import type { UpstreamStats } from '../market/market-data.provider';
 import type { MarketDataReport } from '../market/market.service';
+import type { RateLimitCounts } from '../rate-limit/rate-limiter';
 import type { WarmingMetrics } from '../warming/warming.service';
 
 export interface MetricSources {
@@ -273,6 +274,26 @@ export function registerWarmingMetrics(registry: Registry, warming: { metrics():
   lastRun('gateway_warming_last_run_timestamp_seconds', "When each strategy's last run ended (Unix time)", (strategy) => Date.parse(strategy.last_run_at ?? '') / 1000);
   lastRun('gateway_warming_last_duration_seconds', "How long each strategy's last run took", (strategy) => strategy.duration_ms / 1000);
   lastRun('gateway_warming_last_items', "Entries each strategy's last run loaded into the cache", (strategy) => strategy.items_processed);
+}
+
+/** The rate limiter's counters (registered only when RATE_LIMIT_ENABLED). */
+export function registerRateLimitMetrics(registry: Registry, limiter: { metrics(): RateLimitCounts }): void {
+  scrapedCounter(registry, 'gateway_rate_limit_refusals_total', 'Requests refused with 429 RATE_LIMITED, by budget (user, anonymous, admin)', ['policy'], () =>
+    Object.entries(limiter.metrics().refused).map(([policy, count]) => [{ policy }, count]),
+  );
+  scrapedCounter(
+    registry,
+    'gateway_rate_limit_leases_total',
+    "Allowances taken from a viewer's budget, by where it was decided: redis (shared by the fleet) or local (this process's budgets, while Redis is down, frozen or slower than RATE_LIMIT_REDIS_TIMEOUT_MS)",
+    ['store'],
+    () => {
+      const { leases } = limiter.metrics();
+      return [
+        [{ store: 'redis' }, leases.redis],
+        [{ store: 'local' }, leases.local],
+      ];
+    },
+  );
 }
 
 /** What holds memory in the gateway's process, for `gateway_memory_bytes`; `undefined`: not in this process. */

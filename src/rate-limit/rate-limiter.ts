@@ -1,0 +1,175 @@
+import { LRUCache } from 'lru-cache';
+
+import type { Logger } from '../logger';
+import type { Grant, RatePolicy } from './gcra';
+import type { LocalBudgets } from './local-budgets';
+import type { RedisBudgets } from './redis-budgets';
+
+/** A charge's outcome: ALLOWED (one shared object: nothing allocated on the cheap path), or a refusal with what the headers say. */
+export type Verdict = typeof ALLOWED | Refusal;
+export const ALLOWED = Object.freeze({ allowed: true as const });
+export interface Refusal {
+  readonly allowed: false;
+  readonly policy: RatePolicy;
+  /** What the request would have spent (capped at the burst). */
+  readonly cost: number;
+  readonly retryAfterMs: number;
+  readonly remaining: number;
+  readonly fullInMs: number;
+}
+
+export interface RateLimiterOptions {
+  /** Largest lease of one viewer's budget an instance takes at a time (RATE_LIMIT_LEASE_MAX_COST). */
+  readonly leaseMaxCost: number;
+  /** Longest a lease waits for Redis before the local budgets decide (RATE_LIMIT_REDIS_TIMEOUT_MS). */
+  readonly redisTimeoutMs: number;
+  /** ms since the epoch; the same clock in every instance's sense (see redis-budgets.ts). */
+  readonly now: () => number;
+}
+
+/** Counts for /metrics. */
+export interface RateLimitCounts {
+  readonly refused: Readonly<Record<RatePolicy['name'], number>>;
+  /** Leases decided by Redis, and by this process's budgets (Redis down, frozen or slower than the timeout). */
+  readonly leases: { readonly redis: number; readonly local: number };
+}
+
+/** A lease is spent within this, or its rest lapses (spent in the budget, unused): it bounds how long an instance sits on units another could use. */
+const LEASE_LIFE_MS = 1_000;
+/** A lease is at most this share of a burst (a tenth), so instances sharing a budget are off by little. */
+const LEASE_BURST_DIVISOR = 10;
+/** Viewers whose leases an instance keeps; the least recently seen go first (their leases lapse). */
+const MAX_LEASES = 100_000;
+
+interface Lease {
+  /** Units left to spend here without asking Redis. */
+  units: number;
+  expiresAtMs: number;
+  /** The size of the last lease asked for: a viewer back for more within a lease's life gets twice that. */
+  size: number;
+  /** The lease being renewed: concurrent requests of the viewer wait for it rather than each asking Redis. */
+  renewing: Promise<void> | undefined;
+}
+
+/**
+ * Budgets of query cost per viewer, kept in Redis (GCRA, one key per viewer) and spent through
+ * leases, so that the common case costs no round trip: an instance takes a viewer's units from
+ * Redis in chunks and spends them locally, synchronously. Why leases rather than a charge per
+ * request: a near hit is answered in a few tens of microseconds (BENCHMARKS.md), a Redis round
+ * trip costs more than that; with leases a hot viewer costs one round trip per chunk, an
+ * occasional one one per request (its lease is exactly what it spends, nothing left over).
+ *
+ * What this gives up: instances sharing a budget are off by at most one lease each (a tenth of
+ * the burst, and at most RATE_LIMIT_LEASE_MAX_COST), units leased and not spent within a second
+ * lapse (the viewer's loss, never a gain), and a grant from a Redis that answered after the
+ * timeout is dropped while the local budgets decide. While Redis cannot answer, LocalBudgets
+ * decides: a limit per instance.
+ */
+export class RateLimiter {
+  private readonly leases = new LRUCache<string, Lease>({ max: MAX_LEASES });
+  private readonly counts = { refused: { user: 0, anonymous: 0, admin: 0 }, leases: { redis: 0, local: 0 } };
+  private deciding: 'redis' | 'local' = 'redis';
+
+  constructor(
+    private readonly redis: RedisBudgets,
+    private readonly local: LocalBudgets,
+    private readonly options: RateLimiterOptions,
+    private readonly logger: Logger,
+  ) {}
+
+  /**
+   * Spends `cost` of `viewer`'s budget. Synchronous (ALLOWED) while its lease here covers it;
+   * otherwise a promise of the verdict, which never rejects. A cost above the burst spends the
+   * whole burst: such a query passes only on a full budget, rather than never.
+   */
+  charge(viewer: string, policy: RatePolicy, cost: number): Verdict | Promise<Verdict> {
+    const need = Math.min(cost, policy.burstCost);
+    if (need <= 0) return ALLOWED;
+    const lease = this.leases.get(viewer);
+    if (lease !== undefined && lease.renewing === undefined && lease.units >= need && lease.expiresAtMs > this.options.now()) {
+      lease.units -= need;
+      return ALLOWED;
+    }
+    return this.renew(viewer, policy, need);
+  }
+
+  /** Gives back units charged but not spent (a shared hit charged as an execution): to the lease here, never to Redis. */
+  refund(viewer: string, units: number): void {
+    const lease = this.leases.get(viewer);
+    if (lease !== undefined && units > 0) lease.units += units;
+  }
+
+  metrics(): RateLimitCounts {
+    return { refused: { ...this.counts.refused }, leases: { ...this.counts.leases } };
+  }
+
+  private async renew(viewer: string, policy: RatePolicy, need: number): Promise<Verdict> {
+    let lease = this.leases.get(viewer);
+    while (lease?.renewing !== undefined) {
+      await lease.renewing;
+      lease = this.leases.get(viewer);
+    }
+    const nowMs = this.options.now();
+    const fresh = lease !== undefined && lease.expiresAtMs > nowMs;
+    if (fresh && lease!.units >= need) {
+      lease!.units -= need;
+      return ALLOWED;
+    }
+    const held = fresh ? lease!.units : 0;
+    const maxSize = Math.max(1, Math.min(this.options.leaseMaxCost, Math.ceil(policy.burstCost / LEASE_BURST_DIVISOR)));
+    const min = need - held;
+    const want = Math.max(min, fresh ? Math.min(maxSize, lease!.size * 2) : 0);
+    let done = (): void => undefined;
+    const renewing = new Promise<void>((resolve) => (done = resolve));
+    const next: Lease = { units: held, expiresAtMs: fresh ? lease!.expiresAtMs : 0, size: want, renewing };
+    this.leases.set(viewer, next);
+    try {
+      const grant = await this.take(viewer, nowMs, policy, want, min);
+      if (grant.granted === 0) {
+        this.counts.refused[policy.name] += 1;
+        return { allowed: false, policy, cost: need, retryAfterMs: grant.retryAfterMs, remaining: held + grant.remaining, fullInMs: grant.fullInMs };
+      }
+      next.units = held + grant.granted - need;
+      next.expiresAtMs = this.options.now() + LEASE_LIFE_MS;
+      return ALLOWED;
+    } finally {
+      next.renewing = undefined;
+      done();
+    }
+  }
+
+  /** From Redis while it serves and answers within the timeout; from this process's budgets otherwise. */
+  private async take(viewer: string, nowMs: number, policy: RatePolicy, want: number, min: number): Promise<Grant> {
+    if (this.redis.available) {
+      try {
+        const grant = await withTimeout(this.redis.take(viewer, nowMs, policy, want, min), this.options.redisTimeoutMs);
+        this.counts.leases.redis += 1;
+        this.decidedBy('redis');
+        return grant;
+      } catch (error) {
+        this.logger.debug({ err: error, viewer }, 'rate limits: Redis did not answer, deciding locally');
+      }
+    }
+    this.counts.leases.local += 1;
+    this.decidedBy('local');
+    return this.local.take(viewer, nowMs, policy, want, min);
+  }
+
+  /** One log line per change, not one per lease. */
+  private decidedBy(store: 'redis' | 'local'): void {
+    if (store === this.deciding) return;
+    this.deciding = store;
+    if (store === 'local') this.logger.warn('rate limits: Redis unavailable, budgets are kept per instance until it is back');
+    else this.logger.info('rate limits: Redis available, budgets are shared by the fleet again');
+  }
+}
+
+/** Rejects after `ms`; the promise itself goes on (a late grant is spent in Redis and not used: the viewer's loss). */
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  promise.catch(() => undefined);
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,128 @@
+import { IncomingMessage } from 'node:http';
+import { Socket } from 'node:net';
+
+import { ClientAddresses, network64 } from '../../src/http/client-address';
+import { type RatePolicy, take } from '../../src/rate-limit/gcra';
+import { LocalBudgets } from '../../src/rate-limit/local-budgets';
+import { RateLimiter } from '../../src/rate-limit/rate-limiter';
+import type { RedisBudgets } from '../../src/rate-limit/redis-budgets';
+import { createLogger } from '../../src/logger';
+import { loadConfig } from '../../src/config';
+
+/** 600 a minute: one unit every 100 ms; a burst of 10. */
+const POLICY: RatePolicy = { name: 'user', costPerMinute: 600, burstCost: 10 };
+
+describe('GCRA arithmetic', () => {
+  it('grants a full burst at once, then refuses, saying when the cost fits', () => {
+    const first = take(undefined, 0, POLICY, 10, 10);
+    expect(first.grant).toEqual({ granted: 10, remaining: 0, retryAfterMs: 0, fullInMs: 1000 });
+    const refused = take(first.tatMs, 0, POLICY, 3, 3);
+    expect(refused.grant).toEqual({ granted: 0, remaining: 0, retryAfterMs: 300, fullInMs: 1000 });
+    expect(refused.tatMs).toBe(first.tatMs);
+  });
+
+  it('refills one unit per emission interval, and never beyond the burst', () => {
+    const spent = take(undefined, 0, POLICY, 10, 10).tatMs;
+    expect(take(spent, 250, POLICY, 10, 1).grant.granted).toBe(2);
+    expect(take(spent, 60_000, POLICY, 50, 1).grant.granted).toBe(10);
+  });
+
+  it('grants between min and want: what is left, when that is at least min', () => {
+    const tat = take(undefined, 0, POLICY, 7, 7).tatMs;
+    expect(take(tat, 0, POLICY, 6, 2).grant).toMatchObject({ granted: 3, remaining: 0 });
+    expect(take(tat, 0, POLICY, 6, 4).grant).toMatchObject({ granted: 0, remaining: 3, retryAfterMs: 100 });
+  });
+
+  it('counts exactly at rates whose interval is not a whole number of milliseconds', () => {
+    const policy: RatePolicy = { name: 'user', costPerMinute: 7, burstCost: 7 };
+    let tat: number | undefined;
+    let granted = 0;
+    for (let i = 0; i < 20; i += 1) {
+      const result = take(tat, 0, policy, 1, 1);
+      tat = result.tatMs;
+      granted += result.grant.granted;
+    }
+    expect(granted).toBe(7);
+    expect(take(tat, 60_000, policy, 7, 7).grant.granted).toBe(7);
+  });
+});
+
+describe('RateLimiter leases', () => {
+  const quiet = createLogger(loadConfig({ LOG_LEVEL: 'silent' }));
+  const unavailable = { available: false } as unknown as RedisBudgets;
+
+  it('spends a burst exactly, whatever the lease sizes, and refills with the clock', async () => {
+    let nowMs = 0;
+    const limiter = new RateLimiter(unavailable, new LocalBudgets(), { leaseMaxCost: 100, redisTimeoutMs: 100, now: () => nowMs }, quiet);
+    const policy: RatePolicy = { name: 'user', costPerMinute: 600, burstCost: 100 };
+    let allowed = 0;
+    for (let i = 0; i < 40; i += 1) if ((await limiter.charge('user:1', policy, 3)).allowed) allowed += 1;
+    expect(allowed).toBe(33);
+    nowMs += 300;
+    expect((await limiter.charge('user:1', policy, 3)).allowed).toBe(true);
+    expect((await limiter.charge('user:1', policy, 3)).allowed).toBe(false);
+    expect(limiter.metrics().refused.user).toBeGreaterThan(0);
+  });
+
+  it('answers synchronously while a lease covers the cost', async () => {
+    const limiter = new RateLimiter(unavailable, new LocalBudgets(), { leaseMaxCost: 100, redisTimeoutMs: 100, now: () => 0 }, quiet);
+    const policy: RatePolicy = { name: 'anonymous', costPerMinute: 600, burstCost: 1000 };
+    await limiter.charge('ip:192.0.2.1', policy, 1);
+    await limiter.charge('ip:192.0.2.1', policy, 1);
+    expect(limiter.charge('ip:192.0.2.1', policy, 1)).toEqual({ allowed: true });
+  });
+
+  it('charges a cost above the burst as the whole burst: it passes on a full budget only', async () => {
+    const limiter = new RateLimiter(unavailable, new LocalBudgets(), { leaseMaxCost: 100, redisTimeoutMs: 100, now: () => 0 }, quiet);
+    expect((await limiter.charge('user:2', POLICY, 500)).allowed).toBe(true);
+    expect((await limiter.charge('user:2', POLICY, 1)).allowed).toBe(false);
+  });
+});
+
+describe('ClientAddresses', () => {
+  const request = (remoteAddress: string, forwardedFor?: string): IncomingMessage => {
+    const socket = new Socket();
+    Object.defineProperty(socket, 'remoteAddress', { value: remoteAddress });
+    const message = new IncomingMessage(socket);
+    if (forwardedFor !== undefined) message.headers['x-forwarded-for'] = forwardedFor;
+    return message;
+  };
+
+  it('ignores X-Forwarded-For without trusted proxies', () => {
+    expect(new ClientAddresses([]).of(request('198.51.100.7', '203.0.113.1'))).toBe('198.51.100.7');
+  });
+
+  it("believes a trusted proxy's X-Forwarded-For, read from the right, up to the first untrusted hop", () => {
+    const addresses = new ClientAddresses(['10.0.0.0/8', '127.0.0.1']);
+    expect(addresses.of(request('127.0.0.1', '203.0.113.1'))).toBe('203.0.113.1');
+    expect(addresses.of(request('::ffff:10.1.2.3', 'forged, 203.0.113.1, 10.9.9.9'))).toBe('203.0.113.1');
+    expect(addresses.of(request('10.1.2.3', '10.9.9.9, 10.8.8.8'))).toBe('10.9.9.9');
+    expect(addresses.of(request('10.1.2.3', 'unknown'))).toBe('10.1.2.3');
+    expect(addresses.of(request('198.51.100.7', '203.0.113.1'))).toBe('198.51.100.7');
+  });
+
+  it('tells IPv6 clients apart by their /64', () => {
+    expect(network64('2001:db8:0:1:aaaa::1')).toBe('2001:db8:0:1::/64');
+    expect(network64('2001:db8::1')).toBe('2001:db8:0:0::/64');
+    expect(network64('::ffff:192.0.2.1')).toBe('0:0:0:0::/64');
+    expect(new ClientAddresses([]).of(request('2001:db8:0:1:aaaa::1'))).toBe(new ClientAddresses([]).of(request('2001:db8:0:1:bbbb::2')));
+  });
+});
+
+describe('RATE_LIMIT_* and TRUSTED_PROXIES', () => {
+  it('are off by default, with the admin exempt', () => {
+    const config = loadConfig({});
+    expect(config.rateLimit).toMatchObject({ enabled: false, admin: undefined, user: { costPerMinute: 30_000, burstCost: 10_000 }, hitCostPercent: 10 });
+    expect(config.http.trustedProxies).toEqual([]);
+  });
+
+  it('refuse a trusted proxy that is not an address or range, naming the variable', () => {
+    expect(() => loadConfig({ TRUSTED_PROXIES: '10.0.0.0/33' })).toThrow(/TRUSTED_PROXIES/);
+    expect(() => loadConfig({ TRUSTED_PROXIES: 'proxy.local' })).toThrow(/TRUSTED_PROXIES/);
+    expect(loadConfig({ TRUSTED_PROXIES: '10.0.0.0/8, ::1, fd00::/8' }).http.trustedProxies).toEqual(['10.0.0.0/8', '::1', 'fd00::/8']);
+  });
+
+  it('put the admin on a budget of its own when RATE_LIMIT_ADMIN_COST_PER_MINUTE is set', () => {
+    expect(loadConfig({ RATE_LIMIT_ADMIN_COST_PER_MINUTE: '100' }).rateLimit.admin).toEqual({ costPerMinute: 100, burstCost: 10_000 });
+  });
+});
