@@ -1,6 +1,11 @@
 import { randomBytes } from 'node:crypto';
 
+import { type Cache, createCache } from '../../src/cache/create-cache';
+import { loadConfig } from '../../src/config';
 import { QueryCosts } from '../../src/graphql/query-costs';
+import { createLogger } from '../../src/logger';
+import { RedisBudgets } from '../../src/rate-limit/redis-budgets';
+import { RedisCluster } from '../helpers/redis-cluster';
 import { RedisServer } from '../helpers/redis-server';
 import { ALICE, BOB, startTestGateway, TEST_ADMIN_TOKEN, type TestGateway } from '../helpers/test-gateway';
 
@@ -189,4 +194,34 @@ describe('rate limits per viewer, in query cost', () => {
       redis.thaw();
     }
   }, 60_000);
+});
+
+describe('rate budgets on a Redis Cluster', () => {
+  let cluster: RedisCluster;
+  let cache: Cache;
+  const prefix = `test_rl_${randomBytes(4).toString('hex')}`;
+
+  beforeAll(async () => {
+    cluster = await RedisCluster.start(3);
+    const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', REDIS_CLUSTER_NODES: cluster.seeds, CACHE_KEY_PREFIX: prefix, REDIS_TIMEOUT: '2' });
+    cache = createCache(config, createLogger(config));
+    await cache.start();
+  }, 60_000);
+
+  afterAll(async () => {
+    await cache?.close();
+    await cluster?.stop();
+  });
+
+  it('takes atomically, one key per viewer on whichever master holds its slot (no CROSSSLOT)', async () => {
+    const budgets = new RedisBudgets(cache.scripts, (viewer) => cache.keys.rateBudget(viewer));
+    const policy = { name: 'user', costPerMinute: 60, burstCost: 20 } as const;
+    const viewers = Array.from({ length: 12 }, (_, index) => `user:${index + 1}`);
+    // 50 concurrent takes of 1 per viewer against a burst of 20: exactly 20 each, whatever the interleaving.
+    const granted = await Promise.all(viewers.map(async (viewer) => (await Promise.all(Array.from({ length: 50 }, () => budgets.take(viewer, 1_000, policy, 1, 1)))).reduce((sum, grant) => sum + grant.granted, 0)));
+    expect(granted).toEqual(viewers.map(() => 20));
+    const holders = await Promise.all(cluster.nodes.map((node) => cluster.keysOn(node, `${prefix}~ratelimit:*`)));
+    expect(holders.flat().sort()).toEqual(viewers.map((viewer) => cache.keys.rateBudget(viewer)).sort());
+    expect(holders.filter((keys) => keys.length > 0).length).toBeGreaterThan(1);
+  });
 });
