@@ -11,6 +11,8 @@ export enum ErrorCode {
   Forbidden = 'FORBIDDEN',
   UpstreamUnavailable = 'UPSTREAM_UNAVAILABLE',
   DatabaseUnavailable = 'DATABASE_UNAVAILABLE',
+  /** A viewer's budget of query cost is spent (HTTP 429 before anything runs; see http/rate-limit-gate.ts). */
+  RateLimited = 'RATE_LIMITED',
   InternalServerError = 'INTERNAL_SERVER_ERROR',
 }
 

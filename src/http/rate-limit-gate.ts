@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 
+import { ErrorCode } from '../errors';
 import type { QueryCosts } from '../graphql/query-costs';
 import type { RatePolicy } from '../rate-limit/gcra';
 import { ALLOWED, type RateLimiter, type Refusal, type Verdict } from '../rate-limit/rate-limiter';
@@ -78,7 +79,7 @@ export class RateLimitGate {
       errors: [
         {
           message: `Rate limit exceeded: this request costs ${refusal.cost} of the ${policy.name} budget (${policy.burstCost} at most, refilled at ${policy.costPerMinute} a minute); retry in ${retryAfterSeconds} s`,
-          extensions: { code: 'RATE_LIMITED', policy: policy.name, cost: refusal.cost, retryAfterSeconds },
+          extensions: { code: ErrorCode.RateLimited, policy: policy.name, cost: refusal.cost, retryAfterSeconds },
         },
       ],
     });

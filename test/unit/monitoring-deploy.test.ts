@@ -61,7 +61,8 @@ describe('monitoring deployment files', () => {
     if (!existsSync(PROMTOOL)) {
       throw new Error(`promtool is not installed at ${PROMTOOL}: run "apt-get update && apt-get install -y prometheus" (.ci/run does this), or set PROMTOOL_PATH`);
     }
-    const gateway = await startTestGateway();
+    // Every optional part on, so that its series are declared too.
+    const gateway = await startTestGateway({ RATE_LIMIT_ENABLED: 'true' });
     try {
       const text = await (await fetch(`${gateway.url}/metrics`)).text();
       exposed = new Set(
@@ -116,9 +117,9 @@ describe('monitoring deployment files', () => {
     const panels = dashboard.panels.filter((panel) => panel.type !== 'row');
     const expressions = panels.flatMap((panel) => (panel.targets ?? []).map((target) => ({ panel: panel.title, expr: target.expr ?? '' })));
 
-    it('has panels for hit rates, latency, tiers, the breaker and warming, each with a query on the Prometheus data source', () => {
+    it('has panels for hit rates, latency, tiers, the breaker, warming and rate limiting, each with a query on the Prometheus data source', () => {
       const titles = dashboard.panels.map((panel) => panel.title).join('\n');
-      for (const topic of [/hit rate/i, /latency p50 \/ p99/i, /Tiers/, /Redis serving/, /breaker/i, /warming/i, /cache outcome/i]) expect(titles).toMatch(topic);
+      for (const topic of [/hit rate/i, /latency p50 \/ p99/i, /Tiers/, /Redis serving/, /breaker/i, /warming/i, /cache outcome/i, /refused \(429\)/]) expect(titles).toMatch(topic);
       for (const panel of panels) {
         expect({ panel: panel.title, hasQueries: (panel.targets?.length ?? 0) > 0 }).toEqual({ panel: panel.title, hasQueries: true });
         expect(panel.datasource?.uid).toBe('${datasource}');
