@@ -1,7 +1,7 @@
 import { LRUCache } from 'lru-cache';
 
 import type { Logger } from '../logger';
-import type { Grant, RatePolicy } from './gcra';
+import { EPSILON, emissionMs, type Grant, type RatePolicy } from './gcra';
 import type { LocalBudgets } from './local-budgets';
 import type { RedisBudgets } from './redis-budgets';
 
@@ -49,6 +49,11 @@ interface Lease {
   size: number;
   /** The lease being renewed: concurrent requests of the viewer wait for it rather than each asking Redis. */
   renewing: Promise<void> | undefined;
+  /**
+   * The budget's TAT as its store last told it (rounded up to the ms): other instances can only
+   * have moved it later since, so what it leaves is an upper bound of what the store would grant.
+   */
+  tatMs: number;
 }
 
 /**
@@ -86,9 +91,15 @@ export class RateLimiter {
     const need = Math.min(cost, policy.burstCost);
     if (need <= 0) return ALLOWED;
     const lease = this.leases.get(viewer);
-    if (lease !== undefined && lease.renewing === undefined && lease.units >= need && lease.expiresAtMs > this.options.now()) {
-      lease.units -= need;
-      return ALLOWED;
+    if (lease !== undefined && lease.renewing === undefined) {
+      const nowMs = this.options.now();
+      if (lease.units >= need && lease.expiresAtMs > nowMs) {
+        lease.units -= need;
+        return ALLOWED;
+      }
+      // A client that keeps asking once refused is refused here, without a round trip each time.
+      const refusal = this.surelyRefused(lease, policy, need, nowMs);
+      if (refusal !== undefined) return refusal;
     }
     return this.renew(viewer, policy, need);
   }
@@ -101,6 +112,19 @@ export class RateLimiter {
 
   metrics(): RateLimitCounts {
     return { refused: { ...this.counts.refused }, leases: { ...this.counts.leases } };
+  }
+
+  /** A refusal when even the lease plus all the store could have left falls short of `need`; `undefined`: ask the store. */
+  private surelyRefused(lease: Lease, policy: RatePolicy, need: number, nowMs: number): Refusal | undefined {
+    const held = lease.expiresAtMs > nowMs ? lease.units : 0;
+    const emission = emissionMs(policy);
+    const tolerance = policy.burstCost * emission;
+    const ahead = Math.max(0, lease.tatMs - nowMs);
+    // A millisecond of slack for the rounding up: never refuse here what the store would grant.
+    const available = Math.floor((tolerance - Math.max(0, ahead - 1)) / emission + EPSILON);
+    if (held + available >= need) return undefined;
+    this.counts.refused[policy.name] += 1;
+    return { allowed: false, policy, cost: need, retryAfterMs: Math.max(1, Math.ceil(ahead + (need - held) * emission - tolerance)), remaining: held + Math.max(0, available), fullInMs: Math.ceil(ahead) };
   }
 
   private async renew(viewer: string, policy: RatePolicy, need: number): Promise<Verdict> {
@@ -121,10 +145,11 @@ export class RateLimiter {
     const want = Math.max(min, fresh ? Math.min(maxSize, lease!.size * 2) : 0);
     let done = (): void => undefined;
     const renewing = new Promise<void>((resolve) => (done = resolve));
-    const next: Lease = { units: held, expiresAtMs: fresh ? lease!.expiresAtMs : 0, size: want, renewing };
+    const next: Lease = { units: held, expiresAtMs: fresh ? lease!.expiresAtMs : 0, size: want, renewing, tatMs: lease?.tatMs ?? -Infinity };
     this.leases.set(viewer, next);
     try {
       const grant = await this.take(viewer, nowMs, policy, want, min);
+      next.tatMs = nowMs + grant.fullInMs;
       if (grant.granted === 0) {
         this.counts.refused[policy.name] += 1;
         return { allowed: false, policy, cost: need, retryAfterMs: grant.retryAfterMs, remaining: held + grant.remaining, fullInMs: grant.fullInMs };

@@ -72,6 +72,22 @@ describe('RateLimiter leases', () => {
     expect(limiter.charge('ip:192.0.2.1', policy, 1)).toEqual({ allowed: true });
   });
 
+  it('refuses a client that keeps asking without asking Redis again, until its cost can fit', async () => {
+    let nowMs = 0;
+    const shared = new LocalBudgets();
+    let calls = 0;
+    const redis = { available: true, take: (...args: Parameters<LocalBudgets['take']>) => ((calls += 1), Promise.resolve(shared.take(...args))) } as unknown as RedisBudgets;
+    const limiter = new RateLimiter(redis, new LocalBudgets(), { leaseMaxCost: 100, redisTimeoutMs: 100, now: () => nowMs }, quiet);
+    while ((await limiter.charge('user:3', POLICY, 2)).allowed);
+    const asked = calls;
+    for (let i = 0; i < 100; i += 1) expect(limiter.charge('user:3', POLICY, 2)).toMatchObject({ allowed: false, retryAfterMs: 200, remaining: 0 });
+    expect(calls).toBe(asked);
+    nowMs += 200;
+    expect((await limiter.charge('user:3', POLICY, 2)).allowed).toBe(true);
+    expect(calls).toBe(asked + 1);
+    expect(limiter.metrics().refused.user).toBe(101);
+  });
+
   it('charges a cost above the burst as the whole burst: it passes on a full budget only', async () => {
     const limiter = new RateLimiter(unavailable, new LocalBudgets(), { leaseMaxCost: 100, redisTimeoutMs: 100, now: () => 0 }, quiet);
     expect((await limiter.charge('user:2', POLICY, 500)).allowed).toBe(true);
