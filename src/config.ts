@@ -446,7 +446,7 @@ function readRateLimit(env: Env): Config['rateLimit'] {
     anonymous,
     admin: adminPerMinute === 0 ? undefined : { costPerMinute: adminPerMinute, burstCost: adminBurst },
     hitCostPercent: read(env, 'RATE_LIMIT_HIT_COST_PERCENT', z.coerce.number().min(0).max(100), '10'),
-    leaseMaxCost: read(env, 'RATE_LIMIT_LEASE_MAX_COST', integer(1, 1_000_000), '100'),
+    leaseMaxCost: read(env, 'RATE_LIMIT_LEASE_MAX_COST', integer(1, 1_000_000), '1000'),
     redisTimeoutMs: read(env, 'RATE_LIMIT_REDIS_TIMEOUT_MS', integer(1, 60_000), '100'),
   };
 }

@@ -35,13 +35,14 @@ export function emissionMs(policy: RatePolicy): number {
 
 /**
  * Takes up to `want` units, and at least `min`, from a budget whose TAT is `tatMs` (`undefined`: a
- * budget never used, or expired, which is full). Returns the grant and the budget's new TAT.
+ * budget never used, or expired, which is full), after giving back `refund` units taken before and
+ * not spent. Returns the grant and the budget's new TAT (moved by the refund even when refused).
  * `min` is at most the burst (the caller caps a cost above it), so a full budget always grants.
  */
-export function take(tatMs: number | undefined, nowMs: number, policy: RatePolicy, want: number, min: number): { readonly grant: Grant; readonly tatMs: number } {
+export function take(tatMs: number | undefined, nowMs: number, policy: RatePolicy, want: number, min: number, refund = 0): { readonly grant: Grant; readonly tatMs: number } {
   const emission = emissionMs(policy);
   const tolerance = policy.burstCost * emission;
-  const tat = tatMs === undefined || tatMs < nowMs ? nowMs : tatMs;
+  const tat = Math.max(nowMs, (tatMs ?? nowMs) - refund * emission);
   const available = Math.min(policy.burstCost, Math.floor((tolerance - (tat - nowMs)) / emission + EPSILON));
   const granted = Math.min(want, available);
   if (granted < min) {

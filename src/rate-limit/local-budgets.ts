@@ -13,9 +13,10 @@ const MAX_VIEWERS = 100_000;
 export class LocalBudgets {
   private readonly tats = new LRUCache<string, number>({ max: MAX_VIEWERS });
 
-  take(viewer: string, nowMs: number, policy: RatePolicy, want: number, min: number): Grant {
-    const result = take(this.tats.get(viewer), nowMs, policy, want, min);
-    if (result.grant.granted > 0) this.tats.set(viewer, result.tatMs);
+  /** As gcra.ts's take, `refund` included. */
+  take(viewer: string, nowMs: number, policy: RatePolicy, want: number, min: number, refund: number): Grant {
+    const result = take(this.tats.get(viewer), nowMs, policy, want, min, refund);
+    if (result.grant.granted > 0 || refund > 0) this.tats.set(viewer, result.tatMs);
     return result.grant;
   }
 }

@@ -34,7 +34,10 @@ export interface RateLimitCounts {
   readonly leases: { readonly redis: number; readonly local: number };
 }
 
-/** A lease is spent within this, or its rest lapses (spent in the budget, unused): it bounds how long an instance sits on units another could use. */
+/**
+ * A lease is spent within this, or its rest lapses: it bounds how long an instance sits on units
+ * another could use. What lapses goes back to the budget with the viewer's next lease.
+ */
 const LEASE_LIFE_MS = 1_000;
 /** A lease is at most this share of a burst (a tenth), so instances sharing a budget are off by little. */
 const LEASE_BURST_DIVISOR = 10;
@@ -45,8 +48,10 @@ interface Lease {
   /** Units left to spend here without asking Redis. */
   units: number;
   expiresAtMs: number;
-  /** The size of the last lease asked for: a viewer back for more within a lease's life gets twice that. */
+  /** The size of the last lease asked for: twice that for a viewer that spent it within its life, half for one that let it lapse. */
   size: number;
+  /** Which store granted `units` (what lapses goes back there, and nowhere else). */
+  source: 'redis' | 'local';
   /** The lease being renewed: concurrent requests of the viewer wait for it rather than each asking Redis. */
   renewing: Promise<void> | undefined;
   /**
@@ -61,14 +66,15 @@ interface Lease {
  * leases, so that the common case costs no round trip: an instance takes a viewer's units from
  * Redis in chunks and spends them locally, synchronously. Why leases rather than a charge per
  * request: a near hit is answered in a few tens of microseconds (BENCHMARKS.md), a Redis round
- * trip costs more than that; with leases a hot viewer costs one round trip per chunk, an
- * occasional one one per request (its lease is exactly what it spends, nothing left over).
+ * trip costs more than that; with leases a hot viewer costs one round trip per lease, an
+ * occasional one one per request (its lease is exactly what it spends), and a refused one none
+ * until its cost can fit (surelyRefused).
  *
  * What this gives up: instances sharing a budget are off by at most one lease each (a tenth of
- * the burst, and at most RATE_LIMIT_LEASE_MAX_COST), units leased and not spent within a second
- * lapse (the viewer's loss, never a gain), and a grant from a Redis that answered after the
- * timeout is dropped while the local budgets decide. While Redis cannot answer, LocalBudgets
- * decides: a limit per instance.
+ * the burst, and at most RATE_LIMIT_LEASE_MAX_COST); a grant from a Redis that answered after the
+ * timeout is dropped while the local budgets decide (the viewer's loss, never its gain); units
+ * of a viewer that never comes back stay spent until the budget refills. While Redis cannot
+ * answer, LocalBudgets decides: a limit per instance.
  */
 export class RateLimiter {
   private readonly leases = new LRUCache<string, Lease>({ max: MAX_LEASES });
@@ -140,15 +146,20 @@ export class RateLimiter {
       return ALLOWED;
     }
     const held = fresh ? lease!.units : 0;
+    const lapsed = lease === undefined || fresh ? undefined : { units: lease.units, source: lease.source };
     const maxSize = Math.max(1, Math.min(this.options.leaseMaxCost, Math.ceil(policy.burstCost / LEASE_BURST_DIVISOR)));
     const min = need - held;
-    const want = Math.max(min, fresh ? Math.min(maxSize, lease!.size * 2) : 0);
+    // Leases grow while they are spent within their life and shrink when they lapse: they settle
+    // near what the viewer spends in a lease's life, so that little lapses and Redis is seldom asked.
+    const size = lease === undefined ? 0 : fresh ? Math.min(maxSize, lease.size * 2) : Math.floor(lease.size / 2);
+    const want = Math.max(min, size);
     let done = (): void => undefined;
     const renewing = new Promise<void>((resolve) => (done = resolve));
-    const next: Lease = { units: held, expiresAtMs: fresh ? lease!.expiresAtMs : 0, size: want, renewing, tatMs: lease?.tatMs ?? -Infinity };
+    const next: Lease = { units: held, expiresAtMs: fresh ? lease!.expiresAtMs : 0, size: want, source: lease?.source ?? 'redis', renewing, tatMs: lease?.tatMs ?? -Infinity };
     this.leases.set(viewer, next);
     try {
-      const grant = await this.take(viewer, nowMs, policy, want, min);
+      const { grant, source } = await this.take(viewer, nowMs, policy, want, min, lapsed);
+      next.source = source;
       next.tatMs = nowMs + grant.fullInMs;
       if (grant.granted === 0) {
         this.counts.refused[policy.name] += 1;
@@ -163,21 +174,26 @@ export class RateLimiter {
     }
   }
 
-  /** From Redis while it serves and answers within the timeout; from this process's budgets otherwise. */
-  private async take(viewer: string, nowMs: number, policy: RatePolicy, want: number, min: number): Promise<Grant> {
+  /**
+   * From Redis while it serves and answers within the timeout; from this process's budgets
+   * otherwise. A lapsed lease's units go back to the store that granted them, if that is the one
+   * asked (a refund sent to a Redis that then timed out may or may not land: the viewer's loss).
+   */
+  private async take(viewer: string, nowMs: number, policy: RatePolicy, want: number, min: number, lapsed: Pick<Lease, 'units' | 'source'> | undefined): Promise<{ grant: Grant; source: Lease['source'] }> {
+    const refundTo = (source: Lease['source']) => (lapsed !== undefined && lapsed.source === source ? lapsed.units : 0);
     if (this.redis.available) {
       try {
-        const grant = await withTimeout(this.redis.take(viewer, nowMs, policy, want, min), this.options.redisTimeoutMs);
+        const grant = await withTimeout(this.redis.take(viewer, nowMs, policy, want, min, refundTo('redis')), this.options.redisTimeoutMs);
         this.counts.leases.redis += 1;
         this.decidedBy('redis');
-        return grant;
+        return { grant, source: 'redis' };
       } catch (error) {
         this.logger.debug({ err: error, viewer }, 'rate limits: Redis did not answer, deciding locally');
       }
     }
     this.counts.leases.local += 1;
     this.decidedBy('local');
-    return this.local.take(viewer, nowMs, policy, want, min);
+    return { grant: this.local.take(viewer, nowMs, policy, want, min, refundTo('local')), source: 'local' };
   }
 
   /** One log line per change, not one per lease. */

@@ -18,12 +18,14 @@ local burst = tonumber(ARGV[3])
 local want = tonumber(ARGV[4])
 local min = tonumber(ARGV[5])
 local epsilon = tonumber(ARGV[6])
+local refund = tonumber(ARGV[7])
 local tolerance = burst * emission
-local tat = tonumber(redis.call('GET', KEYS[1]))
-if tat == nil or tat < now then tat = now end
+local tat = tonumber(redis.call('GET', KEYS[1])) or now
+tat = math.max(now, tat - refund * emission)
 local available = math.min(burst, math.floor((tolerance - (tat - now)) / emission + epsilon))
 local granted = math.min(want, available)
 if granted < min then
+  if refund > 0 and tat > now then redis.call('SET', KEYS[1], string.format('%.17g', tat), 'PX', math.ceil(tat - now) + 1) end
   local retry = math.max(1, math.ceil(tat - now + min * emission - tolerance))
   return {0, math.max(0, available), retry, math.ceil(tat - now)}
 end
@@ -44,8 +46,9 @@ export class RedisBudgets {
     return this.scripts.available();
   }
 
-  async take(viewer: string, nowMs: number, policy: RatePolicy, want: number, min: number): Promise<Grant> {
-    const reply = await this.scripts.evalOnKey(TAKE, this.keyOf(viewer), [nowMs, emissionMs(policy), policy.burstCost, want, min, EPSILON]);
+  /** As gcra.ts's take, `refund` included. */
+  async take(viewer: string, nowMs: number, policy: RatePolicy, want: number, min: number, refund: number): Promise<Grant> {
+    const reply = await this.scripts.evalOnKey(TAKE, this.keyOf(viewer), [nowMs, emissionMs(policy), policy.burstCost, want, min, EPSILON, refund]);
     if (!Array.isArray(reply) || reply.length !== 4) throw new Error(`rate budget script: unexpected reply ${JSON.stringify(reply)}`);
     const [granted, remaining, retryAfterMs, fullInMs] = reply.map(Number) as [number, number, number, number];
     return { granted, remaining, retryAfterMs, fullInMs };

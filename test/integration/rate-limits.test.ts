@@ -218,7 +218,7 @@ describe('rate budgets on a Redis Cluster', () => {
     const policy = { name: 'user', costPerMinute: 60, burstCost: 20 } as const;
     const viewers = Array.from({ length: 12 }, (_, index) => `user:${index + 1}`);
     // 50 concurrent takes of 1 per viewer against a burst of 20: exactly 20 each, whatever the interleaving.
-    const granted = await Promise.all(viewers.map(async (viewer) => (await Promise.all(Array.from({ length: 50 }, () => budgets.take(viewer, 1_000, policy, 1, 1)))).reduce((sum, grant) => sum + grant.granted, 0)));
+    const granted = await Promise.all(viewers.map(async (viewer) => (await Promise.all(Array.from({ length: 50 }, () => budgets.take(viewer, 1_000, policy, 1, 1, 0)))).reduce((sum, grant) => sum + grant.granted, 0)));
     expect(granted).toEqual(viewers.map(() => 20));
     const holders = await Promise.all(cluster.nodes.map((node) => cluster.keysOn(node, `${prefix}~ratelimit:*`)));
     expect(holders.flat().sort()).toEqual(viewers.map((viewer) => cache.keys.rateBudget(viewer)).sort());

@@ -33,6 +33,15 @@ describe('GCRA arithmetic', () => {
     expect(take(tat, 0, POLICY, 6, 4).grant).toMatchObject({ granted: 0, remaining: 3, retryAfterMs: 100 });
   });
 
+  it('gives back units taken and not spent before taking, never beyond a full budget', () => {
+    const spent = take(undefined, 0, POLICY, 10, 10).tatMs;
+    expect(take(spent, 0, POLICY, 10, 1, 4).grant).toMatchObject({ granted: 4, remaining: 0 });
+    expect(take(spent, 0, POLICY, 10, 1, 50).grant).toMatchObject({ granted: 10, remaining: 0 });
+    const refusedButRefunded = take(spent, 0, POLICY, 5, 5, 3);
+    expect(refusedButRefunded.grant.granted).toBe(0);
+    expect(refusedButRefunded.tatMs).toBe(spent - 300);
+  });
+
   it('counts exactly at rates whose interval is not a whole number of milliseconds', () => {
     const policy: RatePolicy = { name: 'user', costPerMinute: 7, burstCost: 7 };
     let tat: number | undefined;
@@ -62,6 +71,19 @@ describe('RateLimiter leases', () => {
     expect((await limiter.charge('user:1', policy, 3)).allowed).toBe(true);
     expect((await limiter.charge('user:1', policy, 3)).allowed).toBe(false);
     expect(limiter.metrics().refused.user).toBeGreaterThan(0);
+  });
+
+  it('gives what a lapsed lease left back to the budget with the next lease, so a returning viewer loses nothing', async () => {
+    let nowMs = 0;
+    const limiter = new RateLimiter(unavailable, new LocalBudgets(), { leaseMaxCost: 100, redisTimeoutMs: 100, now: () => nowMs }, quiet);
+    const policy: RatePolicy = { name: 'user', costPerMinute: 600, burstCost: 100 };
+    // 40 spent, from leases that grew to 1 + 2 + 4 + 8 + 10 + 10 + 10 (a tenth of the burst at most): 5 leased and not spent.
+    for (let i = 0; i < 40; i += 1) expect((await limiter.charge('user:4', policy, 1)).allowed).toBe(true);
+    nowMs += 1_001;
+    let allowed = 0;
+    while ((await limiter.charge('user:4', policy, 1)).allowed) allowed += 1;
+    // 100 - 40 left, plus 10 refilled in 1.001 s: none of the lapsed 5 lost.
+    expect(allowed).toBe(70);
   });
 
   it('answers synchronously while a lease covers the cost', async () => {
