@@ -18,7 +18,7 @@ import { seedDemoData } from './demo/demo-data';
 import { createErrorFormatter, maskedErrorsPlugin } from './graphql/format-error';
 import { loadManifests } from './graphql/persisted/manifests';
 import { PersistedDocuments } from './graphql/persisted/persisted-documents';
-import { ResponsePolicy, responsePolicyPlugin } from './graphql/response-cache/cache-policy';
+import { ResponsePolicy, responsePolicyPlugin, showsPrivateData } from './graphql/response-cache/cache-policy';
 import { entityTagger } from './graphql/response-cache/entity-tagger';
 import { ResponseCache } from './graphql/response-cache/response-cache';
 import { StaleReads, staleReadsPlugin } from './graphql/stale-reads';
@@ -37,12 +37,22 @@ import { LocalBudgets } from './rate-limit/local-budgets';
 import { RateLimiter } from './rate-limit/rate-limiter';
 import { RedisBudgets } from './rate-limit/redis-budgets';
 import { INTERNAL_ERROR_BODY, JSON_CONTENT_TYPE } from './http/stored-answer';
+import { EventLog } from './live/event-log';
+import { GraphqlWsServer } from './live/graphql-ws-server';
+import { LiveBus } from './live/live-bus';
+import { LiveGate } from './live/live-gate';
+import { LiveHub } from './live/live-hub';
+import { LiveRequests } from './live/live-requests';
+import { registerSseRoute } from './live/sse-route';
 import type { Logger } from './logger';
 import { CircuitBreaker } from './market/circuit-breaker';
 import { DEMO_INSTRUMENTS } from './market/instruments';
 import { LastKnownValues, StaleIfErrorStats } from './market/last-known';
 import { type MarketDataProvider, UpstreamError, UpstreamStats } from './market/market-data.provider';
+import { MarketLive } from './market/market.live';
+import type { StreamReport } from './market/quote-stream-leader';
 import { MarketService } from './market/market.service';
+import { QuoteStreamLeader } from './market/quote-stream-leader';
 import { MARKET_TAGS } from './market/market.resolver';
 import { marketDataWarming } from './market/market.warming';
 import { OandaMarketDataProvider } from './market/oanda.provider';
@@ -59,6 +69,7 @@ import { SessionsRepository } from './sessions/sessions.repository';
 import { SessionsService } from './sessions/sessions.service';
 import { SIGNAL_TAGS } from './signals/signal.resolver';
 import { SignalsRepository } from './signals/signals.repository';
+import { SignalEvents } from './signals/signal-events';
 import { SignalsService } from './signals/signals.service';
 import { ANONYMOUS, type Viewer } from './sessions/viewer';
 import { signalsWarming, statisticsWarming } from './signals/signals.warming';
@@ -94,6 +105,8 @@ export interface Gateway {
   readonly monitor: CacheMonitor;
   /** The executable schema and its per-request context, for embedding it in another server (the benchmark's baselines do). */
   readonly graphql: { readonly schema: GraphQLSchema; contextFor(authorization: string | undefined): Promise<RequestContext> };
+  /** Subscriptions (SUBSCRIPTIONS_ENABLED): what this instance serves, and its part in the fleet's price stream. */
+  readonly live: { readonly hub: LiveHub<Viewer>; stream(): StreamReport } | undefined;
   /** Listens on the configured host and port, then starts warming; resolves to the base URL. */
   listen(): Promise<string>;
   /** Stops accepting requests, lets in-flight ones finish, then closes the cache and the store. */
@@ -131,6 +144,20 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
   const cache = createCache(config, logger, tracing === undefined ? undefined : { tier: (tier) => new TracedTier(tier, tracing), fleet: (flight) => new TracedFleetFlight(flight, tracing) });
   await cache.start();
   const { service: cacheService, keys, invalidator } = cache;
+  // Live events (subscriptions) travel through Redis beside the cache: ticks and signal events to every instance.
+  const liveBus = config.live.enabled ? new LiveBus({ channel: keys.live('channel'), maxReconnectDelayMs: config.redis.maxReconnectDelayMs }, cache.connections.subscriber, cache.connections.pick, logger) : undefined;
+  await liveBus?.start();
+  const signalEvents =
+    liveBus === undefined
+      ? undefined
+      : new SignalEvents(
+          new EventLog(
+            { streamKey: keys.live('events'), topic: 'signals', retentionSeconds: config.live.replaySeconds, maxReplay: config.live.maxQueuedEvents, available: () => cache.scripts.available() },
+            liveBus,
+            cache.connections.pick,
+            logger,
+          ),
+        );
   const httpClient = tracing === undefined ? fetch : tracedFetch(tracing);
   const cdn = createCdn(config.cdn, cacheService, keys.graphqlResponsesPattern(), logger, httpClient);
 
@@ -139,7 +166,7 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
   const provider = tracing === undefined ? untracedProvider : new TracedMarketDataProvider(untracedProvider, tracing);
   const usersRepository = new UsersRepository(db);
   const users = new UsersService(usersRepository, cacheService, keys, invalidator);
-  const signals = new SignalsService(new SignalsRepository(db), usersRepository, cacheService, keys, invalidator, DEMO_INSTRUMENTS.map((instrument) => instrument.symbol));
+  const signals = new SignalsService(new SignalsRepository(db), usersRepository, cacheService, keys, invalidator, DEMO_INSTRUMENTS.map((instrument) => instrument.symbol), signalEvents);
   const now = options.now ?? Date.now;
   const breaker = new CircuitBreaker(provider.name, {
     ...config.marketData.breaker,
@@ -154,6 +181,7 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
   const lastKnown = new LastKnownValues(cacheService, { graceSeconds: config.marketData.staleIfErrorSeconds, now }, new StaleIfErrorStats());
   const market = new MarketService(provider, cacheService, keys, config.cache.priceTtlSeconds, breaker, lastKnown, config.marketData.staleAfterMs);
   const symbols = DEMO_INSTRUMENTS.map((instrument) => instrument.symbol);
+  const marketLive = liveBus === undefined ? undefined : createMarketLive(config, market, provider, liveBus, cache, logger);
   const warming = new WarmingService(
     [userDataWarming(users, signals), signalsWarming(signals, symbols), marketDataWarming(market, symbols), statisticsWarming(signals, symbols)],
     cache.leases,
@@ -298,6 +326,22 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
   if (config.opsConsole.enabled) {
     registerOpsConsole(http, { authenticator, stats: { metrics, cache: cacheService, responseCache: () => responseCache?.metrics(), market, warming, monitor } });
   }
+  const live =
+    liveBus === undefined || marketLive === undefined || signalEvents === undefined
+      ? undefined
+      : registerLiveTransports(http, config, logger, {
+          bus: liveBus,
+          schema,
+          persisted,
+          cors,
+          contextFor: (viewer, lastEventId) => ({ ...contextOf(viewer ?? ANONYMOUS, requestId()), live: { market: marketLive.market, signals: signalEvents, lastEventId } }),
+          viewers: {
+            authenticate: (authorization) => authenticator.authenticate(authorization),
+            identity: identityOf,
+            stillValid: async (viewer) => viewer.kind !== 'user' || (await sessions.findUserIdByTokenHash(viewer.tokenHash)) === viewer.userId,
+            trusted: (viewer) => viewer.kind === 'admin',
+          },
+        });
   registerGraphqlRoute<RequestContext>(http, {
     path: '/graphql',
     apollo,
@@ -323,6 +367,7 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
     upstream,
     responseCache,
     monitor,
+    live: live === undefined || marketLive === undefined ? undefined : { hub: live.hub, stream: () => marketLive.leader.report() },
     graphql: {
       schema,
       async contextFor(authorization) {
@@ -335,21 +380,118 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
       if (config.opsConsole.enabled) logger.info({ url: `${url}${OPS_CONSOLE_PATH}` }, 'operator console (needs the admin token)');
       monitor.start();
       warming.start();
+      marketLive?.leader.start();
       return url;
     },
     async close() {
       monitor.stop();
       warming.stop();
+      live?.ws.close();
+      await marketLive?.leader.close();
       await http.close();
       await apollo.stop();
       // After the last request (its invalidations handed over): what the CDN has not taken gets one last attempt.
       await cdn.purger?.close();
+      liveBus?.close();
       await cache.close();
       await db.close();
       // Last: the spans of everything above are exported before it returns.
       await tracing?.shutdown();
     },
   };
+}
+
+/** The fleet's one price stream (QuoteStreamLeader) and what turns its ticks into live events (MarketLive). */
+function createMarketLive(config: Config, market: MarketService, provider: MarketDataProvider, bus: LiveBus, cache: Cache, logger: Logger): { market: MarketLive; leader: QuoteStreamLeader } {
+  const leader = new QuoteStreamLeader(
+    provider,
+    cache.leases,
+    cache.connections.pick,
+    // Called only once the leader has started, after marketLive exists.
+    (quote) => marketLive.onTick(quote),
+    () => marketLive.announceWanted(),
+    {
+      leaseKey: cache.keys.lease('market-stream'),
+      wantedKey: cache.keys.live('wanted'),
+      leaseMs: config.live.streamLeaseMs,
+      heartbeatTimeoutMs: config.live.streamHeartbeatTimeoutMs,
+      maxReconnectDelayMs: config.redis.maxReconnectDelayMs,
+    },
+    logger,
+  );
+  const marketLive = new MarketLive(market, bus, leader, logger);
+  return { market: marketLive, leader };
+}
+
+interface LiveParts {
+  readonly bus: LiveBus;
+  readonly schema: GraphQLSchema;
+  readonly persisted: PersistedDocuments;
+  readonly cors: CorsPolicy;
+  readonly contextFor: (viewer: Viewer | undefined, lastEventId?: string) => RequestContext;
+  readonly viewers: ConstructorParameters<typeof LiveGate<Viewer>>[0];
+}
+
+/** Subscriptions over graphql-ws (upgrades on /graphql) and SSE (/graphql/stream), both fed by one LiveHub. */
+function registerLiveTransports(http: FastifyInstance, config: Config, logger: Logger, parts: LiveParts): { ws: GraphqlWsServer<Viewer>; hub: LiveHub<Viewer> } {
+  const formatter = createErrorFormatter();
+  const hub = new LiveHub<Viewer>({
+    schema: parts.schema,
+    contextFor: parts.contextFor,
+    showsPrivateData: (document) => showsPrivateData(parts.schema, document, config.responseCache.hints),
+    formatErrors: (errors) =>
+      errors.map((error) => {
+        const formatted = formatter(error.toJSON(), error);
+        if (formatted.extensions?.code === 'INTERNAL_SERVER_ERROR') logger.error({ err: error.originalError ?? error }, 'live: unexpected error in a subscription');
+        return formatted;
+      }),
+    logger,
+  });
+  parts.bus.onMessage((message) => hub.dispatch(message));
+  const requests = new LiveRequests<Viewer>({
+    schema: parts.schema,
+    persisted: parts.persisted,
+    validationRules: [...specifiedRules, queryLimitsRule(config.graphql)],
+    maxTokens: config.graphql.maxTokens,
+  });
+  const gate = new LiveGate<Viewer>(parts.viewers, config.live.maxConnectionsPerViewer);
+  const ws = new GraphqlWsServer<Viewer>({
+    path: '/graphql',
+    hub,
+    requests,
+    gate,
+    allowsOrigin: (origin, host) => parts.cors.allowOriginFor(origin) !== undefined || sameOrigin(origin, host),
+    initTimeoutMs: config.live.wsInitTimeoutMs,
+    authRecheckMs: config.live.authRecheckMs,
+    maxSubscriptionsPerConnection: config.live.maxSubscriptionsPerConnection,
+    maxQueuedEvents: config.live.maxQueuedEvents,
+    logger,
+  });
+  ws.attach(http.server);
+  registerSseRoute<Viewer>(http, {
+    path: '/graphql/stream',
+    hub,
+    requests,
+    gate,
+    extraHeaders: (request) => {
+      const origin = parts.cors.allowOriginFor(request.headers.origin);
+      const headers: Record<string, string> = {};
+      if (origin !== undefined) Object.assign(headers, { 'access-control-allow-origin': origin, vary: 'origin' });
+      return headers;
+    },
+    authRecheckMs: config.live.authRecheckMs,
+    maxQueuedEvents: config.live.maxQueuedEvents,
+  });
+  return { ws, hub };
+}
+
+/** A page served by this gateway itself (the playground) may open a socket to it. */
+function sameOrigin(origin: string, host: string | undefined): boolean {
+  try {
+    return host !== undefined && new URL(origin).host === host;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -420,12 +562,13 @@ function createMarketDataProvider(config: Config, stats: UpstreamStats, httpClie
   const market = config.marketData;
   switch (market.provider) {
     case 'simulated':
-      return new SimulatedMarketDataProvider({ latencyMs: market.simulatedLatencyMs, now: Date.now }, stats);
+      return new SimulatedMarketDataProvider({ latencyMs: market.simulatedLatencyMs, now: Date.now, ticksPerSecond: config.live.simulatedTicksPerSecond }, stats);
     case 'oanda':
       // loadConfig guarantees the token and account id when this provider is selected.
       return new OandaMarketDataProvider(
         {
           apiUrl: market.oanda.apiUrl,
+          streamUrl: market.oanda.streamUrl,
           apiToken: market.oanda.apiToken ?? '',
           accountId: market.oanda.accountId ?? '',
           timeoutMs: market.timeoutMs,

@@ -162,7 +162,28 @@ export interface Config {
     readonly staleAfterMs: number;
     /** Consecutive failed calls that open the provider's circuit, and how long it stays open before one probe. */
     readonly breaker: { readonly failureThreshold: number; readonly openMs: number };
-    readonly oanda: { readonly apiUrl: string; readonly apiToken: string | undefined; readonly accountId: string | undefined };
+    readonly oanda: { readonly apiUrl: string; readonly streamUrl: string; readonly apiToken: string | undefined; readonly accountId: string | undefined };
+  };
+  /** GraphQL subscriptions (graphql-ws and SSE) and the one upstream quote stream behind them. */
+  readonly live: {
+    readonly enabled: boolean;
+    /** A WebSocket must send an accepted connection_init within this, or is closed with 4408. */
+    readonly wsInitTimeoutMs: number;
+    /** How often a connection's session is checked again: a revoked or expired one closes with 4403 within it. */
+    readonly authRecheckMs: number;
+    /** Signal events kept in Redis for replay to a client that reconnects with its last event id. */
+    readonly replaySeconds: number;
+    /** Signal events queued for one slow connection before it is closed (quotes are conflated, never queued). */
+    readonly maxQueuedEvents: number;
+    readonly maxSubscriptionsPerConnection: number;
+    /** Open connections per viewer (a user, the admin, or an anonymous client IP). */
+    readonly maxConnectionsPerViewer: number;
+    /** The upstream quote stream's leader lease: a dead leader is replaced within about this plus a renewal period. */
+    readonly streamLeaseMs: number;
+    /** The upstream stream counts as dead after this long without a tick or heartbeat, and is reopened with backoff. */
+    readonly streamHeartbeatTimeoutMs: number;
+    /** Ticks per second per instrument of the simulated feed's stream. */
+    readonly simulatedTicksPerSecond: number;
   };
   /** HTTP caching by a CDN: the headers of cacheable answers, and invalidations forwarded to it as purges. */
   readonly cdn: {
@@ -380,9 +401,23 @@ export function loadConfig(env: Env): Config {
       },
       oanda: {
         apiUrl: read(env, 'OANDA_API_URL', z.url({ protocol: /^https?$/ }), 'https://api-fxpractice.oanda.com'),
+        // OANDA serves its streams from their own hosts (stream-fxtrade for live accounts).
+        streamUrl: read(env, 'OANDA_STREAM_URL', z.url({ protocol: /^https?$/ }), 'https://stream-fxpractice.oanda.com'),
         apiToken: oandaToken,
         accountId: oandaAccount,
       },
+    },
+    live: {
+      enabled: read(env, 'SUBSCRIPTIONS_ENABLED', booleanText, 'true'),
+      wsInitTimeoutMs: read(env, 'WS_INIT_TIMEOUT_MS', integer(100, 60_000), '3000'),
+      authRecheckMs: read(env, 'SUBSCRIPTION_AUTH_RECHECK_MS', integer(100, 3_600_000), '5000'),
+      replaySeconds: read(env, 'SUBSCRIPTION_REPLAY_SECONDS', integer(0, 7 * 86_400), '300'),
+      maxQueuedEvents: read(env, 'SUBSCRIPTION_MAX_QUEUED_EVENTS', integer(1, 100_000), '256'),
+      maxSubscriptionsPerConnection: read(env, 'SUBSCRIPTION_MAX_PER_CONNECTION', integer(1, 10_000), '50'),
+      maxConnectionsPerViewer: read(env, 'SUBSCRIPTION_MAX_CONNECTIONS_PER_VIEWER', integer(1, 1_000_000), '50'),
+      streamLeaseMs: read(env, 'MARKET_STREAM_LEASE_MS', integer(500, 600_000), '10000'),
+      streamHeartbeatTimeoutMs: read(env, 'MARKET_STREAM_HEARTBEAT_TIMEOUT_MS', integer(100, 600_000), '10000'),
+      simulatedTicksPerSecond: read(env, 'MARKET_SIM_TICKS_PER_SECOND', z.coerce.number().min(0.01).max(1_000), '4'),
     },
     cdn: {
       sMaxAgeSeconds: read(env, 'CDN_S_MAXAGE_SECONDS', integer(0, 31_536_000).optional(), undefined),

@@ -1,11 +1,14 @@
 import DataLoader from 'dataloader';
+import { GraphQLError } from 'graphql';
 
 import type { ResponsePolicy } from './graphql/response-cache/cache-policy';
 import type { StaleReads, StaleSink } from './graphql/stale-reads';
 import type { Quote } from './market/market-data.provider';
+import type { MarketLive } from './market/market.live';
 import type { MarketService } from './market/market.service';
 import type { Viewer } from './sessions/viewer';
 import type { SignalAggregate, SignalRecord } from './signals/signal.model';
+import type { SignalEvents } from './signals/signal-events';
 import type { SignalsService } from './signals/signals.service';
 import type { UserRecord } from './users/user.model';
 import type { UsersService } from './users/users.service';
@@ -24,6 +27,21 @@ export interface Loaders {
   signalsOfUser(limit: number): DataLoader<number, SignalRecord[]>;
 }
 
+/** What subscription fields need to describe their events (set only in the live transports' contexts). */
+export interface LiveSources {
+  readonly market: MarketLive;
+  readonly signals: SignalEvents;
+  /** SSE's Last-Event-ID, or graphql-ws's `extensions.lastEventId`: where a resuming field starts. */
+  readonly lastEventId: string | undefined;
+}
+
+/** The live sources of a subscription's context; a subscription reached outside the live transports is refused. */
+export function liveSources(context: unknown): LiveSources {
+  const live = (context as RequestContext).live;
+  if (live === undefined) throw new GraphQLError('Subscriptions are served over WebSocket (graphql-ws) or SSE (/graphql/stream)', { extensions: { code: 'BAD_REQUEST' } });
+  return live;
+}
+
 export interface RequestContext {
   readonly viewer: Viewer;
   /** Also in the `x-request-id` header and in every log line about this request. */
@@ -33,6 +51,7 @@ export interface RequestContext {
   readonly staleReads: StaleReads;
   /** Filled during execution: whether and how long the response may be cached, and what it shows. */
   readonly responsePolicy?: ResponsePolicy;
+  readonly live?: LiveSources;
 }
 
 export interface LoaderServices {

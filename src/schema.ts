@@ -2,12 +2,14 @@ import { type GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphq
 
 import { buildGraphqlSchema, type ResolverBinding } from './graphql/build-schema';
 import { MarketResolver } from './market/market.resolver';
+import { MarketSubscriptionResolver } from './market/market.subscription';
 import type { MarketService } from './market/market.service';
 import type { CacheAdminService } from './operator/cache-admin.service';
 import { OperatorResolver } from './operator/operator.resolver';
 import { SessionResolver } from './sessions/session.resolver';
 import type { SessionsService } from './sessions/sessions.service';
 import { SignalConnectionResolver } from './signals/signal-connection.resolver';
+import { SignalEventsResolver } from './signals/signal-events.resolver';
 import { SignalResolver } from './signals/signal.resolver';
 import type { SignalsService } from './signals/signals.service';
 import { UserResolver } from './users/user.resolver';
@@ -45,5 +47,7 @@ function bindings(services: SchemaServices): ResolverBinding[] {
     [MarketResolver, new MarketResolver(services.market)],
     [OperatorResolver, new OperatorResolver(services.admin)],
     [SessionResolver, new SessionResolver(services.sessions)],
+    [MarketSubscriptionResolver, new MarketSubscriptionResolver()],
+    [SignalEventsResolver, new SignalEventsResolver()],
   ];
 }

@@ -4,7 +4,8 @@ import type { Redis } from 'ioredis';
 
 import type { Logger } from '../logger';
 import type { Invalidation } from './invalidation-journal';
-import { reconnectDelayMs, type RedisClient } from './redis-client';
+import type { RedisClient } from './redis-client';
+import { ResilientSubscriber } from './redis-subscriber';
 
 /** What listeners hear: an invalidation (made here or on another instance), or "forget everything local". */
 export type BusEvent = { readonly kind: 'invalidation'; readonly invalidation: Invalidation; readonly remote: boolean } | { readonly kind: 'reset' };
@@ -73,21 +74,15 @@ interface PendingAnnouncement {
  * a write has answered, no instance serves an older near copy, except one cut off from Redis for
  * less than `memberLeaseMs`.
  *
- * The bus reconnects its subscriber itself, with a new connection each time: ioredis's own
- * resubscription leaves failures unhandled, and in a Cluster the next attempt should go to
- * another node (see createSubscriberClient).
+ * The subscriber reconnects by itself (ResilientSubscriber); each loss drops in-process copies.
  */
 export class CacheBus {
   private readonly instanceId = randomUUID();
   private readonly replyChannel: string;
   private readonly listeners: ((event: BusEvent) => void)[] = [];
   private readonly pending = new Map<string, PendingAnnouncement>();
-  private subscriber: Redis | undefined;
-  private subscribed = false;
-  private attempt = 0;
-  private wasReady = false;
+  private readonly subscriber: ResilientSubscriber;
   private closed = false;
-  private reconnectTimer: NodeJS.Timeout | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private announcements = 0;
   /** Until when (local clock) near copies may be used: set by each heartbeat that went round. */
@@ -99,11 +94,27 @@ export class CacheBus {
 
   constructor(
     private readonly options: CacheBusOptions,
-    private readonly connectSubscriber: (attempt: number) => Redis,
+    connectSubscriber: (attempt: number) => Redis,
     private readonly publisher: () => RedisClient,
     private readonly logger: Logger,
   ) {
     this.replyChannel = `${options.channel}:ack:${this.instanceId}`;
+    this.subscriber = new ResilientSubscriber(
+      [options.channel, this.replyChannel],
+      connectSubscriber,
+      options.maxReconnectDelayMs,
+      {
+        message: (channel, message) => this.receive(channel, message),
+        subscribed: (again) => this.onSubscribed(again),
+        lost: () => this.lostSubscription(),
+      },
+      logger,
+      'cache bus',
+    );
+  }
+
+  private get subscribed(): boolean {
+    return this.subscriber.subscribed;
   }
 
   onEvent(listener: (event: BusEvent) => void): void {
@@ -129,7 +140,7 @@ export class CacheBus {
    * not an error: the bus keeps trying, and a later connection announces a reset.
    */
   async start(): Promise<void> {
-    await this.connect();
+    await this.subscriber.start();
     const deadline = Date.now() + this.options.memberLeaseMs;
     while (this.subscribed && !this.coherent && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
   }
@@ -164,14 +175,7 @@ export class CacheBus {
 
   /** Redis answers again: try the subscriber (or the heartbeat) now rather than at the end of its backoff. */
   reconnectNow(): void {
-    if (this.subscribed) {
-      void this.heartbeat();
-      return;
-    }
-    if (this.closed || this.reconnectTimer === undefined) return;
-    clearTimeout(this.reconnectTimer);
-    this.reconnectTimer = undefined;
-    void this.connect();
+    if (!this.subscriber.reconnectNow()) void this.heartbeat();
   }
 
   /** Local listeners only: used when this instance itself must forget (e.g. Redis came back). */
@@ -182,43 +186,17 @@ export class CacheBus {
   /** Disconnects at once: a subscriber has nothing to flush, and QUIT would wait forever on a frozen server. */
   close(): Promise<void> {
     this.closed = true;
-    clearTimeout(this.reconnectTimer);
     clearTimeout(this.heartbeatTimer);
-    this.subscriber?.disconnect();
+    this.subscriber.close();
     for (const announcement of this.pending.values()) announcement.done();
     return Promise.resolve();
   }
 
-  /** One subscriber connection; when it ends (or never starts), the next one is tried after a backoff. */
-  private async connect(): Promise<void> {
-    const subscriber = this.connectSubscriber(this.attempt);
-    this.subscriber = subscriber;
-    subscriber.on('error', (error: Error) => this.logger.debug({ err: error }, 'cache bus: subscriber error'));
-    subscriber.on('message', (channel: string, message: string) => this.receive(channel, message));
-    subscriber.once('end', () => {
-      this.lostSubscription();
-      if (this.closed) return;
-      this.attempt += 1;
-      this.reconnectTimer = setTimeout(() => {
-        this.reconnectTimer = undefined;
-        void this.connect();
-      }, reconnectDelayMs(this.attempt, this.options.maxReconnectDelayMs));
-    });
-    try {
-      await subscriber.connect();
-      await subscriber.subscribe(this.options.channel, this.replyChannel);
-    } catch (error) {
-      this.logger.debug({ err: error }, 'cache bus: could not subscribe, will retry');
-      subscriber.disconnect();
-      return;
-    }
-    this.attempt = 0;
-    this.subscribed = true;
-    if (this.wasReady) {
+  private async onSubscribed(again: boolean): Promise<void> {
+    if (again) {
       this.logger.info('cache bus: resubscribed, dropping in-process copies (messages may have been missed)');
       this.emit({ kind: 'reset' });
     }
-    this.wasReady = true;
     // The first heartbeat makes this instance a member before start() returns, so that no write
     // answered after this instance began serving goes unacknowledged by it.
     await this.heartbeat();
@@ -251,7 +229,6 @@ export class CacheBus {
   }
 
   private lostSubscription(): void {
-    this.subscribed = false;
     this.member = false;
     this.coherentUntilMs = 0;
     clearTimeout(this.heartbeatTimer);

@@ -88,6 +88,16 @@ export class CacheKeys {
   }
 
   /**
+   * Live data (subscriptions) beside the namespace, like leases: an invalidation must never drop
+   * the event log clients resume from. `channel`: what every instance hears (ticks, signal
+   * events); `events`: the Redis Stream of signal events; `wanted`: instruments someone subscribes
+   * to, across the fleet (a sorted set scored by expiry).
+   */
+  live(part: 'channel' | 'events' | 'wanted'): string {
+    return `${this.prefix}~live:${part}`;
+  }
+
+  /**
    * A lease (cross-instance lock) on a job, such as warming. Leases live beside the namespace, not
    * in it (`{prefix}~locks:…`; `~` cannot occur in a prefix), so that no invalidation, not even
    * "all", drops a lease another instance holds.

@@ -1,3 +1,5 @@
+import type { Redis } from 'ioredis';
+
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 import { CacheBus } from './cache-bus';
@@ -11,7 +13,7 @@ import { FleetFlight, type FleetFlights } from './fleet-flight';
 import { LeaseManager } from './lease';
 import { MemoryTier } from './memory-tier';
 import { NullTier } from './null-tier';
-import { createSubscriberClient, describeTopology, type RedisConnectionOptions } from './redis-client';
+import { createSubscriberClient, describeTopology, type RedisClient, type RedisConnectionOptions } from './redis-client';
 import { RedisHealth } from './redis-health';
 import { RedisPool } from './redis-pool';
 import { RedisTier } from './redis-tier';
@@ -33,6 +35,8 @@ export interface Cache {
   readonly families: FamilyLookups;
   /** Scripts on the shared tier for state that is not a cached copy (rate budgets). */
   readonly scripts: SharedScripts;
+  /** Connections for what travels through Redis without being cached data (live events): a pooled command connection, a new subscriber. */
+  readonly connections: { readonly pick: () => RedisClient; readonly subscriber: (attempt: number) => Redis };
   /** Connects (never fails: an unreachable Redis means starting on the memory tier) and starts health checks. */
   start(): Promise<void>;
   close(): Promise<void>;
@@ -136,6 +140,7 @@ export function createCache(config: Config, logger: Logger, wrappers?: CacheWrap
     keys,
     leases,
     families,
+    connections: { pick: () => pool.pick(), subscriber: (attempt) => createSubscriberClient(connection, attempt) },
     scripts: {
       available: () => health.redisServing && health.status() === 'healthy',
       evalOnKey: (script, key, args) => redisTier.evalOnKey(script, key, args),

@@ -7,6 +7,8 @@ export interface Lease {
   /** False when Redis could not be asked: only this process is excluded, not other instances. */
   readonly shared: boolean;
   release(): Promise<void>;
+  /** Keeps a shared lease for `ttlMs` more; false when it was lost (expired and taken by another) or Redis cannot be asked. */
+  renew(ttlMs: number): Promise<boolean>;
 }
 
 /**
@@ -44,6 +46,7 @@ export class LeaseManager {
         this.heldLocally.delete(key);
         if (shared) await this.redis.deleteIfEquals(key, token).catch(() => undefined);
       },
+      renew: async (ttlMs) => shared && (await this.redis.extendIfEquals(key, token, ttlMs).catch(() => false)),
     };
   }
 

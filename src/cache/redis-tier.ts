@@ -8,6 +8,7 @@ import { TierUnavailableError } from './cache-tier';
 import type { RedisClient } from './redis-client';
 import type { RedisPool } from './redis-pool';
 
+const COMPARE_AND_EXTEND = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end`;
 const COMPARE_AND_DELETE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
 
 /** Keys asked for per SCAN step and deleted per UNLINK. */
@@ -133,6 +134,11 @@ export class RedisTier implements CacheTier {
   /** Deletes the key only if it still holds `value` (so a lease that expired and was taken by another is left alone). */
   deleteIfEquals(key: string, value: string): Promise<boolean> {
     return this.run(async (redis) => (await redis.eval(COMPARE_AND_DELETE, 1, key, value)) === 1);
+  }
+
+  /** Extends the key's life only if it still holds `value` (renewing a lease its holder still has). */
+  extendIfEquals(key: string, value: string, ttlMs: number): Promise<boolean> {
+    return this.run(async (redis) => (await redis.eval(COMPARE_AND_EXTEND, 1, key, value, String(ttlMs))) === 1);
   }
 
   /**

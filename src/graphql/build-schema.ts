@@ -28,5 +28,15 @@ export function buildGraphqlSchema(bindings: readonly ResolverBinding[]): Promis
     // every front end uses, would be refused as unknown.
     directives: [...specifiedDirectives, cacheControlDirective],
     emitSchemaFile: false,
+    // type-graphql insists on a PubSub once there are subscriptions, even when every field brings
+    // its own `subscribe`, as ours do (events come from the LiveBus, see live/live-hub.ts).
+    pubSub: {
+      publish() {
+        throw new Error('subscription events are published on the LiveBus, not through type-graphql');
+      },
+      subscribe() {
+        throw new Error('subscriptions are served by the live transports, not through type-graphql');
+      },
+    },
   });
 }

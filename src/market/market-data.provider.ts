@@ -28,6 +28,20 @@ export interface MarketDataProvider {
   getPrices(symbols: readonly string[]): Promise<ReadonlyMap<string, Quote>>;
   /** The latest `count` bars, oldest first; `null` when the instrument is unknown. */
   getCandles(symbol: string, timeframe: Timeframe, count: number): Promise<CandleBar[] | null>;
+  /** Opens the provider's price stream for `symbols`: ticks and heartbeats until closed, or until it ends (`ended`). */
+  streamPrices(symbols: readonly string[], handlers: PriceStreamHandlers): PriceStream;
+}
+
+export interface PriceStreamHandlers {
+  tick(quote: Quote): void;
+  /** The stream is alive with nothing to say (OANDA sends one every 5 s). */
+  heartbeat(): void;
+  /** The stream ended by itself or failed; it is not reopened here. */
+  ended(error: unknown): void;
+}
+
+export interface PriceStream {
+  close(): void;
 }
 
 export type UpstreamErrorKind = 'timeout' | 'network' | 'http' | 'malformed';

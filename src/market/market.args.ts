@@ -35,3 +35,13 @@ export class CandlesArgs {
   @InRange(1, MAX_CANDLES)
   count!: number;
 }
+
+@ArgsType()
+export class CandleStreamArgs {
+  @Field()
+  @IsInstrument()
+  symbol!: string;
+
+  @Field(() => TimeframeEnum)
+  timeframe!: Timeframe;
+}

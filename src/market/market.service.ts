@@ -1,5 +1,6 @@
 import { CacheMarketData, type CachingHost } from '../cache/cache-decorators';
 import type { CacheKeys } from '../cache/cache-keys';
+import { CacheTags } from '../cache/cache-tags';
 import type { CacheService, TtlTiers } from '../cache/cache.service';
 import type { SingleFlight } from '../cache/single-flight';
 import { ErrorCode, notFound, PublicError } from '../errors';
@@ -139,6 +140,24 @@ export class MarketService implements CachingHost {
       stale.mark(copy.value, { ageSeconds: copy.ageSeconds, reason });
       return copy.value;
     }
+  }
+
+  /**
+   * Quotes pushed by the price stream. The responses showing these instruments are evicted (on
+   * every instance, as any invalidation is), then the cached quote and its last-known copy are
+   * replaced, so that `price` is never older than what the stream has published: the ticks go out
+   * to subscribers only after this resolves. Evicting first also bumps the invalidation epoch, so
+   * that a REST load begun before cannot write an older quote after this one.
+   */
+  async acceptQuotes(quotes: readonly Quote[]): Promise<void> {
+    if (quotes.length === 0) return;
+    await this.cache.deleteAll([{ kind: 'tags', tags: quotes.map((quote) => CacheTags.market(quote.symbol)) }]);
+    const epoch = this.cache.invalidationEpoch;
+    await this.cache.mset(quotes.map((quote) => ({ key: this.cacheKeys.market(quote.symbol, 'price'), value: quote, ttlSeconds: this.priceTtlSeconds })));
+    await this.lastKnown.remember(
+      quotes.map((quote) => ({ key: this.cacheKeys.marketLastKnown(quote.symbol, 'price'), value: quote, freshTtlSeconds: this.priceTtlSeconds })),
+      epoch,
+    );
   }
 
   report(): MarketDataReport {

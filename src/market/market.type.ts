@@ -52,3 +52,15 @@ export class Candle {
   @Field({ description: 'False for the bar that is still forming' })
   complete!: boolean;
 }
+
+@ObjectType({ description: 'A bar of a live candle subscription: the forming bar after each tick (complete: false), then the bar once complete' })
+export class CandleUpdate {
+  @Field()
+  symbol!: string;
+
+  @Field(() => TimeframeEnum)
+  timeframe!: Timeframe;
+
+  @Field(() => Candle)
+  candle!: Candle;
+}

@@ -1,10 +1,12 @@
 import { z } from 'zod';
 
 import type { Timeframe } from './instruments';
-import { type CandleBar, type MarketDataProvider, type Quote, UpstreamError, type UpstreamStats } from './market-data.provider';
+import { type CandleBar, type MarketDataProvider, type PriceStream, type PriceStreamHandlers, type Quote, UpstreamError, type UpstreamStats } from './market-data.provider';
 
 export interface OandaOptions {
   readonly apiUrl: string;
+  /** OANDA serves streams from their own host (stream-fxpractice / stream-fxtrade). */
+  readonly streamUrl: string;
   readonly apiToken: string;
   readonly accountId: string;
   /** Per attempt. */
@@ -32,6 +34,11 @@ const pricingBody = z.object({
     }),
   ),
 });
+/** One line of the pricing stream: a PRICE or a HEARTBEAT (other types are ignored). */
+const streamLine = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('PRICE'), instrument: z.string(), time: z.string(), bids: z.array(z.object({ price: decimal })).min(1), asks: z.array(z.object({ price: decimal })).min(1) }),
+  z.object({ type: z.literal('HEARTBEAT') }),
+]);
 const candlesBody = z.object({
   candles: z.array(
     z.object({
@@ -63,6 +70,55 @@ export class OandaMarketDataProvider implements MarketDataProvider {
         { symbol: price.instrument, bid: price.bids[0]!.price, ask: price.asks[0]!.price, time: new Date(price.time) },
       ]),
     );
+  }
+
+  /**
+   * `GET /v3/accounts/{id}/pricing/stream`: newline-delimited JSON, a PRICE line per change and a
+   * HEARTBEAT every 5 s. Lines that are not JSON, or not of a known shape, are skipped. Whoever
+   * opened it decides when silence means a dead stream (see QuoteStreamLeader).
+   */
+  streamPrices(symbols: readonly string[], handlers: PriceStreamHandlers): PriceStream {
+    const abort = new AbortController();
+    const url = `${this.options.streamUrl.replace(/\/$/, '')}/v3/accounts/${encodeURIComponent(this.options.accountId)}/pricing/stream?instruments=${symbols.map(encodeURIComponent).join(',')}`;
+    this.stats.requests += 1;
+    const read = async () => {
+      const response = await (this.options.fetch ?? fetch)(url, {
+        headers: { authorization: `Bearer ${this.options.apiToken}`, accept: 'application/json', 'accept-datetime-format': 'RFC3339' },
+        signal: abort.signal,
+      });
+      if (!response.ok || response.body === null) throw new UpstreamError(this.name, 'http', `price stream: HTTP ${response.status}`, { status: response.status });
+      const decoder = new TextDecoder();
+      let pending = '';
+      for await (const chunk of response.body) {
+        pending += decoder.decode(chunk as Uint8Array, { stream: true });
+        let newline: number;
+        while ((newline = pending.indexOf('\n')) >= 0) {
+          const line = pending.slice(0, newline).trim();
+          pending = pending.slice(newline + 1);
+          if (line !== '') this.onStreamLine(line, handlers);
+        }
+      }
+      throw new UpstreamError(this.name, 'network', 'price stream ended');
+    };
+    read().catch((error: unknown) => {
+      if (abort.signal.aborted) return;
+      this.stats.failures += 1;
+      handlers.ended(error);
+    });
+    return { close: () => abort.abort() };
+  }
+
+  private onStreamLine(line: string, handlers: PriceStreamHandlers): void {
+    let parsed: z.infer<typeof streamLine>;
+    try {
+      const result = streamLine.safeParse(JSON.parse(line));
+      if (!result.success) return;
+      parsed = result.data;
+    } catch {
+      return;
+    }
+    if (parsed.type === 'HEARTBEAT') handlers.heartbeat();
+    else handlers.tick({ symbol: parsed.instrument, bid: parsed.bids[0]!.price, ask: parsed.asks[0]!.price, time: new Date(parsed.time) });
   }
 
   async getCandles(symbol: string, timeframe: Timeframe, count: number): Promise<CandleBar[] | null> {

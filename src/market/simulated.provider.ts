@@ -1,5 +1,5 @@
 import { DEMO_INSTRUMENTS, type InstrumentSpec, TIMEFRAME_SECONDS, type Timeframe } from './instruments';
-import type { CandleBar, MarketDataProvider, Quote } from './market-data.provider';
+import type { CandleBar, MarketDataProvider, PriceStream, PriceStreamHandlers, Quote } from './market-data.provider';
 import type { UpstreamStats } from './market-data.provider';
 
 /**
@@ -12,7 +12,7 @@ export class SimulatedMarketDataProvider implements MarketDataProvider {
   private readonly instruments: ReadonlyMap<string, InstrumentSpec>;
 
   constructor(
-    private readonly options: { latencyMs: number; now: () => number },
+    private readonly options: { latencyMs: number; now: () => number; ticksPerSecond: number },
     private readonly stats: UpstreamStats,
     instruments: readonly InstrumentSpec[] = DEMO_INSTRUMENTS,
   ) {
@@ -24,19 +24,44 @@ export class SimulatedMarketDataProvider implements MarketDataProvider {
     const second = Math.floor(this.options.now() / 1000);
     const quotes = new Map<string, Quote>();
     for (const symbol of symbols) {
-      const spec = this.instruments.get(symbol);
-      if (spec === undefined) continue;
-      const mid = midPrice(spec, second);
-      const pip = 10 ** -(spec.decimals - 1);
-      const halfSpread = (pip * (0.6 + hashUnit(spec.symbol, second, 7))) / 2;
-      quotes.set(symbol, {
-        symbol,
-        bid: round(mid - halfSpread, spec.decimals),
-        ask: round(mid + halfSpread, spec.decimals),
-        time: new Date(second * 1000),
-      });
+      const quote = this.quoteAt(symbol, second);
+      if (quote !== undefined) quotes.set(symbol, quote);
     }
     return quotes;
+  }
+
+  /**
+   * Ticks at `ticksPerSecond` per instrument (MARKET_SIM_TICKS_PER_SECOND), priced at fractions of
+   * a second, and a heartbeat every 5 s as OANDA sends them. Counts as one upstream call.
+   */
+  streamPrices(symbols: readonly string[], handlers: PriceStreamHandlers): PriceStream {
+    this.stats.requests += 1;
+    const known = symbols.filter((symbol) => this.instruments.has(symbol));
+    const tickMs = 1000 / this.options.ticksPerSecond;
+    const ticks = setInterval(() => {
+      const second = this.options.now() / 1000;
+      for (const symbol of known) {
+        const quote = this.quoteAt(symbol, second);
+        if (quote !== undefined) handlers.tick(quote);
+      }
+    }, tickMs);
+    const heartbeats = setInterval(() => handlers.heartbeat(), 5_000);
+    return {
+      close() {
+        clearInterval(ticks);
+        clearInterval(heartbeats);
+      },
+    };
+  }
+
+  /** The quote at `second` (fractions allowed: the stream ticks within a second); REST quotes are on whole seconds. */
+  private quoteAt(symbol: string, second: number): Quote | undefined {
+    const spec = this.instruments.get(symbol);
+    if (spec === undefined) return undefined;
+    const mid = midPrice(spec, second);
+    const pip = 10 ** -(spec.decimals - 1);
+    const halfSpread = (pip * (0.6 + hashUnit(spec.symbol, Math.floor(second), 7))) / 2;
+    return { symbol, bid: round(mid - halfSpread, spec.decimals), ask: round(mid + halfSpread, spec.decimals), time: new Date(Math.round(second * 1000)) };
   }
 
   async getCandles(symbol: string, timeframe: Timeframe, count: number): Promise<CandleBar[] | null> {

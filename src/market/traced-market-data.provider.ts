@@ -1,6 +1,6 @@
 import { endAfter, type Tracing } from '../tracing/tracing';
 import type { Timeframe } from './instruments';
-import type { CandleBar, MarketDataProvider, Quote } from './market-data.provider';
+import type { CandleBar, MarketDataProvider, PriceStream, PriceStreamHandlers, Quote } from './market-data.provider';
 
 /**
  * A market-data provider whose calls are spans (`market.getPrices`, `market.getCandles`), with the
@@ -27,5 +27,10 @@ export class TracedMarketDataProvider implements MarketDataProvider {
     const span = this.tracing.startChild('market.getCandles', { 'gateway.market.provider': this.inner.name, 'gateway.market.symbol': symbol, 'gateway.market.timeframe': timeframe, 'gateway.market.count': count });
     if (span === undefined) return this.inner.getCandles(symbol, timeframe, count);
     return endAfter(span, () => this.tracing.within(span, () => this.inner.getCandles(symbol, timeframe, count)));
+  }
+
+  /** Not a span: a stream lives for hours; its ticks are not requests. */
+  streamPrices(symbols: readonly string[], handlers: PriceStreamHandlers): PriceStream {
+    return this.inner.streamPrices(symbols, handlers);
   }
 }

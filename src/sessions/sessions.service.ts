@@ -18,8 +18,12 @@ export class SessionsService {
     private readonly cacheKeys: CacheKeys,
   ) {}
 
-  async findUserIdByToken(token: string): Promise<number | null> {
-    const tokenHash = hashToken(token);
+  findUserIdByToken(token: string): Promise<number | null> {
+    return this.findUserIdByTokenHash(hashToken(token));
+  }
+
+  /** The user of a live session, by the hash a Viewer keeps (a live connection checks its session again with it). */
+  async findUserIdByTokenHash(tokenHash: string): Promise<number | null> {
     const key = this.cacheKeys.session(tokenHash);
     const cached = await this.cache.get<LiveSession>(key);
     if (cached !== undefined) return cached.expiresAt.getTime() > Date.now() ? cached.userId : null;

@@ -1,4 +1,4 @@
-import { IsOptional } from 'class-validator';
+import { IsOptional, Length } from 'class-validator';
 import { ArgsType, Field, Float, InputType, Int } from 'type-graphql';
 
 import { PageArgs } from '../graphql/connection/page-args';
@@ -139,4 +139,23 @@ export class UpdateSignalStatusArgs {
 
   @Field(() => SignalStatusEnum)
   status!: SignalStatus;
+}
+
+@ArgsType()
+export class SignalEventsArgs {
+  @Field(() => [String], { nullable: true, description: `Only these instruments (1 to ${MAX_SYMBOLS_PER_REQUEST}); all when absent` })
+  @IsOptional()
+  @ListSize(1, MAX_SYMBOLS_PER_REQUEST)
+  @IsInstrument({ each: true })
+  symbols?: string[] | null;
+
+  @Field(() => Int, { nullable: true, description: 'Only signals of this author' })
+  @IsOptional()
+  @IsId()
+  authorId?: number | null;
+
+  @Field(() => String, { nullable: true, description: 'Resume after this event id: the events since are sent first, or a GAP event when they are no longer kept' })
+  @IsOptional()
+  @Length(1, 64)
+  after?: string | null;
 }

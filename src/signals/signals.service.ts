@@ -41,6 +41,8 @@ export class SignalsService implements CachingHost {
     readonly cacheKeys: CacheKeys,
     private readonly invalidator: CacheInvalidator,
     instruments: Iterable<string>,
+    /** Told of each write once it has committed and its invalidation has been applied (live subscribers). */
+    private readonly events?: { published(kind: 'CREATED' | 'STATUS_CHANGED', signal: SignalRecord): Promise<void> },
   ) {
     this.instruments = new Set(instruments);
   }
@@ -132,6 +134,7 @@ export class SignalsService implements CachingHost {
       confidence: command.confidence,
     });
     await this.evictDerivedFrom(created, [undefined, created.status]);
+    await this.events?.published('CREATED', created);
     return created;
   }
 
@@ -151,6 +154,7 @@ export class SignalsService implements CachingHost {
       throw badInput(`Signal ${id} changed status while this change was made; try again`);
     }
     await this.evictDerivedFrom(updated, [signal.status, updated.status]);
+    await this.events?.published('STATUS_CHANGED', updated);
     return updated;
   }
 

@@ -15,7 +15,7 @@ describe('the OANDA v20 provider against a local fake broker', () => {
   beforeEach(() => {
     stats = new UpstreamStats();
     provider = new OandaMarketDataProvider(
-      { apiUrl: broker.url, apiToken: 'secret-token', accountId: '101-004-1', timeoutMs: 200, maxRetries: 2, retryBaseDelayMs: 5 },
+      { apiUrl: broker.url, streamUrl: broker.url, apiToken: 'secret-token', accountId: '101-004-1', timeoutMs: 200, maxRetries: 2, retryBaseDelayMs: 5 },
       stats,
     );
   });
@@ -94,7 +94,7 @@ describe('the OANDA v20 provider against a local fake broker', () => {
 
   it('reports an unreachable broker as a network error', async () => {
     const offline = new OandaMarketDataProvider(
-      { apiUrl: 'http://127.0.0.1:1', apiToken: 't', accountId: 'a', timeoutMs: 500, maxRetries: 1, retryBaseDelayMs: 1 },
+      { apiUrl: 'http://127.0.0.1:1', streamUrl: 'http://127.0.0.1:1', apiToken: 't', accountId: 'a', timeoutMs: 500, maxRetries: 1, retryBaseDelayMs: 1 },
       stats,
     );
     await expect(offline.getPrices(['EUR_USD'])).rejects.toMatchObject({ kind: 'network' });

@@ -3,7 +3,7 @@ import { UpstreamStats } from '../../src/market/market-data.provider';
 import { SimulatedMarketDataProvider } from '../../src/market/simulated.provider';
 
 const NOW = Date.UTC(2026, 10, 25, 10, 17, 42);
-const feed = (now = NOW, latencyMs = 0) => new SimulatedMarketDataProvider({ latencyMs, now: () => now }, new UpstreamStats());
+const feed = (now = NOW, latencyMs = 0) => new SimulatedMarketDataProvider({ latencyMs, now: () => now, ticksPerSecond: 4 }, new UpstreamStats());
 const symbols = DEMO_INSTRUMENTS.map((i) => i.symbol);
 
 describe('the simulated market feed', () => {
@@ -50,7 +50,7 @@ describe('the simulated market feed', () => {
 
   it('counts calls and models a remote round trip when asked', async () => {
     const stats = new UpstreamStats();
-    const slow = new SimulatedMarketDataProvider({ latencyMs: 50, now: () => NOW }, stats);
+    const slow = new SimulatedMarketDataProvider({ latencyMs: 50, now: () => NOW, ticksPerSecond: 4 }, stats);
     const started = Date.now();
     await slow.getPrices(['EUR_USD']);
     await slow.getCandles('EUR_USD', 'M1', 3);

@@ -1,7 +1,9 @@
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import {
   type ASTNode,
+  BREAK,
   type DirectiveNode,
+  type DocumentNode,
   DirectiveLocation,
   getNamedType,
   OperationTypeNode,
@@ -11,8 +13,12 @@ import {
   type GraphQLField,
   type GraphQLResolveInfo,
   GraphQLInt,
+  type GraphQLSchema,
   isCompositeType,
   Kind,
+  TypeInfo,
+  visit,
+  visitWithTypeInfo,
 } from 'graphql';
 import { Directive } from 'type-graphql';
 
@@ -159,6 +165,33 @@ export function responsePolicyPlugin<Context extends PolicyContext>(options: { o
       });
     },
   };
+}
+
+/**
+ * Whether a document can show private data (a field or type hinted PRIVATE, in the schema or in
+ * `overrides`): its results then depend on who asks. For work done once for many viewers
+ * (subscriptions), which must be done per viewer for such a document.
+ */
+export function showsPrivateData(schema: GraphQLSchema, document: DocumentNode, overrides: ReadonlyMap<string, CacheHint>): boolean {
+  const typeInfo = new TypeInfo(schema);
+  let found = false;
+  const scopeOf = (coordinate: string, node: ASTNode | null | undefined) => ({ ...directiveHint(node), ...overrides.get(coordinate) }).scope;
+  visit(
+    document,
+    visitWithTypeInfo(typeInfo, {
+      Field() {
+        const parent = typeInfo.getParentType();
+        const field = typeInfo.getFieldDef();
+        if (parent === null || parent === undefined || field === null || field === undefined) return undefined;
+        const named = getNamedType(field.type);
+        const scope = scopeOf(`${parent.name}.${field.name}`, field.astNode) ?? (isCompositeType(named) ? scopeOf(named.name, named.astNode) : undefined);
+        if (scope !== 'PRIVATE') return undefined;
+        found = true;
+        return BREAK;
+      },
+    }),
+  );
+  return found;
 }
 
 function directiveHint(node: ASTNode | null | undefined): CacheHint {

@@ -1,0 +1,173 @@
+import type { RedisClient } from '../cache/redis-client';
+import { badInput } from '../errors';
+import type { Logger } from '../logger';
+import type { LiveBus, LiveMessage } from './live-bus';
+
+/** An event id: Redis Stream's `{ms}-{seq}`, ordered by time, then sequence. */
+export type EventId = string;
+
+export interface EventLogOptions {
+  /** The Redis Stream that keeps the events (see CacheKeys.live). */
+  readonly streamKey: string;
+  /** The topic of every event in this log. */
+  readonly topic: string;
+  /** How long events stay replayable (SUBSCRIPTION_REPLAY_SECONDS). */
+  readonly retentionSeconds: number;
+  /** The most events one replay returns; a client further behind gets a gap. */
+  readonly maxReplay: number;
+  /** Whether Redis answers now (a frozen one is not waited for: the event goes the local way at once). */
+  readonly available: () => boolean;
+  readonly now?: () => number;
+}
+
+/** What a client that resumes from an event id gets: the events after it, or the news that some are gone. */
+export type Replay = { readonly kind: 'events'; readonly events: readonly LiveMessage[] } | { readonly kind: 'gap'; readonly reason: string };
+
+/** Events kept locally while Redis cannot take them: replayable on this instance only. */
+const LOCAL_EVENTS_MAX = 10_000;
+
+/**
+ * Adds to the stream (trimmed to the retention window by Redis's own clock) and publishes the
+ * event with its id in one step, so that no instance can hear an event the stream does not hold,
+ * and the ids on the channel come in stream order.
+ */
+const APPEND = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local id = redis.call('XADD', KEYS[1], 'MINID', '~', tostring(now - tonumber(ARGV[1])), '*', 'e', ARGV[2])
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[1]) * 2 + 60000)
+redis.call('PUBLISH', ARGV[3], ARGV[4] .. id .. ARGV[5])
+return id`;
+
+/**
+ * A replayable log of live events (signal events), kept in a Redis Stream for the retention
+ * window, so that a client that reconnects (to any instance) with its last event id gets what it
+ * missed, and instances never deliver an event twice or skip one across a lost subscription:
+ *
+ * - every instance remembers the last stream id it delivered, drops what it has delivered already
+ *   (`admit`), and reads what it missed from the stream after its subscription comes back;
+ * - while Redis is down, events get local ids and are kept in memory, delivered and replayable on
+ *   this instance only (other instances cannot hear them then anyway).
+ */
+export class EventLog {
+  private lastStreamId: EventId | undefined;
+  private readonly local: LiveMessage[] = [];
+  private localSequence = 0;
+  private lastLocalMs = 0;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly options: EventLogOptions,
+    private readonly bus: LiveBus,
+    private readonly redis: () => RedisClient,
+    private readonly logger: Logger,
+  ) {
+    this.now = options.now ?? Date.now;
+    bus.onResumed(() => void this.catchUp());
+  }
+
+  get topic(): string {
+    return this.options.topic;
+  }
+
+  /** Appends, then delivers here and across the fleet; never rejects (Redis down: local id, local delivery). */
+  async append(data: unknown): Promise<EventId> {
+    const text = JSON.stringify(data);
+    if (this.options.retentionSeconds > 0 && this.options.available()) {
+      try {
+        // The channel's envelope (LiveEnvelope), with the id XADD gives spliced in by the script.
+        const head = `{"from":${JSON.stringify(this.bus.instanceId)},"topic":${JSON.stringify(this.options.topic)},"data":${text},"id":"`;
+        const id = String(await this.redis().eval(APPEND, 1, this.options.streamKey, String(this.options.retentionSeconds * 1000), text, this.bus.channel, head, '"}'));
+        this.bus.deliver({ topic: this.options.topic, data, id });
+        return id;
+      } catch (error) {
+        this.logger.warn({ err: error, topic: this.options.topic }, 'event log: Redis did not take the event; delivered and kept on this instance only');
+      }
+    }
+    const id = this.localId();
+    const message: LiveMessage = { topic: this.options.topic, data, id };
+    this.local.push(message);
+    if (this.local.length > LOCAL_EVENTS_MAX) this.local.shift();
+    this.bus.deliver(message);
+    return id;
+  }
+
+  /**
+   * Whether an event from the bus is new here: stream ids only move forward, so one at or before
+   * the last delivered is a duplicate (a catch-up overlapping the channel). Local ids are never duplicated.
+   */
+  admit(id: EventId): boolean {
+    if (id.startsWith('L')) return true;
+    if (this.lastStreamId !== undefined && compareIds(id, this.lastStreamId) <= 0) return false;
+    this.lastStreamId = id;
+    return true;
+  }
+
+  /**
+   * The events after `after`, oldest first. A gap when `after` is older than the retention window
+   * (events may have been trimmed), or when more than `maxReplay` events came since.
+   */
+  async replay(after: EventId): Promise<Replay> {
+    const parsed = parseId(after);
+    if (parsed === undefined) throw badInput(`"${after}" is not an event id (the id of an event this subscription sent)`, { field: 'after' });
+    const local = after.startsWith('L');
+    if (parsed.ms < this.now() - this.options.retentionSeconds * 1000) {
+      return { kind: 'gap', reason: `Event ${after} is older than the replay window (${this.options.retentionSeconds} s): events may have been missed` };
+    }
+    if (!local) {
+      if (!this.options.available()) return { kind: 'gap', reason: 'The event log is unavailable right now: events may have been missed' };
+      try {
+        const entries = (await this.redis().xrange(this.options.streamKey, `(${after}`, '+', 'COUNT', this.options.maxReplay + 1)) as [string, string[]][];
+        if (entries.length > this.options.maxReplay) return this.tooMany();
+        return { kind: 'events', events: entries.map(([id, fields]) => ({ topic: this.options.topic, data: JSON.parse(fields[1] ?? 'null') as unknown, id })) };
+      } catch (error) {
+        this.logger.warn({ err: error }, 'event log: replay from Redis failed');
+        return { kind: 'gap', reason: 'The event log is unavailable right now: events may have been missed' };
+      }
+    }
+    const events = this.local.filter((event) => event.id !== undefined && event.id.startsWith('L') && compareIds(event.id, after) > 0);
+    return events.length > this.options.maxReplay ? this.tooMany() : { kind: 'events', events };
+  }
+
+  /** After a lost subscription: what the channel carried meanwhile, from the stream, through the bus's local delivery. */
+  private async catchUp(): Promise<void> {
+    const from = this.lastStreamId;
+    if (from === undefined || this.options.retentionSeconds === 0) return;
+    try {
+      const entries = (await this.redis().xrange(this.options.streamKey, `(${from}`, '+')) as [string, string[]][];
+      for (const [id, fields] of entries) this.bus.deliver({ topic: this.options.topic, data: JSON.parse(fields[1] ?? 'null') as unknown, id });
+      if (entries.length > 0) this.logger.info({ events: entries.length }, 'event log: delivered events missed while the subscription was down');
+    } catch (error) {
+      this.logger.warn({ err: error }, 'event log: could not catch up after the subscription came back');
+    }
+  }
+
+  private tooMany(): Replay {
+    return { kind: 'gap', reason: `More than ${this.options.maxReplay} events were missed: too many to replay` };
+  }
+
+  /** `L{ms}-{seq}`: ordered among themselves, never taken for a stream id. */
+  private localId(): EventId {
+    const ms = this.now();
+    if (ms > this.lastLocalMs) {
+      this.lastLocalMs = ms;
+      this.localSequence = 0;
+    } else {
+      this.localSequence += 1;
+    }
+    return `L${this.lastLocalMs}-${this.localSequence}`;
+  }
+}
+
+function parseId(id: string): { ms: number; seq: number } | undefined {
+  const match = /^L?(\d{1,15})-(\d{1,15})$/.exec(id);
+  return match === null ? undefined : { ms: Number(match[1]), seq: Number(match[2]) };
+}
+
+/** Negative, zero or positive as `a` is before, at or after `b`. */
+export function compareIds(a: EventId, b: EventId): number {
+  const x = parseId(a);
+  const y = parseId(b);
+  if (x === undefined || y === undefined) return a < b ? -1 : a > b ? 1 : 0;
+  return x.ms - y.ms || x.seq - y.seq;
+}

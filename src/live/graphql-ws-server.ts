@@ -1,0 +1,306 @@
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+
+import { WebSocket, WebSocketServer } from 'ws';
+
+import type { Logger } from '../logger';
+import type { Admitted, LiveGate } from './live-gate';
+import type { LiveFrame, LiveHub } from './live-hub';
+import type { LiveRequests } from './live-requests';
+import { Outbox } from './outbox';
+
+/** graphql-ws's protocol (https://github.com/enisdenjo/graphql-ws/blob/master/PROTOCOL.md). */
+export const GRAPHQL_TRANSPORT_WS = 'graphql-transport-ws';
+
+/** Close codes: the protocol's own, and 4403 / 4413 for what the protocol leaves to servers. */
+export const CloseCode = {
+  BadRequest: 4400,
+  Unauthorized: 4401,
+  /** A refused credential at init, or a session that expired or was revoked on an open socket. */
+  Forbidden: 4403,
+  SubprotocolNotAcceptable: 4406,
+  ConnectionInitialisationTimeout: 4408,
+  SubscriberAlreadyExists: 4409,
+  /** Also: too many connections for the viewer. */
+  TooManyInitialisationRequests: 4429,
+  /** The client read too slowly: more signal events waited for it than SUBSCRIPTION_MAX_QUEUED_EVENTS. */
+  SlowConsumer: 4413,
+} as const;
+
+export interface GraphqlWsOptions<Viewer> {
+  readonly path: string;
+  readonly hub: LiveHub<Viewer>;
+  readonly requests: LiveRequests<Viewer>;
+  readonly gate: LiveGate<Viewer>;
+  /** Whether a browser page from `origin` may open a socket (same origin, or CORS_ORIGINS). */
+  readonly allowsOrigin: (origin: string, host: string | undefined) => boolean;
+  readonly initTimeoutMs: number;
+  readonly authRecheckMs: number;
+  readonly maxSubscriptionsPerConnection: number;
+  readonly maxQueuedEvents: number;
+  readonly logger: Logger;
+}
+
+/** Unsent bytes past which a socket counts as slow: 10,000 stalled sockets stay within a few MiB each way. */
+const HIGH_WATER_BYTES = 16 * 1024;
+/** A socket that answers no ping for this long is dead (a vanished client leaves no FIN). */
+const KEEPALIVE_MS = 30_000;
+const MAX_MESSAGE_BYTES = 64 * 1024;
+
+/**
+ * GraphQL subscriptions over WebSocket, speaking graphql-ws's protocol on the GraphQL path.
+ * The upgrade is refused (403) for a browser origin that is not allowed. The client then has
+ * `initTimeoutMs` to send a `connection_init` whose payload carries its credential
+ * (`{"authorization": "Bearer …"}`), or is closed with 4408; a refused credential closes with 4403.
+ * Each subscription joins the LiveHub; its frames go out through the connection's Outbox.
+ */
+export class GraphqlWsServer<Viewer> {
+  private readonly wss: WebSocketServer;
+  private readonly connections = new Set<WsConnection<Viewer>>();
+  private keepalive: NodeJS.Timeout | undefined;
+
+  constructor(private readonly options: GraphqlWsOptions<Viewer>) {
+    this.wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: MAX_MESSAGE_BYTES,
+      handleProtocols: (protocols) => (protocols.has(GRAPHQL_TRANSPORT_WS) ? GRAPHQL_TRANSPORT_WS : false),
+    });
+  }
+
+  get size(): number {
+    return this.connections.size;
+  }
+
+  /** Takes the server's upgrades on the GraphQL path; others are refused. */
+  attach(server: Server): void {
+    server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(request, socket, head));
+    this.keepalive = setInterval(() => {
+      for (const connection of this.connections) connection.checkAlive();
+    }, KEEPALIVE_MS).unref();
+  }
+
+  /** Closes every socket (1001, going away): clients reconnect to another instance. */
+  close(): void {
+    clearInterval(this.keepalive);
+    for (const connection of this.connections) connection.close(1001, 'Server shutting down');
+    this.wss.close();
+  }
+
+  private upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const path = (request.url ?? '').split('?', 1)[0];
+    const origin = request.headers.origin;
+    if (path !== this.options.path) return refuseUpgrade(socket, 404, 'Not Found');
+    if (origin !== undefined && !this.options.allowsOrigin(origin, request.headers.host)) return refuseUpgrade(socket, 403, 'Forbidden');
+    this.wss.handleUpgrade(request, socket, head, (ws) => {
+      if (ws.protocol !== GRAPHQL_TRANSPORT_WS) {
+        ws.close(CloseCode.SubprotocolNotAcceptable, 'Subprotocol not acceptable');
+        return;
+      }
+      const connection = new WsConnection(ws, request.socket.remoteAddress ?? 'unknown', this.options);
+      this.connections.add(connection);
+      ws.once('close', () => {
+        this.connections.delete(connection);
+        connection.closed();
+      });
+    });
+  }
+}
+
+function refuseUpgrade(socket: Duplex, status: number, text: string): void {
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}
+
+interface Message {
+  readonly type?: unknown;
+  readonly id?: unknown;
+  readonly payload?: unknown;
+}
+
+/** One socket: the protocol's states, its subscriptions, its outbox. */
+class WsConnection<Viewer> {
+  private admitted: Admitted<Viewer> | undefined;
+  private initReceived = false;
+  private readonly subscriptions = new Map<string, () => void>();
+  private readonly outbox: Outbox;
+  private readonly initTimer: NodeJS.Timeout;
+  private recheckTimer: NodeJS.Timeout | undefined;
+  private alive = true;
+
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly address: string,
+    private readonly options: GraphqlWsOptions<Viewer>,
+  ) {
+    this.outbox = new Outbox(
+      {
+        // The callback comes once the kernel has taken the bytes: the moment to send what waits.
+        write: (bytes) => ws.send(bytes, { binary: false }, () => this.outbox.drained()),
+        get buffered() {
+          return ws.bufferedAmount;
+        },
+      },
+      { highWaterBytes: HIGH_WATER_BYTES, maxQueued: options.maxQueuedEvents },
+      () => this.close(CloseCode.SlowConsumer, `Slow consumer: more than ${options.maxQueuedEvents} events waited`),
+    );
+    this.initTimer = setTimeout(() => this.close(CloseCode.ConnectionInitialisationTimeout, 'Connection initialisation timeout'), options.initTimeoutMs);
+    ws.on('message', (data, isBinary) => void this.receive(isBinary || !Buffer.isBuffer(data) ? '' : data.toString('utf8')));
+    ws.on('pong', () => {
+      this.alive = true;
+    });
+    ws.on('error', (error) => options.logger.debug({ err: error }, 'graphql-ws: socket error'));
+  }
+
+  checkAlive(): void {
+    if (!this.alive) {
+      this.ws.terminate();
+      return;
+    }
+    this.alive = false;
+    this.ws.ping();
+  }
+
+  close(code: number, reason: string): void {
+    if (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CONNECTING) this.ws.close(code, reason);
+  }
+
+  /** The socket closed: its subscriptions end and its viewer's allowance is returned. */
+  closed(): void {
+    clearTimeout(this.initTimer);
+    clearInterval(this.recheckTimer);
+    for (const unsubscribe of this.subscriptions.values()) unsubscribe();
+    this.subscriptions.clear();
+    this.admitted?.release();
+  }
+
+  private async receive(text: string): Promise<void> {
+    let message: Message;
+    try {
+      message = JSON.parse(text) as Message;
+      if (message === null || typeof message !== 'object' || typeof message.type !== 'string') throw new Error('not a message');
+    } catch {
+      this.close(CloseCode.BadRequest, 'Invalid message received');
+      return;
+    }
+    switch (message.type) {
+      case 'connection_init':
+        return this.init(message.payload);
+      case 'ping':
+        this.sendJson({ type: 'pong' });
+        return;
+      case 'pong':
+        return;
+      case 'subscribe':
+        return this.subscribe(message);
+      case 'complete':
+        if (typeof message.id === 'string') this.stop(message.id);
+        return;
+      default:
+        this.close(CloseCode.BadRequest, `Invalid message type "${String(message.type)}"`);
+    }
+  }
+
+  private async init(payload: unknown): Promise<void> {
+    if (this.initReceived) {
+      this.close(CloseCode.TooManyInitialisationRequests, 'Too many initialisation requests');
+      return;
+    }
+    this.initReceived = true;
+    const admission = await this.options.gate.admit(authorizationOf(payload), this.address);
+    // The init timeout covers the check: a slow one closes the socket meanwhile.
+    if (this.ws.readyState !== WebSocket.OPEN) {
+      if (admission.ok) admission.admitted.release();
+      return;
+    }
+    clearTimeout(this.initTimer);
+    if (!admission.ok) {
+      this.close(admission.reason === 'unauthenticated' ? CloseCode.Forbidden : CloseCode.TooManyInitialisationRequests, admission.message);
+      return;
+    }
+    this.admitted = admission.admitted;
+    this.sendJson({ type: 'connection_ack' });
+    if (admission.admitted.identity.startsWith('user:')) {
+      this.recheckTimer = setInterval(() => void this.recheck(), this.options.authRecheckMs);
+    }
+  }
+
+  /** A session can end while its socket is open: the socket ends with it. */
+  private async recheck(): Promise<void> {
+    const admitted = this.admitted;
+    if (admitted === undefined || (await this.options.gate.viewers.stillValid(admitted.viewer))) return;
+    this.close(CloseCode.Forbidden, 'Forbidden: the session expired or was revoked');
+  }
+
+  private async subscribe(message: Message): Promise<void> {
+    const admitted = this.admitted;
+    if (admitted === undefined) {
+      this.close(CloseCode.Unauthorized, 'Unauthorized');
+      return;
+    }
+    const id = message.id;
+    if (typeof id !== 'string' || id === '' || message.payload === null || typeof message.payload !== 'object') {
+      this.close(CloseCode.BadRequest, 'Invalid subscribe message');
+      return;
+    }
+    if (this.subscriptions.has(id)) {
+      this.close(CloseCode.SubscriberAlreadyExists, `Subscriber for ${id} already exists`);
+      return;
+    }
+    if (this.subscriptions.size >= this.options.maxSubscriptionsPerConnection) {
+      this.sendJson({ id, type: 'error', payload: [{ message: `Too many subscriptions on this connection (at most ${this.options.maxSubscriptionsPerConnection})`, extensions: { code: 'TOO_MANY_SUBSCRIPTIONS' } }] });
+      return;
+    }
+    // Reserved while it is checked, so that a second subscribe with this id is refused.
+    let stopped = false;
+    this.subscriptions.set(id, () => {
+      stopped = true;
+    });
+    const { viewer, identity } = admitted;
+    const prepared = await this.options.requests.prepare(message.payload, { viewer, identity, trusted: this.options.gate.viewers.trusted(viewer) }, undefined);
+    if (stopped) return;
+    if (!prepared.ok) {
+      this.subscriptions.delete(id);
+      this.sendJson({ id, type: 'error', payload: prepared.errors });
+      return;
+    }
+    const head = Buffer.from(`{"id":${JSON.stringify(id)},"type":"next","payload":`);
+    const subscribed = await this.options.hub.subscribe(prepared.request, {
+      send: (frame: LiveFrame) => this.outbox.send(Buffer.concat([head, frame.payload, CLOSING_BRACE]), frame.conflationKey === undefined ? undefined : `${id}\n${frame.conflationKey}`),
+    });
+    if (subscribed.kind === 'refused') {
+      this.subscriptions.delete(id);
+      if (!stopped) this.sendJson({ id, type: 'error', payload: subscribed.errors });
+      return;
+    }
+    if (stopped || this.ws.readyState !== WebSocket.OPEN) {
+      subscribed.unsubscribe();
+      return;
+    }
+    this.subscriptions.set(id, subscribed.unsubscribe);
+  }
+
+  private stop(id: string): void {
+    const unsubscribe = this.subscriptions.get(id);
+    if (unsubscribe === undefined) return;
+    this.subscriptions.delete(id);
+    unsubscribe();
+  }
+
+  private sendJson(message: object): void {
+    if (this.ws.readyState === WebSocket.OPEN) this.outbox.send(Buffer.from(JSON.stringify(message)), undefined);
+  }
+}
+
+const CLOSING_BRACE = Buffer.from('}');
+
+/** `{"authorization": "Bearer …"}` (any case), or `{"headers": {"Authorization": …}}` as some clients send it. */
+function authorizationOf(payload: unknown): string | undefined {
+  if (payload === null || typeof payload !== 'object') return undefined;
+  const fields = payload as Record<string, unknown>;
+  const headers = fields.headers !== null && typeof fields.headers === 'object' ? (fields.headers as Record<string, unknown>) : {};
+  for (const source of [fields, headers]) {
+    for (const [name, value] of Object.entries(source)) {
+      if (name.toLowerCase() === 'authorization' && typeof value === 'string') return value;
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,146 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { GraphQLFormattedError } from 'graphql';
+
+import type { Admitted, LiveGate } from './live-gate';
+import type { LiveHub } from './live-hub';
+import type { LiveRequests, SubscriptionParams } from './live-requests';
+import { Outbox } from './outbox';
+
+export interface SseRouteOptions<Viewer> {
+  readonly path: string;
+  readonly hub: LiveHub<Viewer>;
+  readonly requests: LiveRequests<Viewer>;
+  readonly gate: LiveGate<Viewer>;
+  /** Headers every answer carries besides its own (CORS for allowed origins). */
+  readonly extraHeaders: (request: FastifyRequest) => Record<string, string>;
+  readonly authRecheckMs: number;
+  readonly maxQueuedEvents: number;
+}
+
+/** A comment line every so often, so that proxies do not close an idle stream (graphql-sse's interval). */
+const KEEPALIVE_MS = 12_000;
+const HIGH_WATER_BYTES = 16 * 1024;
+const EVENT_STREAM_HEADERS = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' };
+
+/**
+ * GraphQL subscriptions over Server-Sent Events, in graphql-sse's "distinct connections" mode:
+ * one request (POST with a JSON body, or GET with the query string) per subscription, answered
+ * by an event stream of `next` events and a final `complete`. For clients that cannot use
+ * WebSockets. The credential is the request's `Authorization` header; `Last-Event-ID` resumes a
+ * subscription that replays (each replayable event carries its `id:`). A bad request gets 400, a
+ * refused credential 401, too many connections 429; errors found once streaming (a refused
+ * argument, an expired session, a slow reader) end the stream with a `next` carrying them.
+ */
+export function registerSseRoute<Viewer>(http: FastifyInstance, options: SseRouteOptions<Viewer>): void {
+  const handler = async (request: FastifyRequest, reply: FastifyReply) => {
+    if (!acceptsEventStream(request.headers.accept)) {
+      return reply.code(406).headers(options.extraHeaders(request)).send({ errors: [{ message: 'Send Accept: text/event-stream', extensions: { code: 'NOT_ACCEPTABLE' } }] });
+    }
+    const params = paramsOf(request);
+    if (params === undefined) return reply.code(400).headers(options.extraHeaders(request)).send({ errors: [{ message: 'Send the subscription as a JSON object, or in the query string', extensions: { code: 'BAD_REQUEST' } }] });
+    const admission = await options.gate.admit(request.headers.authorization, request.ip);
+    if (!admission.ok) {
+      const status = admission.reason === 'unauthenticated' ? 401 : 429;
+      return reply.code(status).headers(options.extraHeaders(request)).send({ errors: [{ message: admission.message, extensions: { code: admission.reason === 'unauthenticated' ? 'UNAUTHENTICATED' : 'TOO_MANY_CONNECTIONS' } }] });
+    }
+    const { admitted } = admission;
+    const lastEventId = typeof request.headers['last-event-id'] === 'string' ? request.headers['last-event-id'] : undefined;
+    const prepared = await options.requests.prepare(params, { viewer: admitted.viewer, identity: admitted.identity, trusted: options.gate.viewers.trusted(admitted.viewer) }, lastEventId);
+    if (!prepared.ok) {
+      admitted.release();
+      return reply.code(400).headers(options.extraHeaders(request)).send({ errors: prepared.errors });
+    }
+    reply.hijack();
+    stream(request, reply, admitted, options, async (send) => options.hub.subscribe(prepared.request, { send }));
+    return reply;
+  };
+  http.post(options.path, handler);
+  http.get(options.path, handler);
+}
+
+function stream<Viewer>(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  admitted: Admitted<Viewer>,
+  options: SseRouteOptions<Viewer>,
+  subscribe: (send: (frame: { payload: Buffer; eventId: string | undefined; conflationKey: string | undefined }) => void) => ReturnType<LiveHub<Viewer>['subscribe']>,
+): void {
+  const res = reply.raw;
+  res.writeHead(200, { ...EVENT_STREAM_HEADERS, ...options.extraHeaders(request) });
+  res.write(':\n\n');
+  let ended = false;
+  let unsubscribe: (() => void) | undefined;
+  const end = (errors?: GraphQLFormattedError[]) => {
+    if (ended) return;
+    ended = true;
+    if (errors !== undefined) res.write(`event: next\ndata: ${JSON.stringify({ errors })}\n\n`);
+    res.end('event: complete\ndata:\n\n');
+  };
+  let awaitingDrain = false;
+  const outbox = new Outbox(
+    {
+      write: (bytes) => {
+        if (res.write(bytes) || awaitingDrain) return;
+        awaitingDrain = true;
+        res.once('drain', () => {
+          awaitingDrain = false;
+          outbox.drained();
+        });
+      },
+      get buffered() {
+        return res.writableLength;
+      },
+    },
+    { highWaterBytes: HIGH_WATER_BYTES, maxQueued: options.maxQueuedEvents },
+    () => end([{ message: `Slow consumer: more than ${options.maxQueuedEvents} events waited`, extensions: { code: 'SLOW_CONSUMER' } }]),
+  );
+  const keepalive = setInterval(() => res.write(':\n\n'), KEEPALIVE_MS).unref();
+  const recheck = admitted.identity.startsWith('user:')
+    ? setInterval(() => {
+        void options.gate.viewers.stillValid(admitted.viewer).then((valid) => {
+          if (!valid) end([{ message: 'The session expired or was revoked', extensions: { code: 'UNAUTHENTICATED' } }]);
+        });
+      }, options.authRecheckMs).unref()
+    : undefined;
+  res.once('close', () => {
+    ended = true;
+    clearInterval(keepalive);
+    clearInterval(recheck);
+    unsubscribe?.();
+    admitted.release();
+  });
+  void subscribe((frame) => {
+    if (ended) return;
+    const head = frame.eventId === undefined ? 'event: next\ndata: ' : `id: ${frame.eventId}\nevent: next\ndata: `;
+    outbox.send(Buffer.concat([Buffer.from(head), frame.payload, BLANK_LINE]), frame.conflationKey);
+  }).then((subscribed) => {
+    if (subscribed.kind === 'refused') end(subscribed.errors);
+    else if (ended) subscribed.unsubscribe();
+    else unsubscribe = subscribed.unsubscribe;
+  });
+}
+
+const BLANK_LINE = Buffer.from('\n\n');
+
+function acceptsEventStream(accept: string | undefined): boolean {
+  return accept !== undefined && accept.split(',').some((part) => part.trim().split(';', 1)[0] === 'text/event-stream');
+}
+
+function paramsOf(request: FastifyRequest): SubscriptionParams | undefined {
+  if (request.method === 'POST') {
+    const body = request.body;
+    return body !== null && typeof body === 'object' && !Array.isArray(body) ? body : undefined;
+  }
+  const query = request.query as Record<string, string | undefined>;
+  try {
+    return {
+      query: query.query,
+      operationName: query.operationName,
+      documentId: query.documentId,
+      variables: query.variables === undefined ? undefined : (JSON.parse(query.variables) as unknown),
+      extensions: query.extensions === undefined ? undefined : (JSON.parse(query.extensions) as unknown),
+    };
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,218 @@
+import { createClient as createSseClient } from 'graphql-sse';
+import { type Client, createClient as createWsClient } from 'graphql-ws';
+import WebSocket from 'ws';
+
+import { ALICE, startTestGateway, TEST_ADMIN_TOKEN, type TestGateway } from '../helpers/test-gateway';
+
+/** Retries an assertion until it passes, or fails with its last error after `timeoutMs`. */
+async function until(assertion: () => void | Promise<void>, timeoutMs: number): Promise<void> {
+  const started = Date.now();
+  for (;;) {
+    try {
+      await assertion();
+      return;
+    } catch (error) {
+      if (Date.now() - started > timeoutMs) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  }
+}
+
+/** The subscriptions' own clients: graphql-ws over WebSocket, graphql-sse in distinct-connections mode. */
+interface Received<T> {
+  readonly items: T[];
+  readonly errors: unknown[];
+  done: boolean;
+  stop(): void;
+}
+
+function wsClient(gateway: TestGateway, token?: string, extra: Partial<Parameters<typeof createWsClient>[0]> = {}): Client {
+  return createWsClient({
+    url: `${gateway.url.replace('http', 'ws')}/graphql`,
+    webSocketImpl: WebSocket,
+    connectionParams: token === undefined ? {} : { authorization: `Bearer ${token}` },
+    retryAttempts: 0,
+    lazy: true,
+    ...extra,
+  });
+}
+
+function collect<T>(client: { subscribe: Client['subscribe'] }, query: string, variables: Record<string, unknown> = {}, extensions?: Record<string, unknown>): Received<T> {
+  const received: Received<T> = { items: [], errors: [], done: false, stop: () => undefined };
+  received.stop = client.subscribe<T>(
+    { query, variables, ...(extensions === undefined ? {} : { extensions }) },
+    {
+      next: (value) => {
+        if (value.errors !== undefined) received.errors.push(...value.errors);
+        if (value.data !== undefined && value.data !== null) received.items.push(value.data);
+      },
+      error: (error) => {
+        received.errors.push(error);
+        received.done = true;
+      },
+      complete: () => {
+        received.done = true;
+      },
+    },
+  );
+  return received;
+}
+
+const PRICES = 'subscription Ticks($symbols: [String!]!) { prices(symbols: $symbols) { symbol bid ask mid time } }';
+const SIGNAL_EVENTS = 'subscription Events($symbols: [String!], $after: String) { signalEvents(symbols: $symbols, after: $after) { id kind message signal { id symbol status user { username } } } }';
+const CREATE = 'mutation Create($input: CreateSignalInput!) { createSignal(input: $input) { id status } }';
+const newSignal = (symbol: string, userId = 1) => ({ input: { symbol, timeframe: 'H1', direction: 'BUY', entryPrice: 1.1, stopLoss: 1.0, takeProfit: 1.2, confidence: 0.7, userId } });
+
+type Tick = { prices: { symbol: string; bid: number; ask: number; mid: number; time: string } };
+type SignalEventData = { signalEvents: { id: string; kind: string; message: string | null; signal: { id: number; symbol: string; status: string; user: { username: string } } | null } };
+
+describe('GraphQL subscriptions over graphql-ws and SSE', () => {
+  let gateway: TestGateway;
+  const clients: Client[] = [];
+
+  beforeAll(async () => {
+    gateway = await startTestGateway({ MARKET_SIM_TICKS_PER_SECOND: '20', WS_INIT_TIMEOUT_MS: '400', SUBSCRIPTION_AUTH_RECHECK_MS: '200' });
+  }, 120_000);
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map(async (client) => client.dispose()));
+  });
+  afterAll(async () => {
+    await gateway.close();
+  });
+
+  it('streams quote ticks to a graphql-ws client, and a pushed tick refreshes price for HTTP readers', async () => {
+    const client = wsClient(gateway);
+    clients.push(client);
+    const ticks = collect<Tick>(client, PRICES, { symbols: ['EUR_USD', 'GBP_USD'] });
+    await until(() => expect(new Set(ticks.items.map((tick) => tick.prices.symbol))).toEqual(new Set(['EUR_USD', 'GBP_USD'])), 5_000);
+    expect(ticks.errors).toEqual([]);
+    const seen = ticks.items.at(-1)!.prices;
+    // The tick was applied to the cache before it was sent: price is never older than the stream.
+    const { data } = await gateway.graphql<{ price: { symbol: string; time: string } }>('query($s: String!) { price(symbol: $s) { symbol time } }', { s: seen.symbol });
+    expect(Date.parse(data!.price.time)).toBeGreaterThanOrEqual(Date.parse(seen.time));
+  });
+
+  it('sends a signal event after the write is committed and readable, to subscribers filtered by instrument', async () => {
+    const client = wsClient(gateway);
+    clients.push(client);
+    const usdJpy = collect<SignalEventData>(client, SIGNAL_EVENTS, { symbols: ['USD_JPY'] });
+    const all = collect<SignalEventData>(client, SIGNAL_EVENTS, {});
+    await until(() => expect(gateway.gateway.live?.hub.size.subscriptions).toBe(2), 3_000);
+    const created = await gateway.graphql<{ createSignal: { id: number } }>(CREATE, newSignal('EUR_USD'), TEST_ADMIN_TOKEN);
+    const createdJpy = await gateway.graphql<{ createSignal: { id: number } }>(CREATE, newSignal('USD_JPY'), TEST_ADMIN_TOKEN);
+    await until(() => expect(all.items).toHaveLength(2), 5_000);
+    await until(() => expect(usdJpy.items).toHaveLength(1), 5_000);
+    expect(all.items.map((event) => event.signalEvents.signal?.id)).toEqual([created.data!.createSignal.id, createdJpy.data!.createSignal.id]);
+    expect(usdJpy.items[0]!.signalEvents).toMatchObject({ kind: 'CREATED', signal: { id: createdJpy.data!.createSignal.id, symbol: 'USD_JPY', status: 'ACTIVE', user: { username: expect.any(String) } } });
+    // Ids increase: a client can resume from the last one it saw.
+    const [first, second] = all.items.map((event) => event.signalEvents.id);
+    expect(first! < second! || first!.length < second!.length).toBe(true);
+  });
+
+  it('replays what a reconnecting client missed (after), then goes on live, without duplicates', async () => {
+    const client = wsClient(gateway);
+    clients.push(client);
+    const first = collect<SignalEventData>(client, SIGNAL_EVENTS, { symbols: ['AUD_USD'] });
+    await until(() => expect(gateway.gateway.live?.hub.size.subscriptions).toBe(1), 3_000);
+    await gateway.graphql(CREATE, newSignal('AUD_USD'), TEST_ADMIN_TOKEN);
+    await until(() => expect(first.items).toHaveLength(1), 5_000);
+    const lastSeen = first.items[0]!.signalEvents.id;
+    first.stop();
+    // Missed while away:
+    const missedA = await gateway.graphql<{ createSignal: { id: number } }>(CREATE, newSignal('AUD_USD'), TEST_ADMIN_TOKEN);
+    const missedB = await gateway.graphql<{ createSignal: { id: number } }>(CREATE, newSignal('AUD_USD'), TEST_ADMIN_TOKEN);
+    const resumed = collect<SignalEventData>(client, SIGNAL_EVENTS, { symbols: ['AUD_USD'], after: lastSeen });
+    await until(() => expect(resumed.items).toHaveLength(2), 5_000);
+    const live = await gateway.graphql<{ createSignal: { id: number } }>(CREATE, newSignal('AUD_USD'), TEST_ADMIN_TOKEN);
+    await until(() => expect(resumed.items).toHaveLength(3), 5_000);
+    expect(resumed.items.map((event) => event.signalEvents.signal?.id)).toEqual([missedA.data!.createSignal.id, missedB.data!.createSignal.id, live.data!.createSignal.id]);
+  });
+
+  it('says "gap" to a client whose last event is older than the replay window', async () => {
+    const client = wsClient(gateway);
+    clients.push(client);
+    const stale = collect<SignalEventData>(client, SIGNAL_EVENTS, { after: `${Date.now() - 3_600_000}-0` });
+    await until(() => expect(stale.items).toHaveLength(1), 5_000);
+    expect(stale.items[0]!.signalEvents).toMatchObject({ kind: 'GAP', signal: null, message: expect.stringContaining('older than the replay window') });
+  });
+
+  it('streams over SSE with the graphql-sse client, and resumes from Last-Event-ID', async () => {
+    const sse = createSseClient({ url: `${gateway.url}/graphql/stream`, retryAttempts: 0 });
+    const events = collect<SignalEventData>(sse, SIGNAL_EVENTS, { symbols: ['USD_CHF'] });
+    const ticks = collect<Tick>(sse, PRICES, { symbols: ['USD_CHF'] });
+    await until(() => expect(ticks.items.length).toBeGreaterThan(0), 5_000);
+    await gateway.graphql(CREATE, newSignal('USD_CHF'), TEST_ADMIN_TOKEN);
+    await until(() => expect(events.items).toHaveLength(1), 5_000);
+    events.stop();
+    ticks.stop();
+    sse.dispose();
+
+    // A raw EventSource-style reconnect: the header names the last event seen.
+    const missed = await gateway.graphql<{ createSignal: { id: number } }>(CREATE, newSignal('USD_CHF'), TEST_ADMIN_TOKEN);
+    const abort = new AbortController();
+    const response = await fetch(`${gateway.url}/graphql/stream`, {
+      method: 'POST',
+      headers: { accept: 'text/event-stream', 'content-type': 'application/json', 'last-event-id': events.items[0]!.signalEvents.id },
+      body: JSON.stringify({ query: SIGNAL_EVENTS, variables: { symbols: ['USD_CHF'] } }),
+      signal: abort.signal,
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toContain('text/event-stream');
+    const reader = response.body!.getReader();
+    let text = '';
+    await until(async () => {
+      const { value } = (await reader.read()) as { value?: Uint8Array };
+      text += new TextDecoder().decode(value);
+      expect(text).toContain(`"id":${missed.data!.createSignal.id}`);
+    }, 5_000);
+    expect(text).toMatch(/^id: \d+-\d+\nevent: next\ndata: /m);
+    abort.abort();
+  });
+
+  it('refuses bad credentials, a late connection_init, a foreign origin, and closes a socket whose session ends', async () => {
+    const closeOf = (ws: WebSocket) => new Promise<{ code: number; reason: string }>((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: String(reason) })));
+    const url = `${gateway.url.replace('http', 'ws')}/graphql`;
+
+    const badToken = new WebSocket(url, 'graphql-transport-ws');
+    await new Promise((resolve) => badToken.once('open', resolve));
+    badToken.send(JSON.stringify({ type: 'connection_init', payload: { authorization: 'Bearer not-a-session' } }));
+    expect(await closeOf(badToken)).toMatchObject({ code: 4403 });
+
+    const silent = new WebSocket(url, 'graphql-transport-ws');
+    expect(await closeOf(silent)).toMatchObject({ code: 4408, reason: 'Connection initialisation timeout' });
+
+    const foreign = new WebSocket(url, 'graphql-transport-ws', { origin: 'https://evil.example' });
+    const refused = await new Promise<number>((resolve) => foreign.once('unexpected-response', (_request, response) => resolve(response.statusCode ?? 0)));
+    expect(refused).toBe(403);
+
+    const noProtocol = new WebSocket(url);
+    expect(await closeOf(noProtocol)).toMatchObject({ code: 4406 });
+
+    // Subscribing before the ack is unauthorised.
+    const early = new WebSocket(url, 'graphql-transport-ws');
+    await new Promise((resolve) => early.once('open', resolve));
+    early.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: PRICES, variables: { symbols: ['EUR_USD'] } } }));
+    expect(await closeOf(early)).toMatchObject({ code: 4401 });
+
+    // A session revoked while its socket is open: closed with 4403 within the recheck interval.
+    const token = 'demo-carol-session-token';
+    const session = new WebSocket(url, 'graphql-transport-ws');
+    await new Promise((resolve) => session.once('open', resolve));
+    session.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } }));
+    await new Promise((resolve) => session.once('message', resolve));
+    const closed = closeOf(session);
+    await gateway.graphql('mutation { logout }', {}, token);
+    expect(await closed).toMatchObject({ code: 4403 });
+  });
+
+  it('refuses a bad argument or a query with a clear error, and accepts a user session', async () => {
+    const client = wsClient(gateway, ALICE);
+    clients.push(client);
+    const bad = collect<Tick>(client, PRICES, { symbols: ['eurusd'] });
+    await until(() => expect(bad.done).toBe(true), 3_000);
+    expect(JSON.stringify(bad.errors)).toContain('BAD_USER_INPUT');
+    const query = collect<unknown>(client, '{ price(symbol: "EUR_USD") { bid } }');
+    await until(() => expect(query.done).toBe(true), 3_000);
+    expect(JSON.stringify(query.errors)).toContain('Only subscriptions are served here');
+  });
+});
