@@ -514,17 +514,18 @@ function readHttpTimeouts(env: Env): Pick<Config['http'], 'requestTimeoutMs' | '
  */
 const keyValueList = commaList.transform((items, context) => {
   const pairs: Record<string, string> = {};
-  for (const item of items) {
+  // The messages name items by position, never by content: headers hold secrets.
+  for (const [index, item] of items.entries()) {
     const equals = item.indexOf('=');
     const key = equals === -1 ? '' : item.slice(0, equals).trim();
     if (key === '') {
-      context.addIssue({ code: 'custom', message: `"${item}" is not key=value` });
+      context.addIssue({ code: 'custom', message: `item ${index + 1} is not key=value` });
       return z.NEVER;
     }
     try {
       pairs[key] = decodeURIComponent(item.slice(equals + 1).trim());
     } catch {
-      context.addIssue({ code: 'custom', message: `the value of ${key} is not percent-encoded correctly` });
+      context.addIssue({ code: 'custom', message: `the value of item ${index + 1} is not percent-encoded correctly` });
       return z.NEVER;
     }
   }

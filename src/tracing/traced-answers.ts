@@ -15,6 +15,9 @@ import { endAfter, OPERATION_SPAN, type Tracing } from './tracing';
  * name and type from the parsed document when the operation is executed.
  */
 export class TracedAnswers<Context extends PolicyContext> extends CachedAnswers<Context> {
+  /** Span names and attributes by operation: the hit front's repeats come with the same object each time. */
+  private readonly described = new WeakMap<ResolvedOperation, [string, Attributes]>();
+
   constructor(
     private readonly tracing: Tracing,
     apollo: ApolloServer<Context>,
@@ -26,12 +29,12 @@ export class TracedAnswers<Context extends PolicyContext> extends CachedAnswers<
   override near(publicKey: string, identity: string, operation: ResolvedOperation): StoredResponse | undefined {
     const found = super.near(publicKey, identity, operation);
     // A near miss is followed by `answer`, whose span covers the rest.
-    if (found !== undefined) this.tracing.startChild(...operationSpan(operation))?.setAttributes({ 'gateway.cache': 'HIT', 'gateway.response_cache.tier': 'near' }).end();
+    if (found !== undefined && this.tracing.recording()) this.tracing.startChild(...this.spanOf(operation))?.setAttributes({ 'gateway.cache': 'HIT', 'gateway.response_cache.tier': 'near' }).end();
     return found;
   }
 
   override answer(request: RequestHead, requestId: string, who: Identified<Context>, operation: ResolvedOperation, publicKey: string): Promise<CachedAnswer> {
-    const span = this.tracing.startChild(...operationSpan(operation));
+    const span = this.tracing.recording() ? this.tracing.startChild(...this.spanOf(operation)) : undefined;
     if (span === undefined) return super.answer(request, requestId, who, operation, publicKey);
     return endAfter(
       span,
@@ -39,12 +42,20 @@ export class TracedAnswers<Context extends PolicyContext> extends CachedAnswers<
       (done, answer) => done.setAttribute('gateway.cache', answer.kind === 'stored' ? answer.marker : 'BYPASS'),
     );
   }
-}
 
-/** Only a span that is recorded pays for this: a look at the document's first words. */
-function operationSpan(operation: ResolvedOperation): [string, Attributes] {
-  const { type, name } = describeOperation(operation.query, operation.operationName);
-  return [name === undefined ? type : `${type} ${name}`, name === undefined ? { 'graphql.operation.type': type } : { 'graphql.operation.type': type, 'graphql.operation.name': name }];
+  /**
+   * The operation span's name and attributes, for a recorded span only: a look at the document's
+   * words, remembered.
+   */
+  private spanOf(operation: ResolvedOperation): [string, Attributes] {
+    let described = this.described.get(operation);
+    if (described === undefined) {
+      const { type, name } = describeOperation(operation.query, operation.operationName);
+      described = [name === undefined ? type : `${type} ${name}`, name === undefined ? { 'graphql.operation.type': type } : { 'graphql.operation.type': type, 'graphql.operation.name': name }];
+      this.described.set(operation, described);
+    }
+    return described;
+  }
 }
 
 /**

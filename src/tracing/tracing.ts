@@ -26,11 +26,14 @@ import {
   BatchSpanProcessor,
   ParentBasedSampler,
   type Sampler,
+  SamplingDecision,
   TraceIdRatioBasedSampler,
 } from '@opentelemetry/sdk-trace-base';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 
 import type { TraceSamplerKind, TracingConfig } from '../config';
+
+const SERVER_SPAN = Object.freeze({ kind: SpanKind.SERVER });
 
 /** Marks the context of a GraphQL operation's span, so that Apollo's hooks name that span instead of opening another. */
 export const OPERATION_SPAN = createContextKey('trading-gateway operation span');
@@ -41,8 +44,8 @@ const MAX_SPANS_PER_EXPORT = 512;
 const EXPORT_TIMEOUT_MS = 10_000;
 const SPAN_LIMITS = {
   attributeCountLimit: 128,
-  // A SQL statement is the longest attribute we set; beyond this it is cut (the label is in the span name anyway).
-  attributeValueLengthLimit: 4096,
+  // No cut: the longest value set is a SQL statement of the gateway's own, and a limit costs a length check of every string set.
+  attributeValueLengthLimit: Infinity,
   linkCountLimit: 128,
   eventCountLimit: 128,
   attributePerEventCountLimit: 128,
@@ -63,20 +66,45 @@ export class Tracing {
   private readonly tracer: Tracer;
   private readonly propagator = new W3CTraceContextPropagator();
 
-  constructor(private readonly provider: BasicTracerProvider) {
+  /**
+   * `provider` samples everything it is asked for: whether a request is traced is decided here,
+   * before the SDK is asked (see startRequest), by `sampler` (OTEL_TRACES_SAMPLER) for a request
+   * that continues a caller's trace and by `sampleRoot` (its decision for a trace that starts here).
+   */
+  constructor(
+    private readonly provider: BasicTracerProvider,
+    private readonly sampler: Sampler,
+    private readonly sampleRoot: () => boolean,
+  ) {
     this.tracer = provider.getTracer('trading-gateway');
   }
 
   /**
    * The span of one HTTP request (kind SERVER), child of the caller's `traceparent` when it sent
-   * one, and the context to run the request in. `context` is `undefined` when there is nothing to
-   * carry (unsampled, and no incoming trace to pass on): the request then runs without a context switch.
+   * one, and the context to run the request in; `undefined` when the request is not sampled and
+   * has no trace to pass on, so that it runs exactly as without tracing. An unsampled request
+   * with a caller's trace gets that trace as its context and no span (it is passed on, unsampled).
+   *
+   * Deciding before the SDK spares an unsampled request the SDK's span (two random ids, a
+   * sampler call, an object): a trace that starts here is sampled by a draw with the sampler's
+   * ratio, which is what a ratio of a random trace id amounts to. The span is named and given
+   * attributes by the caller, once it is known to be recorded.
    */
-  startRequest(name: string, headers: IncomingHttpHeaders, attributes: Attributes): { span: Span; context: Context | undefined } {
+  startRequest(headers: IncomingHttpHeaders): { span: Span | undefined; context: Context } | undefined {
     const incoming = headers.traceparent === undefined ? ROOT_CONTEXT : this.propagator.extract(ROOT_CONTEXT, headers, defaultTextMapGetter);
-    const span = this.tracer.startSpan(name, { kind: SpanKind.SERVER, attributes }, incoming);
-    const carried = span.isRecording() || incoming !== ROOT_CONTEXT ? trace.setSpan(incoming, span) : undefined;
-    return { span, context: carried };
+    const remote = trace.getSpanContext(incoming);
+    if (remote === undefined) {
+      if (!this.sampleRoot()) return undefined;
+    } else if (this.sampler.shouldSample(incoming, remote.traceId, 'HTTP', SpanKind.SERVER, {}, []).decision !== SamplingDecision.RECORD_AND_SAMPLED) {
+      return { span: undefined, context: incoming };
+    }
+    const span = this.tracer.startSpan('HTTP', SERVER_SPAN, incoming);
+    return { span, context: trace.setSpan(incoming, span) };
+  }
+
+  /** Whether the active span is recorded: what a child span needs, checked first where naming one costs something. */
+  recording(): boolean {
+    return trace.getSpan(context.active())?.isRecording() === true;
   }
 
   /** A child of the active span, or `undefined` when that span is not recording (unsampled, or no request around). */
@@ -138,7 +166,8 @@ export function createTracing(config: TracingConfig): Tracing {
   const exporter = new OTLPTraceExporter({ url: config.tracesUrl, headers: { ...config.headers }, timeoutMillis: EXPORT_TIMEOUT_MS });
   const provider = new BasicTracerProvider({
     resource: resourceFromAttributes({ ...config.resourceAttributes, [ATTR_SERVICE_NAME]: config.serviceName }),
-    sampler: samplerOf(config.sampler.kind, config.sampler.ratio),
+    // Every span asked for is sampled: requests are sampled by the Tracing before a span is asked for.
+    sampler: new AlwaysOnSampler(),
     spanLimits: SPAN_LIMITS,
     spanProcessors: [
       new BatchSpanProcessor(exporter, {
@@ -149,7 +178,23 @@ export function createTracing(config: TracingConfig): Tracing {
       }),
     ],
   });
-  return new Tracing(provider);
+  const { kind, ratio } = config.sampler;
+  return new Tracing(provider, samplerOf(kind, ratio), rootSampling(kind, ratio));
+}
+
+/** A sampler's decision for a trace that starts at this gateway (no caller's trace). */
+function rootSampling(kind: TraceSamplerKind, ratio: number): () => boolean {
+  switch (kind) {
+    case 'always_on':
+    case 'parentbased_always_on':
+      return () => true;
+    case 'always_off':
+    case 'parentbased_always_off':
+      return () => false;
+    case 'traceidratio':
+    case 'parentbased_traceidratio':
+      return () => Math.random() < ratio;
+  }
 }
 
 function samplerOf(kind: TraceSamplerKind, ratio: number): Sampler {

@@ -193,6 +193,16 @@ describe('OpenTelemetry tracing (OTLP/HTTP to a local receiver)', () => {
     expect(childrenOf(request)).toEqual([expect.objectContaining({ name: 'query', attributes: { 'graphql.operation.type': 'query', 'gateway.cache': 'HIT', 'gateway.response_cache.tier': 'near' } })]);
   });
 
+  it('starts a trace of its own for a request without traceparent (parentbased_always_on: sampled)', async () => {
+    const roots = () => receiver.spans.filter((span) => span.kind === SERVER && span.parentSpanId === undefined);
+    const before = roots().length;
+    const response = await fetch(`${gw.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: QUERY }) });
+    expect(response.headers.get('x-cache')).toBe('HIT');
+    await response.text();
+    await eventually(() => roots().length > before, 10_000, 'a root request span');
+    expect(roots().at(-1)?.attributes).toMatchObject({ 'gateway.cache': 'HIT', 'gateway.answered_by': 'hit-front' });
+  });
+
   it('exports nothing for a request whose caller did not sample it, and still answers it', async () => {
     const caller = callerTrace(false);
     const response = await post(QUERY, caller.traceparent);

@@ -1,0 +1,267 @@
+/**
+ * What tracing costs the hottest path: near hits of one query, answered by the hit front, with
+ * tracing off and with tracing on at 10 % sampling (OTEL_TRACES_SAMPLER=traceidratio, ARG 0.1),
+ * exporting to a local OTLP/HTTP receiver that counts and discards. Both gateways run at once, each
+ * a child process of its own over the same kind of data, and are loaded in turn, alternating, in
+ * the same sitting; the report is each round's ratio and their median.
+ *
+ *   npm run bench:tracing     (tsc, then node dist/bench/tracing-overhead.bench.js; prints a Markdown section)
+ *
+ * BENCH_ROUNDS (default 3), BENCH_REDIS_URL (default redis://127.0.0.1:6379); BENCH_TRACED_SAMPLER replaces
+ * traceidratio (always_off: the cost of tracing on with nothing sampled), BENCH_CPU_PROF a folder for CPU profiles.
+ *
+ * Instructions per request (`perf stat`, when perf is installed) are the figure to trust on a busy
+ * machine: unlike throughput and CPU time, they do not change with what else the cores are doing.
+ */
+import 'reflect-metadata';
+
+import { type ChildProcess, fork, spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+
+import autocannon from 'autocannon';
+
+import { createGateway } from '../src/app';
+import { loadConfig } from '../src/config';
+import { createLogger } from '../src/logger';
+
+const VARIANTS = ['tracing-off', 'tracing-10%'] as const;
+type Variant = (typeof VARIANTS)[number];
+
+const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const CONNECTIONS = 50;
+const WARMUP_SECONDS = 3;
+const RUN_SECONDS = 6;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const SAMPLE_RATIO = 0.1;
+
+const QUERY = `query Board($symbol: String!, $limit: Int!) {
+  signals(symbol: $symbol, limit: $limit) {
+    id symbol timeframe direction status entryPrice stopLoss takeProfit confidence createdAt
+    user { id username displayName }
+    currentPrice { bid ask mid }
+  }
+}`;
+const BODY = JSON.stringify({ query: QUERY, variables: { symbol: 'EUR_USD', limit: 24 } });
+
+type ToChild = { type: 'stats' } | { type: 'stop' };
+type FromChild = { type: 'ready'; port: number } | { type: 'stats'; cpuMicros: number; hits: number };
+
+// ---------------------------------------------------------------- child side
+
+async function serve(variant: Variant, otlpEndpoint: string): Promise<void> {
+  const config = loadConfig({
+    NODE_ENV: 'production',
+    HOST: '127.0.0.1',
+    PORT: '0',
+    LOG_LEVEL: 'warn',
+    SEED_DEMO_DATA: 'true',
+    REDIS_URL,
+    REDIS_TIMEOUT: '1',
+    CACHE_KEY_PREFIX: `bench_tracing_${variant === 'tracing-off' ? 'off' : 'on'}_${process.pid}`,
+    CACHE_WARMING_ENABLED: 'false',
+    ...(variant === 'tracing-off' ? {} : { OTEL_EXPORTER_OTLP_ENDPOINT: otlpEndpoint, OTEL_TRACES_SAMPLER: process.env.BENCH_TRACED_SAMPLER ?? 'traceidratio', OTEL_TRACES_SAMPLER_ARG: String(SAMPLE_RATIO) }),
+  });
+  const gateway = await createGateway(config, createLogger(config));
+  const url = await gateway.listen();
+  process.on('message', (message: ToChild) => {
+    if (message.type === 'stop') {
+      void gateway.close().then(() => process.exit(0));
+      return;
+    }
+    const cpu = process.cpuUsage();
+    process.send?.({ type: 'stats', cpuMicros: cpu.user + cpu.system, hits: gateway.responseCache?.metrics().near_hits ?? 0 } satisfies FromChild);
+  });
+  process.send?.({ type: 'ready', port: Number(new URL(url).port) } satisfies FromChild);
+}
+
+// ---------------------------------------------------------------- parent side
+
+interface Child {
+  readonly variant: Variant;
+  readonly process: ChildProcess;
+  readonly port: number;
+}
+
+function start(variant: Variant, otlpEndpoint: string): Promise<Child> {
+  return new Promise((resolve, reject) => {
+    // BENCH_CPU_PROF=<dir>: each gateway writes a V8 CPU profile there when it stops.
+    const profile = process.env.BENCH_CPU_PROF === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`, `--cpu-prof-name=${variant}.cpuprofile`];
+    const child = fork(__filename, ['serve', variant, otlpEndpoint], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [...process.execArgv, ...profile] });
+    const timer = setTimeout(() => reject(new Error(`${variant} did not start`)), 120_000);
+    child.once('message', (message: FromChild) => {
+      clearTimeout(timer);
+      if (message.type === 'ready') resolve({ variant, process: child, port: message.port });
+    });
+    child.once('exit', (code) => reject(new Error(`${variant} exited (${code})`)));
+  });
+}
+
+function stats(child: Child): Promise<Extract<FromChild, { type: 'stats' }>> {
+  return new Promise((resolve) => {
+    child.process.once('message', (message: FromChild) => {
+      if (message.type === 'stats') resolve(message);
+    });
+    child.process.send({ type: 'stats' } satisfies ToChild);
+  });
+}
+
+/** A collector that takes OTLP/HTTP exports and keeps only counts: exports, bytes, request spans (SERVER kind). */
+async function startReceiver(): Promise<{ url: string; counts: { exports: number; bytes: number; requestSpans: number }; close(): void }> {
+  const counts = { exports: 0, bytes: 0, requestSpans: 0 };
+  const server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      counts.exports += 1;
+      counts.bytes += body.length;
+      for (let at = body.indexOf('"kind":2'); at !== -1; at = body.indexOf('"kind":2', at + 1)) counts.requestSpans += 1;
+      response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
+    counts,
+    close: () => {
+      server.closeAllConnections();
+      server.close();
+    },
+  };
+}
+
+async function load(child: Child, seconds: number) {
+  const result = await autocannon({
+    url: `http://127.0.0.1:${child.port}/graphql`,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: BODY,
+    connections: CONNECTIONS,
+    duration: seconds,
+  });
+  if (result.non2xx > 0 || result.errors > 0) throw new Error(`${child.variant}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, requests: result.requests.total };
+}
+
+/** Counts the instructions `pid` retires (user and kernel) until stopped; `undefined` without perf. */
+function countInstructions(pid: number): { stop(): Promise<{ user: number; kernel: number } | undefined> } {
+  const perf = spawn('perf', ['stat', '-x', ',', '-e', 'instructions:u,instructions:k', '-p', String(pid)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let output = '';
+  perf.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<boolean>((resolve) => {
+    perf.once('error', () => resolve(false));
+    perf.once('exit', () => resolve(true));
+  });
+  return {
+    async stop() {
+      perf.kill('SIGINT');
+      if (!(await exited)) return undefined;
+      const count = (event: string) => Number(output.split('\n').find((line) => line.includes(event))?.split(',')[0]);
+      const user = count('instructions:u');
+      const kernel = count('instructions:k');
+      return Number.isFinite(user) && Number.isFinite(kernel) ? { user, kernel } : undefined;
+    },
+  };
+}
+
+const median = (values: readonly number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+};
+
+async function main(): Promise<void> {
+  const receiver = await startReceiver();
+  const children = [await start('tracing-off', receiver.url), await start('tracing-10%', receiver.url)];
+  for (const child of children) {
+    // The first answer is executed and stored; from the second on, the hit front answers from the near copy.
+    for (let i = 0; i < 3; i += 1) {
+      // The first with a caller's sampled trace: the async context is in use from then on, whatever the sampler.
+      const traceparent: Record<string, string> = i === 0 ? { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' } : {};
+      const response = await fetch(`http://127.0.0.1:${child.port}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...traceparent }, body: BODY });
+      await response.text();
+      if (i === 2 && response.headers.get('x-cache') !== 'HIT') throw new Error(`${child.variant}: the repeat was x-cache ${response.headers.get('x-cache')}`);
+    }
+    await load(child, WARMUP_SECONDS);
+  }
+  const rows = new Map<Variant, { rps: number[]; p50: number[]; p99: number[]; cpuPerRequest: number[]; instructionsPerRequest: number[] }>(
+    VARIANTS.map((variant) => [variant, { rps: [], p50: [], p99: [], cpuPerRequest: [], instructionsPerRequest: [] }]),
+  );
+  const ratios: number[] = [];
+  const instructionRatios: number[] = [];
+  let tracedRequests = 0;
+  // The warm-up's spans arrive within one export delay (5 s): counted out before the timed rounds.
+  await new Promise((resolve) => setTimeout(resolve, 6_000));
+  const spansBefore = receiver.counts.requestSpans;
+  for (let round = 0; round < ROUNDS; round += 1) {
+    // Alternating which goes first, so that neither always runs on a machine the other has just warmed.
+    const order = round % 2 === 0 ? children : [...children].reverse();
+    const rps = new Map<Variant, number>();
+    const instructions = new Map<Variant, number>();
+    for (const child of order) {
+      const before = await stats(child);
+      const counter = countInstructions(child.process.pid!);
+      const run = await load(child, RUN_SECONDS);
+      const counted = await counter.stop();
+      const after = await stats(child);
+      if (counted !== undefined) {
+        const perRequest = (counted.user + counted.kernel) / run.requests;
+        rows.get(child.variant)!.instructionsPerRequest.push(perRequest);
+        instructions.set(child.variant, perRequest);
+      }
+      if (after.hits - before.hits < run.requests * 0.99) throw new Error(`${child.variant}: ${after.hits - before.hits} near hits for ${run.requests} requests`);
+      if (child.variant === 'tracing-10%') tracedRequests += run.requests;
+      const row = rows.get(child.variant)!;
+      row.rps.push(run.rps);
+      row.p50.push(run.p50);
+      row.p99.push(run.p99);
+      row.cpuPerRequest.push((after.cpuMicros - before.cpuMicros) / run.requests);
+      rps.set(child.variant, run.rps);
+      const perRequest = instructions.get(child.variant);
+      process.stdout.write(`round ${round + 1} ${child.variant.padEnd(12)} ${run.rps.toFixed(0).padStart(7)} req/s p50 ${run.p50} ms p99 ${run.p99} ms${perRequest === undefined ? '' : ` ${(perRequest / 1000).toFixed(0)}k instructions/req`}\n`);
+    }
+    ratios.push(rps.get('tracing-10%')! / rps.get('tracing-off')!);
+    if (instructions.size === 2) instructionRatios.push(instructions.get('tracing-10%')! / instructions.get('tracing-off')!);
+  }
+  // Stopping exports what is still queued (Tracing.shutdown) before the process exits.
+  await Promise.all(
+    children.map((child) => {
+      const exited = new Promise((resolve) => child.process.once('exit', resolve));
+      child.process.send({ type: 'stop' } satisfies ToChild);
+      return exited;
+    }),
+  );
+  receiver.close();
+  const exported = receiver.counts.requestSpans - spansBefore;
+
+  const lines = [
+    `Command: \`npm run bench:tracing\` (${new Date().toISOString().slice(0, 10)}, Node ${process.version}, 2 cores, Redis on loopback). Near hits of one query (24 EUR_USD signals with author and price) as POST, answered by the hit front; autocannon, ${CONNECTIONS} connections, ${WARMUP_SECONDS} s warm-up, ${ROUNDS} rounds of ${RUN_SECONDS} s alternating between the two gateways (each a process of its own, both up throughout); medians. Tracing on: \`OTEL_TRACES_SAMPLER=traceidratio\`, \`OTEL_TRACES_SAMPLER_ARG=${SAMPLE_RATIO}\`, exporting over OTLP/HTTP to a receiver in the load generator's process that counts and discards; it received ${exported} request spans for the ${tracedRequests} timed requests (${((exported / Math.max(1, tracedRequests)) * 100).toFixed(1)} % sampled).`,
+    '',
+    '| gateway | req/s | p50 ms | p99 ms | server CPU µs/req | instructions/req (user + kernel) |',
+    '|---|---:|---:|---:|---:|---:|',
+    ...VARIANTS.map((variant) => {
+      const row = rows.get(variant)!;
+      const instructions = row.instructionsPerRequest.length === 0 ? 'no perf' : `${(median(row.instructionsPerRequest) / 1000).toFixed(0)}k`;
+      return `| ${variant} | ${median(row.rps).toFixed(0)} | ${median(row.p50)} | ${median(row.p99)} | ${median(row.cpuPerRequest).toFixed(1)} | ${instructions} |`;
+    }),
+    '',
+    `Throughput with tracing ÷ without, per round: ${ratios.map((ratio) => ratio.toFixed(3)).join(', ')}; median ${median(ratios).toFixed(3)}.`,
+    ...(instructionRatios.length === 0 ? [] : [`Instructions per request with tracing ÷ without, per round: ${instructionRatios.map((ratio) => ratio.toFixed(3)).join(', ')}; median ${median(instructionRatios).toFixed(3)}.`]),
+  ];
+  process.stdout.write(`\n${lines.join('\n')}\n`);
+}
+
+if (process.argv[2] === 'serve') {
+  serve(process.argv[3] as Variant, process.argv[4] ?? '').catch((error: unknown) => {
+    process.stderr.write(`${String(error)}\n`);
+    process.exit(1);
+  });
+} else {
+  main().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.exit(1);
+    },
+  );
+}
