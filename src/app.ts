@@ -61,7 +61,7 @@ import { TracedMarketDataProvider } from './market/traced-market-data.provider';
 import { CacheAdminService } from './operator/cache-admin.service';
 import { OPS_CONSOLE_PATH, registerOpsConsole } from './operator/ops-console.routes';
 import { registerOpsRoutes } from './operator/ops.routes';
-import { createMetricsRegistry, HttpMetrics, instrumentHttp, registerCdnPurgerMetrics, registerRateLimitMetrics, registerMemoryMetrics, registerWarmingMetrics } from './operator/prometheus';
+import { createMetricsRegistry, HttpMetrics, instrumentHttp, registerCdnPurgerMetrics, registerLiveMetrics, registerRateLimitMetrics, registerMemoryMetrics, registerWarmingMetrics } from './operator/prometheus';
 import { createLoaders, type RequestContext } from './request-context';
 import { buildGatewaySchema, buildTypesOnlySchema } from './schema';
 import { Authenticator } from './sessions/authenticator';
@@ -342,6 +342,9 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
             trusted: (viewer) => viewer.kind === 'admin',
           },
         });
+  if (live !== undefined && marketLive !== undefined) {
+    registerLiveMetrics(metrics, { connections: () => live.ws.size, subscriptions: () => live.hub.size, counts: () => live.hub.stats, stream: () => marketLive.leader.report() });
+  }
   registerGraphqlRoute<RequestContext>(http, {
     path: '/graphql',
     apollo,

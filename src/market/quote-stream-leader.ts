@@ -140,7 +140,7 @@ export class QuoteStreamLeader {
       // Redis cannot be asked: no lease means nothing; stream for this instance's clients.
       if (this.role !== 'solo') this.logger.warn({ err: error }, 'market stream: Redis unreachable; streaming for this instance only until it is back');
       this.role = 'solo';
-      this.lease = undefined;
+      this.dropLease();
       this.streamFor([...this.wantedHere.keys()]);
     }
     if (!this.closed) this.schedule(Math.floor(this.options.leaseMs / 3));
@@ -167,7 +167,7 @@ export class QuoteStreamLeader {
     if (this.lease !== undefined) {
       if (await this.lease.renew(this.options.leaseMs)) return;
       this.logger.warn('market stream: lost the leader lease; another instance streams now');
-      this.lease = undefined;
+      this.dropLease();
     }
     const lease = await this.leases.tryAcquire(this.options.leaseKey, this.options.leaseMs);
     if (lease !== null && !lease.shared) {
@@ -179,6 +179,13 @@ export class QuoteStreamLeader {
     const role: StreamRole = lease === null ? 'follower' : 'leader';
     if (role !== this.role) this.logger.info({ from: this.role, to: role }, 'market stream: role changed');
     this.role = role;
+  }
+
+  /** Forgets a lease that lapsed (or cannot be renewed): released, so that it can be sought again. */
+  private dropLease(): void {
+    // Releasing deletes it in Redis only if it is still ours; it also frees the LeaseManager's local hold.
+    void this.lease?.release();
+    this.lease = undefined;
   }
 
   /** Opens (or reopens, for a new set of instruments) the provider's stream; none for no instrument. */

@@ -373,3 +373,63 @@ export function instrumentHttp(http: FastifyInstance, metrics: HttpMetrics): voi
     done();
   });
 }
+
+/** What live subscriptions need from this instance, for registerLiveMetrics. */
+export interface LiveMetricSources {
+  /** Open WebSocket connections (SSE streams are counted with the subscriptions). */
+  connections(): number;
+  subscriptions(): { subscriptions: number; groups: number };
+  /** Events executed once per distinct subscription, frames handed to subscribers, failed executions. */
+  counts(): { executions: number; deliveries: number; executionFailures: number };
+  /** This instance's part in the fleet's one price stream. */
+  stream(): { role: 'leader' | 'follower' | 'solo'; opened: number; reconnects: number; ticks: number };
+}
+
+/** Subscriptions and the upstream price stream (README: Subscriptions). */
+export function registerLiveMetrics(registry: Registry, live: LiveMetricSources): void {
+  new Gauge({
+    name: 'gateway_live_connections',
+    help: 'Open graphql-ws connections',
+    registers: [registry],
+    collect() {
+      this.set(live.connections());
+    },
+  });
+  new Gauge({
+    name: 'gateway_live_subscriptions',
+    help: 'Open subscriptions (graphql-ws and SSE), and distinct ones among them (each event is executed once per distinct subscription)',
+    labelNames: ['kind'],
+    registers: [registry],
+    collect() {
+      const { subscriptions, groups } = live.subscriptions();
+      this.set({ kind: 'all' }, subscriptions);
+      this.set({ kind: 'distinct' }, groups);
+    },
+  });
+  scrapedCounter(registry, 'gateway_live_events_total', 'Live events: executions (once per distinct subscription), deliveries (frames to subscribers), failed executions', ['stage'], () => {
+    const counts = live.counts();
+    return [
+      [{ stage: 'executed' }, counts.executions],
+      [{ stage: 'delivered' }, counts.deliveries],
+      [{ stage: 'failed' }, counts.executionFailures],
+    ];
+  });
+  new Gauge({
+    name: 'gateway_market_stream_role',
+    help: "This instance's part in the fleet's one upstream price stream: 1 for its role (leader streams for the fleet; solo: Redis is unreachable, streaming for itself)",
+    labelNames: ['role'],
+    registers: [registry],
+    collect() {
+      const { role } = live.stream();
+      for (const each of ['leader', 'follower', 'solo'] as const) this.set({ role: each }, each === role ? 1 : 0);
+    },
+  });
+  scrapedCounter(registry, 'gateway_market_stream_total', 'The upstream price stream on this instance: streams opened, reopened after a failure or silence, ticks received', ['event'], () => {
+    const { opened, reconnects, ticks } = live.stream();
+    return [
+      [{ event: 'opened' }, opened],
+      [{ event: 'reconnect' }, reconnects],
+      [{ event: 'tick' }, ticks],
+    ];
+  });
+}

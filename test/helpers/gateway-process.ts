@@ -66,9 +66,18 @@ export class GatewayProcess {
     return (await (await fetch(`${this.url}${path}`)).json()) as T;
   }
 
+  /** SIGKILL: the process dies without a word (no lease released, no socket closed cleanly). */
+  async kill(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    this.child.removeAllListeners('exit');
+    const exited = new Promise((resolve) => this.child.once('exit', resolve));
+    this.child.kill('SIGKILL');
+    await exited;
+  }
+
   /** SIGTERM, as an orchestrator stops it; resolves when the process has exited. */
   async stop(): Promise<void> {
-    if (this.child.exitCode !== null) return;
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
     this.child.removeAllListeners('exit');
     const exited = new Promise((resolve) => this.child.once('exit', resolve));
     this.child.kill('SIGTERM');

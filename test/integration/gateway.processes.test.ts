@@ -1,6 +1,9 @@
+import { type Client as WsClient, createClient as createWsClient } from 'graphql-ws';
 import { Client } from 'pg';
+import WebSocket from 'ws';
 
 import { eventually } from '../helpers/eventually';
+import { FakeOandaStream } from '../helpers/fake-oanda-stream';
 import { buildGateway, GatewayProcess } from '../helpers/gateway-process';
 import { createScratchSchema, postgresReachable, type ScratchSchema } from '../helpers/postgres';
 import { RedisCluster } from '../helpers/redis-cluster';
@@ -208,4 +211,107 @@ async function rounds(a: GatewayProcess, b: GatewayProcess, db: Client, write: W
       await group.stop();
     }
   }, 240_000);
+});
+
+/**
+ * One upstream price stream for the fleet (issue 17): two gateway processes with subscribers on
+ * each, one fake OANDA stream that counts its connections, one Redis of the test's own (stopped
+ * in the last case).
+ */
+(reachable ? describe : describe.skip)('one upstream price stream for two gateway processes', () => {
+  let redis: RedisServer;
+  let schema: ScratchSchema;
+  let oanda: FakeOandaStream;
+  let a: GatewayProcess;
+  let b: GatewayProcess;
+  const clients: WsClient[] = [];
+
+  beforeAll(async () => {
+    [redis, schema, oanda] = await Promise.all([RedisServer.start(), createScratchSchema(), FakeOandaStream.start(100)]);
+    const env = {
+      REDIS_URL: redis.url,
+      DATABASE_URL: schema.url,
+      REDIS_TIMEOUT: '1',
+      CACHE_KEY_PREFIX: 'stream',
+      MARKET_DATA_PROVIDER: 'oanda',
+      OANDA_API_URL: oanda.url,
+      OANDA_STREAM_URL: oanda.url,
+      OANDA_API_TOKEN: 'fake-token',
+      OANDA_ACCOUNT_ID: '101-001-1',
+      MARKET_STREAM_HEARTBEAT_TIMEOUT_MS: '1500',
+    };
+    a = await GatewayProcess.start(env);
+    b = await GatewayProcess.start(env);
+  }, 240_000);
+
+  afterAll(async () => {
+    await Promise.all(clients.map(async (client) => client.dispose()));
+    await Promise.all([a?.stop(), b?.stop()]);
+    await Promise.all([redis?.stop(), schema?.drop(), oanda?.close()]);
+  });
+
+  function ticksFrom(gateway: GatewayProcess, symbols: string[]): { symbol: string; bid: number; time: string }[] {
+    const ticks: { symbol: string; bid: number; time: string }[] = [];
+    const client = createWsClient({ url: `${gateway.url.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0 });
+    clients.push(client);
+    client.subscribe<{ prices: { symbol: string; bid: number; time: string } }>(
+      { query: 'subscription($s: [String!]!) { prices(symbols: $s) { symbol bid time } }', variables: { s: symbols } },
+      { next: ({ data }) => data && ticks.push(data.prices), error: () => undefined, complete: () => undefined },
+    );
+    return ticks;
+  }
+
+  const roleOf = async (gateway: GatewayProcess): Promise<string | undefined> => {
+    const text = await (await fetch(`${gateway.url}/metrics`)).text();
+    return /gateway_market_stream_role\{role="(\w+)"\} 1/.exec(text)?.[1];
+  };
+
+  it('holds one stream for the union of what both instances want, and every subscriber sees the same ticks', async () => {
+    const onA = ticksFrom(a, ['EUR_USD']);
+    const onB = ticksFrom(b, ['EUR_USD', 'GBP_USD']);
+    await eventually(() => onA.length >= 5 && onB.filter((tick) => tick.symbol === 'GBP_USD').length >= 5, 20_000, 'ticks on both instances');
+    // Steady state: exactly one stream open, watched for two seconds.
+    oanda.resetPeak();
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    expect(oanda.peak).toBe(1);
+    expect(oanda.streams).toBe(1);
+    expect([await roleOf(a), await roleOf(b)].sort()).toEqual(['follower', 'leader']);
+    // Relayed through Redis: the same EUR_USD ticks reach both instances' clients.
+    const seenOnB = new Set(onB.filter((tick) => tick.symbol === 'EUR_USD').map((tick) => `${tick.time}/${tick.bid}`));
+    const recentOnA = onA.slice(-5).map((tick) => `${tick.time}/${tick.bid}`);
+    expect(recentOnA.filter((tick) => seenOnB.has(tick)).length).toBeGreaterThanOrEqual(4);
+  }, 60_000);
+
+  it('reopens a stream that falls silent (no tick, no heartbeat) within the heartbeat timeout', async () => {
+    const opened = oanda.opened;
+    oanda.silent = true;
+    await eventually(() => oanda.opened > opened, 10_000, 'a new stream after silence');
+    oanda.silent = false;
+    expect(oanda.streams).toBe(1);
+  }, 30_000);
+
+  it('with Redis down, each instance streams for itself; once it is back, one stream again', async () => {
+    const onA = ticksFrom(a, ['USD_JPY']);
+    await eventually(() => onA.length > 0, 15_000, 'ticks before the outage');
+    await redis.kill();
+    await eventually(() => oanda.streams === 2, 20_000, 'a stream per instance while Redis is down');
+    const during = onA.length;
+    await eventually(() => onA.length > during + 3, 10_000, 'ticks during the outage');
+    await redis.restart();
+    await eventually(async () => oanda.streams === 1 && [await roleOf(a), await roleOf(b)].sort().join() === 'follower,leader', 30_000, 'one stream again after Redis is back');
+  }, 90_000);
+
+  it('replaces a leader that dies within 15 seconds', async () => {
+    const [roleA, roleB] = [await roleOf(a), await roleOf(b)];
+    const [leader, survivor] = roleA === 'leader' ? [a, b] : [b, a];
+    expect([roleA, roleB]).toContain('leader');
+    const onSurvivor = ticksFrom(survivor, ['AUD_USD']);
+    await eventually(() => onSurvivor.length > 0, 15_000, 'ticks before the leader dies');
+    await leader.kill();
+    const killedAt = Date.now();
+    const before = onSurvivor.length;
+    await eventually(() => oanda.streams === 1 && onSurvivor.length > before + 2, 20_000, 'ticks from a new leader');
+    expect(Date.now() - killedAt).toBeLessThan(15_000);
+    expect(await roleOf(survivor)).toBe('leader');
+  }, 60_000);
 });
