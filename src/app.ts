@@ -458,12 +458,14 @@ function registerLiveTransports(http: FastifyInstance, config: Config, logger: L
     maxTokens: config.graphql.maxTokens,
   });
   const gate = new LiveGate<Viewer>(parts.viewers, config.live.maxConnectionsPerViewer);
+  const addresses = new ClientAddresses(config.http.trustedProxies);
   const ws = new GraphqlWsServer<Viewer>({
     path: '/graphql',
     hub,
     requests,
     gate,
     allowsOrigin: (origin, host) => parts.cors.allowOriginFor(origin) !== undefined || sameOrigin(origin, host),
+    clientAddress: (request) => addresses.of(request),
     initTimeoutMs: config.live.wsInitTimeoutMs,
     authRecheckMs: config.live.authRecheckMs,
     maxSubscriptionsPerConnection: config.live.maxSubscriptionsPerConnection,
@@ -482,6 +484,7 @@ function registerLiveTransports(http: FastifyInstance, config: Config, logger: L
       if (origin !== undefined) Object.assign(headers, { 'access-control-allow-origin': origin, vary: 'origin' });
       return headers;
     },
+    clientAddress: (request) => addresses.of(request.raw),
     authRecheckMs: config.live.authRecheckMs,
     maxQueuedEvents: config.live.maxQueuedEvents,
   });

@@ -34,6 +34,8 @@ export interface GraphqlWsOptions<Viewer> {
   readonly gate: LiveGate<Viewer>;
   /** Whether a browser page from `origin` may open a socket (same origin, or CORS_ORIGINS). */
   readonly allowsOrigin: (origin: string, host: string | undefined) => boolean;
+  /** Whose anonymous allowance a connection spends (TRUSTED_PROXIES decide whether X-Forwarded-For is believed). */
+  readonly clientAddress: (request: IncomingMessage) => string;
   readonly initTimeoutMs: number;
   readonly authRecheckMs: number;
   readonly maxSubscriptionsPerConnection: number;
@@ -96,7 +98,7 @@ export class GraphqlWsServer<Viewer> {
         ws.close(CloseCode.SubprotocolNotAcceptable, 'Subprotocol not acceptable');
         return;
       }
-      const connection = new WsConnection(ws, request.socket.remoteAddress ?? 'unknown', this.options);
+      const connection = new WsConnection(ws, this.options.clientAddress(request), this.options);
       this.connections.add(connection);
       ws.once('close', () => {
         this.connections.delete(connection);

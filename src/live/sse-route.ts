@@ -13,6 +13,8 @@ export interface SseRouteOptions<Viewer> {
   readonly gate: LiveGate<Viewer>;
   /** Headers every answer carries besides its own (CORS for allowed origins). */
   readonly extraHeaders: (request: FastifyRequest) => Record<string, string>;
+  /** Whose anonymous allowance a stream spends. */
+  readonly clientAddress: (request: FastifyRequest) => string;
   readonly authRecheckMs: number;
   readonly maxQueuedEvents: number;
 }
@@ -38,7 +40,7 @@ export function registerSseRoute<Viewer>(http: FastifyInstance, options: SseRout
     }
     const params = paramsOf(request);
     if (params === undefined) return reply.code(400).headers(options.extraHeaders(request)).send({ errors: [{ message: 'Send the subscription as a JSON object, or in the query string', extensions: { code: 'BAD_REQUEST' } }] });
-    const admission = await options.gate.admit(request.headers.authorization, request.ip);
+    const admission = await options.gate.admit(request.headers.authorization, options.clientAddress(request));
     if (!admission.ok) {
       const status = admission.reason === 'unauthenticated' ? 401 : 429;
       return reply.code(status).headers(options.extraHeaders(request)).send({ errors: [{ message: admission.message, extensions: { code: admission.reason === 'unauthenticated' ? 'UNAUTHENTICATED' : 'TOO_MANY_CONNECTIONS' } }] });

@@ -1,6 +1,12 @@
 import { createClient as createSseClient } from 'graphql-sse';
 import { type Client, createClient as createWsClient } from 'graphql-ws';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { print } from 'graphql';
 import WebSocket from 'ws';
+
+import { LiveQuotesDocument } from '../../src/generated/graphql';
 
 import { ALICE, startTestGateway, TEST_ADMIN_TOKEN, type TestGateway } from '../helpers/test-gateway';
 
@@ -63,6 +69,9 @@ const SIGNAL_EVENTS = 'subscription Events($symbols: [String!], $after: String) 
 const CREATE = 'mutation Create($input: CreateSignalInput!) { createSignal(input: $input) { id status } }';
 const newSignal = (symbol: string, userId = 1) => ({ input: { symbol, timeframe: 'H1', direction: 'BUY', entryPrice: 1.1, stopLoss: 1.0, takeProfit: 1.2, confidence: 0.7, userId } });
 
+/** Codegen's manifest: front ends that send ids send them for subscriptions too. */
+const MANIFEST = join(__dirname, '../../src/generated/persisted-documents.json');
+
 type Tick = { prices: { symbol: string; bid: number; ask: number; mid: number; time: string } };
 type SignalEventData = { signalEvents: { id: string; kind: string; message: string | null; signal: { id: number; symbol: string; status: string; user: { username: string } } | null } };
 
@@ -71,7 +80,7 @@ describe('GraphQL subscriptions over graphql-ws and SSE', () => {
   const clients: Client[] = [];
 
   beforeAll(async () => {
-    gateway = await startTestGateway({ MARKET_SIM_TICKS_PER_SECOND: '20', WS_INIT_TIMEOUT_MS: '400', SUBSCRIPTION_AUTH_RECHECK_MS: '200' });
+    gateway = await startTestGateway({ PERSISTED_DOCUMENTS: MANIFEST, MARKET_SIM_TICKS_PER_SECOND: '20', WS_INIT_TIMEOUT_MS: '400', SUBSCRIPTION_AUTH_RECHECK_MS: '200' });
   }, 120_000);
   afterEach(async () => {
     await Promise.all(clients.splice(0).map(async (client) => client.dispose()));
@@ -203,6 +212,28 @@ describe('GraphQL subscriptions over graphql-ws and SSE', () => {
     const closed = closeOf(session);
     await gateway.graphql('mutation { logout }', {}, token);
     expect(await closed).toMatchObject({ code: 4403 });
+  });
+
+  it('runs codegen’s typed subscription, and a persisted one by its documentId over SSE GET', async () => {
+    const client = wsClient(gateway);
+    clients.push(client);
+    const typed = collect<Tick>(client, print(LiveQuotesDocument), { symbols: ['NZD_USD'] });
+    await until(() => expect(typed.items.length).toBeGreaterThan(0), 5_000);
+    expect(typed.items[0]!.prices).toMatchObject({ symbol: 'NZD_USD', bid: expect.any(Number), mid: expect.any(Number) });
+
+    const manifest = JSON.parse(readFileSync(MANIFEST, 'utf8')) as Record<string, string>;
+    const id = Object.keys(manifest).find((hash) => manifest[hash]!.includes('subscription LiveQuotes'))!;
+    const abort = new AbortController();
+    const response = await fetch(`${gateway.url}/graphql/stream?documentId=sha256:${id}&variables=${encodeURIComponent(JSON.stringify({ symbols: ['NZD_USD'] }))}`, { headers: { accept: 'text/event-stream' }, signal: abort.signal });
+    expect(response.status).toBe(200);
+    const reader = response.body!.getReader();
+    let text = '';
+    await until(async () => {
+      const { value } = (await reader.read()) as { value?: Uint8Array };
+      text += new TextDecoder().decode(value);
+      expect(text).toContain('"symbol":"NZD_USD"');
+    }, 5_000);
+    abort.abort();
   });
 
   it('refuses a bad argument or a query with a clear error, and accepts a user session', async () => {
