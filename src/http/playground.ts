@@ -20,7 +20,9 @@ export const PLAYGROUND_REQUEST_HEADER = 'x-graphql-playground';
 /**
  * Headers of the playground page. The Content-Security-Policy lets the page load and call nothing
  * but this origin, so that a missing local asset fails loudly instead of falling back to a CDN.
- * GraphiQL sets inline styles and inlines its fonts and icons as data: URLs.
+ * GraphiQL sets inline styles and inlines its fonts and icons as data: URLs. `connect-src 'self'`
+ * also admits the page's own host over ws: and wss: (CSP Level 3), the subscriptions' socket, and
+ * nothing else: naming the schemes instead would let the page open sockets to any host.
  */
 export const PLAYGROUND_HTML_HEADERS: Readonly<Record<string, string>> = {
   'content-type': 'text/html; charset=utf-8',
@@ -44,12 +46,15 @@ const JS = 'text/javascript; charset=utf-8';
 
 /**
  * The only files served, by their public name. GraphiQL 4's UMD build expects React 18's UMD
- * globals (`React`, `ReactDOM`); React 19 ships no UMD build, hence React 18.
+ * globals (`React`, `ReactDOM`); React 19 ships no UMD build, hence React 18. graphql-ws's UMD
+ * build (the global `graphqlWs`) is the subscriptions' client: GraphiQL bundles one too, but
+ * keeps it to itself, and its defaults retry a refused credential for over half a minute.
  */
 const ASSET_SOURCES: Readonly<Record<string, AssetSource>> = {
   'react.js': { pkg: 'react', file: 'umd/react.production.min.js', contentType: JS },
   'react-dom.js': { pkg: 'react-dom', file: 'umd/react-dom.production.min.js', contentType: JS },
   'graphiql.js': { pkg: 'graphiql', file: 'graphiql.min.js', contentType: JS },
+  'graphql-ws.js': { pkg: 'graphql-ws', file: 'umd/graphql-ws.min.js', contentType: JS },
   'graphiql.css': { pkg: 'graphiql', file: 'graphiql.min.css', contentType: 'text/css; charset=utf-8' },
 };
 
@@ -59,6 +64,9 @@ const DEFAULT_QUERY = `# Trading gateway playground.
 # Admin operations (invalidateCache, triggerCacheWarming) need the
 # admin token: open Headers below and enter
 # {"Authorization": "Bearer <ADMIN_API_TOKEN>"}
+# Subscriptions run here too, over a WebSocket, and stream into the
+# result pane until stopped, e.g.
+# subscription { prices(symbols: ["EUR_USD"]) { symbol bid ask time } }
 
 {
   latestSignals(symbols: ["EUR_USD"], perSymbol: 3) {
@@ -78,16 +86,80 @@ const DEFAULT_QUERY = `# Trading gateway playground.
 
 /**
  * Starts GraphiQL on the page it is served from: queries go to that same URL (the GraphQL
- * route), so the page needs to know neither host nor path. `?query=` and `?variables=` prefill
- * the editors, to share a link to an operation. An external file rather than an inline script so
- * that the page's policy can forbid inline scripts.
+ * route), so the page needs to know neither host nor path; subscriptions go to the same URL over
+ * WebSocket (graphql-ws), with the Authorization header of GraphiQL's Headers pane, if any, as the
+ * socket's credential (`connection_init` payload `{ authorization }`), and anonymous otherwise.
+ * One lazy client per credential: it opens its socket for a subscription and closes it when the
+ * subscription ends. A refused credential (4403) is not retried, so that its error shows at once;
+ * errors (refused, invalid, socket closed) show in the result pane as `{ errors: [...] }`.
+ * `?query=` and `?variables=` prefill the editors, to share a link to an operation. An external
+ * file rather than an inline script so that the page's policy can forbid inline scripts.
  */
 const BOOT_SCRIPT = `(function () {
   'use strict';
   var params = new URLSearchParams(window.location.search);
   var endpoint = window.location.origin + window.location.pathname;
+  var socketUrl = (window.location.protocol === 'https:' ? 'wss://' : 'ws://') + window.location.host + window.location.pathname;
+  var fetchers = new Map();
+  function authorizationOf(headers) {
+    if (headers === null || typeof headers !== 'object') return undefined;
+    var names = Object.keys(headers);
+    for (var i = 0; i < names.length; i++) {
+      if (names[i].toLowerCase() === 'authorization' && typeof headers[names[i]] === 'string') return headers[names[i]];
+    }
+    return undefined;
+  }
+  // GraphiQL shows a subscription's error but also leaves it as an unhandled rejection in the
+  // page (@graphiql/toolkit 0.11): errors are handed to it as a result of errors instead.
+  function errorsAsResults(client) {
+    return {
+      subscribe: function (payload, sink) {
+        return client.subscribe(payload, {
+          next: function (value) { sink.next(value); },
+          complete: function () { sink.complete(); },
+          error: function (error) {
+            sink.next({ errors: Array.isArray(error) ? error : [{ message: describeError(error) }] });
+            sink.complete();
+          },
+        });
+      },
+    };
+  }
+  function describeError(error) {
+    if (error !== null && typeof error === 'object' && 'code' in error && 'reason' in error) return ('Socket closed with event ' + error.code + ' ' + error.reason).trim();
+    if (error instanceof Error) return error.message;
+    return 'The WebSocket to ' + socketUrl + ' failed';
+  }
+  function fetcherFor(authorization) {
+    var key = authorization === undefined ? '' : authorization;
+    var fetcher = fetchers.get(key);
+    if (fetcher === undefined) {
+      fetcher = GraphiQL.createFetcher({
+        url: endpoint,
+        headers: { ${JSON.stringify(PLAYGROUND_REQUEST_HEADER)}: '1' },
+        wsClient: errorsAsResults(graphqlWs.createClient({
+          url: socketUrl,
+          connectionParams: authorization === undefined ? undefined : { authorization: authorization },
+          // graphql-ws retries any close event by default.
+          shouldRetry: function (event) { return event !== null && typeof event === 'object' && 'code' in event && event.code !== 4403; },
+        })),
+      });
+      fetchers.set(key, fetcher);
+    }
+    return fetcher;
+  }
   var props = {
-    fetcher: GraphiQL.createFetcher({ url: endpoint, headers: { ${JSON.stringify(PLAYGROUND_REQUEST_HEADER)}: '1' } }),
+    fetcher: function (graphQLParams, options) {
+      // GraphiQL tells a subscription (socket) from a query (POST) by the editor's parsed document,
+      // which lags the text by a moment after typing: the text being sent decides instead.
+      var documentAST = options && options.documentAST;
+      try {
+        documentAST = GraphiQL.GraphQL.parse(graphQLParams.query);
+      } catch (error) {
+        // Not a valid document: the server says why.
+      }
+      return fetcherFor(authorizationOf(options && options.headers))(graphQLParams, Object.assign({}, options, { documentAST: documentAST }));
+    },
     defaultEditorToolsVisibility: true,
     // Headers such as an admin token stay in this tab only.
     shouldPersistHeaders: false,
@@ -176,6 +248,7 @@ export function playgroundHtml(assetPath: string = PLAYGROUND_ASSET_PATH): strin
     <script src="${asset('react.js')}"></script>
     <script src="${asset('react-dom.js')}"></script>
     <script src="${asset('graphiql.js')}"></script>
+    <script src="${asset('graphql-ws.js')}"></script>
     <script src="${asset('boot.js')}"></script>
   </body>
 </html>

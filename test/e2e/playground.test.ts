@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { type BrowserContext, chromium, type Page, type WebSocket } from 'playwright-core';
 
 import { eventually } from '../helpers/eventually';
 import { startTestGateway, TEST_ADMIN_TOKEN, type TestGateway } from '../helpers/test-gateway';
@@ -13,6 +13,9 @@ import { startTestGateway, TEST_ADMIN_TOKEN, type TestGateway } from '../helpers
  * makes to anything but this machine is refused and recorded, so the test also proves that the
  * playground needs no internet access (no CDN script, style sheet or font).
  */
+
+/** Where the subscription case leaves its screenshot (dist/ is git-ignored). */
+const SUBSCRIPTION_SCREENSHOT = join(__dirname, '../../dist/playground-subscription.png');
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
@@ -61,6 +64,20 @@ async function runAndRead(page: Page, expected: string): Promise<unknown> {
   return JSON.parse(await editorText(page, RESPONSE)) as unknown;
 }
 
+/** The result pane's JSON, or undefined while it holds none (empty, or being replaced). */
+async function responseJson(page: Page): Promise<unknown> {
+  try {
+    return JSON.parse(await editorText(page, RESPONSE)) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The payloads of the graphql-ws messages the page sent on a socket, by message type. */
+function sentMessages(frames: readonly string[], type: string): unknown[] {
+  return frames.map((frame) => JSON.parse(frame) as { type: string; payload?: unknown }).filter((message) => message.type === type).map((message) => message.payload);
+}
+
 describe('the GraphQL playground in a browser, offline', () => {
   let gateway: TestGateway;
   let context: BrowserContext;
@@ -71,12 +88,17 @@ describe('the GraphQL playground in a browser, offline', () => {
   const consoleErrors: string[] = [];
   /** The answers to GraphiQL's introspection query (sent as operation IntrospectionQuery on load). */
   const introspections: { status: number; body: string }[] = [];
+  /** Subscriptions the page POSTed instead of sending them over its socket. */
+  const postedSubscriptions: string[] = [];
+  /** The page's WebSockets, with the text frames it sent on each (recorded from the socket's creation on). */
+  const sockets: { socket: WebSocket; sent: string[] }[] = [];
 
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) {
       throw new Error(`Chromium is not installed at ${CHROMIUM}: run "apt-get update && apt-get install -y chromium" (.ci/run does this), or set CHROMIUM_PATH`);
     }
-    gateway = await startTestGateway();
+    // Ten ticks a second per instrument, so that a subscription shows several within a second.
+    gateway = await startTestGateway({ MARKET_SIM_TICKS_PER_SECOND: '10' });
     profileDir = mkdtempSync(join(tmpdir(), 'playground-chromium-'));
     // A fresh profile: no cached asset or saved GraphiQL state from an earlier run.
     context = await chromium.launchPersistentContext(profileDir, { executablePath: CHROMIUM, args: CHROMIUM_FLAGS, headless: true, timeout: 30_000 });
@@ -96,6 +118,14 @@ describe('the GraphQL playground in a browser, offline', () => {
     page.on('response', async (response) => {
       if (response.request().method() !== 'POST' || response.request().postData()?.includes('IntrospectionQuery') !== true) return;
       introspections.push({ status: response.status(), body: await response.text() });
+    });
+    page.on('request', (request) => {
+      if (request.method() === 'POST' && request.postData()?.includes('"query":"subscription') === true) postedSubscriptions.push(request.postData() ?? '');
+    });
+    page.on('websocket', (socket) => {
+      const sent: string[] = [];
+      sockets.push({ socket, sent });
+      socket.on('framesent', ({ payload }) => sent.push(typeof payload === 'string' ? payload : payload.toString('utf8')));
     });
   }, 90_000);
 
@@ -177,6 +207,73 @@ describe('the GraphQL playground in a browser, offline', () => {
     expect(result.data.cacheMetrics.totalOperations).toBeGreaterThan(0);
   }, 60_000);
 
+  it("runs a subscription typed into the editor over a WebSocket to this host, as the Headers pane's token, and shows its ticks arriving", async () => {
+    // The Headers pane still holds the admin token of the case before.
+    await replaceEditorText(page, QUERY_EDITOR, 'subscription { prices(symbols: ["EUR_USD"]) { symbol bid time } }');
+    await page.click('button.graphiql-execute-button');
+
+    // Each tick replaces the result pane: read it until three different ticks have been shown.
+    const times = new Set<string>();
+    let shown: unknown;
+    await eventually(
+      async () => {
+        shown = await responseJson(page);
+        const tick = (shown as { data?: { prices?: { symbol: string; bid: number; time: string } } } | undefined)?.data?.prices;
+        if (tick !== undefined) {
+          expect(tick).toEqual({ symbol: 'EUR_USD', bid: expect.any(Number), time: expect.any(String) });
+          times.add(tick.time);
+        }
+        return times.size >= 3;
+      },
+      STEP_TIMEOUT_MS,
+      'three ticks with different times in the result pane',
+    ).catch((error: Error) => {
+      throw new Error(`${error.message}; ${times.size} seen, the pane shows ${JSON.stringify(shown)}`);
+    });
+    // The query's start in view (typing scrolled the editor to its end), then the picture.
+    await page.click(QUERY_EDITOR);
+    await page.keyboard.press('Control+Home');
+    await page.screenshot({ path: SUBSCRIPTION_SCREENSHOT });
+
+    const live = sockets.filter(({ socket }) => !socket.isClosed());
+    expect(live).toHaveLength(1);
+    const [{ socket, sent }] = live as [(typeof live)[number]];
+    expect(socket.url()).toBe(`${gateway.url.replace(/^http:/, 'ws:')}/graphql`);
+    // The socket's credential is the Headers pane's Authorization header.
+    expect(sentMessages(sent, 'connection_init')).toEqual([{ authorization: `Bearer ${TEST_ADMIN_TOKEN}` }]);
+    expect(sentMessages(sent, 'subscribe')).toEqual([expect.objectContaining({ query: expect.stringContaining('prices(symbols: ["EUR_USD"])') })]);
+
+    // The toolbar's button now stops the subscription, and the idle socket closes.
+    const closed = socket.waitForEvent('close', { timeout: STEP_TIMEOUT_MS });
+    await page.getByRole('button', { name: /^Stop query/ }).click();
+    await closed;
+    expect(sentMessages(sent, 'complete')).toHaveLength(1);
+  }, 60_000);
+
+  it('shows a refused token and an invalid subscription as errors at once, and subscribes anonymously when the Headers pane names none', async () => {
+    await page.getByRole('button', { name: 'Headers' }).click();
+    await replaceEditorText(page, VISIBLE_TOOL_EDITOR, '{"Authorization":"Bearer not-a-session"}');
+    // Refused at connection_init (4403) and not retried: the error is in the result pane within the step's time.
+    expect(await runAndRead(page, '4403')).toEqual({ errors: [{ message: expect.stringMatching(/^Socket closed with event 4403 /) }] });
+    expect(sentMessages(sockets.at(-1)!.sent, 'connection_init')).toEqual([{ authorization: 'Bearer not-a-session' }]);
+
+    await replaceEditorText(page, VISIBLE_TOOL_EDITOR, '');
+    await replaceEditorText(page, QUERY_EDITOR, 'subscription { prices(symbols: ["EURUSD"]) { symbol bid time } }');
+    const invalid = (await runAndRead(page, 'BAD_USER_INPUT')) as { errors: { extensions?: { code?: string } }[] };
+    expect(invalid.errors.map((error) => error.extensions?.code)).toEqual(['BAD_USER_INPUT']);
+    const socketsBefore = sockets.length;
+
+    await replaceEditorText(page, QUERY_EDITOR, 'subscription { prices(symbols: ["EUR_USD"]) { symbol bid time } }');
+    expect(await runAndRead(page, '"time"')).toEqual({ data: { prices: { symbol: 'EUR_USD', bid: expect.any(Number), time: expect.any(String) } } });
+    expect(sockets).toHaveLength(socketsBefore + 1);
+    const { socket, sent } = sockets.at(-1)!;
+    // connection_init without a payload: an anonymous viewer.
+    expect(sentMessages(sent, 'connection_init')).toEqual([undefined]);
+    const closed = socket.waitForEvent('close', { timeout: STEP_TIMEOUT_MS });
+    await page.getByRole('button', { name: /^Stop query/ }).click();
+    await closed;
+  }, 60_000);
+
   it('opens a shared link with its query and variables in the editors', async () => {
     const query = 'query Candles($count: Int!) { candles(symbol: "EUR_USD", timeframe: H1, count: $count) { close } }';
     const linked = await context.newPage();
@@ -191,8 +288,9 @@ describe('the GraphQL playground in a browser, offline', () => {
     }
   }, 60_000);
 
-  it('attempted no request off this machine and raised no script or console error', () => {
+  it('attempted no request off this machine, POSTed no subscription, and raised no script or console error', () => {
     expect(outside).toEqual([]);
+    expect(postedSubscriptions).toEqual([]);
     expect(pageErrors).toEqual([]);
     expect(consoleErrors).toEqual([]);
   });

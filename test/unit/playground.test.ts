@@ -62,6 +62,7 @@ describe('the playground assets', () => {
     ['react.js', /javascript/],
     ['react-dom.js', /javascript/],
     ['graphiql.js', /javascript/],
+    ['graphql-ws.js', /javascript/],
     ['boot.js', /javascript/],
     ['graphiql.css', /css/],
   ])('serves %s from node_modules with its type and an ETag', async (file, type) => {
@@ -90,7 +91,7 @@ describe('playgroundHtml', () => {
   it('loads only the gateway-served assets, and starts GraphiQL last', () => {
     const html = playgroundHtml();
     const sources = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((match) => match[1]);
-    expect(sources).toEqual(['data:,', '/playground/graphiql.css', '/playground/react.js', '/playground/react-dom.js', '/playground/graphiql.js', '/playground/boot.js']);
+    expect(sources).toEqual(['data:,', '/playground/graphiql.css', '/playground/react.js', '/playground/react-dom.js', '/playground/graphiql.js', '/playground/graphql-ws.js', '/playground/boot.js']);
     expect(html).not.toMatch(/https?:\/\//);
   });
 
