@@ -23,6 +23,9 @@ export interface EventLogOptions {
 /** What a client that resumes from an event id gets: the events after it, or the news that some are gone. */
 export type Replay = { readonly kind: 'events'; readonly events: readonly LiveMessage[] } | { readonly kind: 'gap'; readonly reason: string };
 
+/** Events one catch-up delivers at most (subscribers further behind get a gap when they resume). */
+const CATCH_UP_MAX = 10_000;
+
 /** Events kept locally while Redis cannot take them: replayable on this instance only. */
 const LOCAL_EVENTS_MAX = 10_000;
 
@@ -44,8 +47,8 @@ return id`;
  * window, so that a client that reconnects (to any instance) with its last event id gets what it
  * missed, and instances never deliver an event twice or skip one across a lost subscription:
  *
- * - every instance remembers the last stream id it delivered, drops what it has delivered already
- *   (`admit`), and reads what it missed from the stream after its subscription comes back;
+ * - every instance remembers the last stream id it heard and, after its subscription comes back,
+ *   reads what it missed from the stream (each subscriber drops an id it has had: see LiveHub);
  * - while Redis is down, events get local ids and are kept in memory, delivered and replayable on
  *   this instance only (other instances cannot hear them then anyway).
  */
@@ -63,6 +66,11 @@ export class EventLog {
     private readonly logger: Logger,
   ) {
     this.now = options.now ?? Date.now;
+    // The last stream id heard (from here or the fleet): where a catch-up starts.
+    bus.onMessage((message) => {
+      if (message.topic !== options.topic || message.id === undefined || message.id.startsWith('L')) return;
+      if (this.lastStreamId === undefined || compareIds(message.id, this.lastStreamId) > 0) this.lastStreamId = message.id;
+    });
     bus.onResumed(() => void this.catchUp());
   }
 
@@ -90,17 +98,6 @@ export class EventLog {
     if (this.local.length > LOCAL_EVENTS_MAX) this.local.shift();
     this.bus.deliver(message);
     return id;
-  }
-
-  /**
-   * Whether an event from the bus is new here: stream ids only move forward, so one at or before
-   * the last delivered is a duplicate (a catch-up overlapping the channel). Local ids are never duplicated.
-   */
-  admit(id: EventId): boolean {
-    if (id.startsWith('L')) return true;
-    if (this.lastStreamId !== undefined && compareIds(id, this.lastStreamId) <= 0) return false;
-    this.lastStreamId = id;
-    return true;
   }
 
   /**
@@ -134,7 +131,7 @@ export class EventLog {
     const from = this.lastStreamId;
     if (from === undefined || this.options.retentionSeconds === 0) return;
     try {
-      const entries = (await this.redis().xrange(this.options.streamKey, `(${from}`, '+')) as [string, string[]][];
+      const entries = (await this.redis().xrange(this.options.streamKey, `(${from}`, '+', 'COUNT', CATCH_UP_MAX)) as [string, string[]][];
       for (const [id, fields] of entries) this.bus.deliver({ topic: this.options.topic, data: JSON.parse(fields[1] ?? 'null') as unknown, id });
       if (entries.length > 0) this.logger.info({ events: entries.length }, 'event log: delivered events missed while the subscription was down');
     } catch (error) {

@@ -14,6 +14,7 @@ export const GRAPHQL_TRANSPORT_WS = 'graphql-transport-ws';
 
 /** Close codes: the protocol's own, and 4403 / 4413 for what the protocol leaves to servers. */
 export const CloseCode = {
+  InternalServerError: 4500,
   BadRequest: 4400,
   Unauthorized: 4401,
   /** A refused credential at init, or a session that expired or was revoked on an open socket. */
@@ -145,7 +146,12 @@ class WsConnection<Viewer> {
       () => this.close(CloseCode.SlowConsumer, `Slow consumer: more than ${options.maxQueuedEvents} events waited`),
     );
     this.initTimer = setTimeout(() => this.close(CloseCode.ConnectionInitialisationTimeout, 'Connection initialisation timeout'), options.initTimeoutMs);
-    ws.on('message', (data, isBinary) => void this.receive(isBinary || !Buffer.isBuffer(data) ? '' : data.toString('utf8')));
+    ws.on('message', (data, isBinary) => {
+      this.receive(isBinary || !Buffer.isBuffer(data) ? '' : data.toString('utf8')).catch((error: unknown) => {
+        options.logger.error({ err: error }, 'graphql-ws: unexpected error handling a message');
+        this.close(CloseCode.InternalServerError, 'Internal server error');
+      });
+    });
     ws.on('pong', () => {
       this.alive = true;
     });
@@ -228,8 +234,16 @@ class WsConnection<Viewer> {
   /** A session can end while its socket is open: the socket ends with it. */
   private async recheck(): Promise<void> {
     const admitted = this.admitted;
-    if (admitted === undefined || (await this.options.gate.viewers.stillValid(admitted.viewer))) return;
-    this.close(CloseCode.Forbidden, 'Forbidden: the session expired or was revoked');
+    if (admitted === undefined) return;
+    let valid: boolean;
+    try {
+      valid = await this.options.gate.viewers.stillValid(admitted.viewer);
+    } catch (error) {
+      // The sessions could not be read (database down): the socket stays; the next check decides.
+      this.options.logger.warn({ err: error }, 'graphql-ws: could not check a session again; keeping the connection until the next check');
+      return;
+    }
+    if (!valid) this.close(CloseCode.Forbidden, 'Forbidden: the session expired or was revoked');
   }
 
   private async subscribe(message: Message): Promise<void> {

@@ -99,9 +99,11 @@ function stream<Viewer>(
   const keepalive = setInterval(() => res.write(':\n\n'), KEEPALIVE_MS).unref();
   const recheck = admitted.identity.startsWith('user:')
     ? setInterval(() => {
-        void options.gate.viewers.stillValid(admitted.viewer).then((valid) => {
-          if (!valid) end([{ message: 'The session expired or was revoked', extensions: { code: 'UNAUTHENTICATED' } }]);
-        });
+        options.gate.viewers.stillValid(admitted.viewer).then(
+          (valid) => valid || end([{ message: 'The session expired or was revoked', extensions: { code: 'UNAUTHENTICATED' } }]),
+          // The sessions could not be read (database down): the stream stays; the next check decides.
+          () => undefined,
+        );
       }, options.authRecheckMs).unref()
     : undefined;
   res.once('close', () => {
@@ -115,11 +117,14 @@ function stream<Viewer>(
     if (ended) return;
     const head = frame.eventId === undefined ? 'event: next\ndata: ' : `id: ${frame.eventId}\nevent: next\ndata: `;
     outbox.send(Buffer.concat([Buffer.from(head), frame.payload, BLANK_LINE]), frame.conflationKey);
-  }).then((subscribed) => {
-    if (subscribed.kind === 'refused') end(subscribed.errors);
-    else if (ended) subscribed.unsubscribe();
-    else unsubscribe = subscribed.unsubscribe;
-  });
+  }).then(
+    (subscribed) => {
+      if (subscribed.kind === 'refused') end(subscribed.errors);
+      else if (ended) subscribed.unsubscribe();
+      else unsubscribe = subscribed.unsubscribe;
+    },
+    () => end([{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }]),
+  );
 }
 
 const BLANK_LINE = Buffer.from('\n\n');
