@@ -12,6 +12,8 @@
  *
  * Instructions per request (`perf stat`, when perf is installed) are the figure to trust on a busy
  * machine: unlike throughput and CPU time, they do not change with what else the cores are doing.
+ * With BENCH_RATE=<req/s>, each load is held at that rate instead of as fast as possible, so that
+ * both gateways do the same work per event-loop turn and their instructions per request compare.
  */
 import 'reflect-metadata';
 
@@ -29,10 +31,12 @@ type Variant = (typeof VARIANTS)[number];
 
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const CONNECTIONS = 50;
-const WARMUP_SECONDS = 3;
+/** Long enough for the traced code to be optimised at 10 % sampling before the timed rounds. */
+const WARMUP_SECONDS = 10;
 const RUN_SECONDS = 6;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SAMPLE_RATIO = 0.1;
+const RATE = process.env.BENCH_RATE === undefined ? undefined : Number(process.env.BENCH_RATE);
 
 const QUERY = `query Board($symbol: String!, $limit: Int!) {
   signals(symbol: $symbol, limit: $limit) {
@@ -138,6 +142,7 @@ async function load(child: Child, seconds: number) {
     body: BODY,
     connections: CONNECTIONS,
     duration: seconds,
+    ...(RATE === undefined ? {} : { overallRate: RATE }),
   });
   if (result.non2xx > 0 || result.errors > 0) throw new Error(`${child.variant}: ${result.non2xx} non-2xx, ${result.errors} errors`);
   return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, requests: result.requests.total };
@@ -198,6 +203,7 @@ async function main(): Promise<void> {
     const order = round % 2 === 0 ? children : [...children].reverse();
     const rps = new Map<Variant, number>();
     const instructions = new Map<Variant, number>();
+    const split = new Map<Variant, string>();
     for (const child of order) {
       const before = await stats(child);
       const counter = countInstructions(child.process.pid!);
@@ -208,6 +214,7 @@ async function main(): Promise<void> {
         const perRequest = (counted.user + counted.kernel) / run.requests;
         rows.get(child.variant)!.instructionsPerRequest.push(perRequest);
         instructions.set(child.variant, perRequest);
+        split.set(child.variant, ` (user ${(counted.user / run.requests / 1000).toFixed(0)}k, kernel ${(counted.kernel / run.requests / 1000).toFixed(0)}k)`);
       }
       if (after.hits - before.hits < run.requests * 0.99) throw new Error(`${child.variant}: ${after.hits - before.hits} near hits for ${run.requests} requests`);
       if (child.variant === 'tracing-10%') tracedRequests += run.requests;
@@ -218,7 +225,7 @@ async function main(): Promise<void> {
       row.cpuPerRequest.push((after.cpuMicros - before.cpuMicros) / run.requests);
       rps.set(child.variant, run.rps);
       const perRequest = instructions.get(child.variant);
-      process.stdout.write(`round ${round + 1} ${child.variant.padEnd(12)} ${run.rps.toFixed(0).padStart(7)} req/s p50 ${run.p50} ms p99 ${run.p99} ms${perRequest === undefined ? '' : ` ${(perRequest / 1000).toFixed(0)}k instructions/req`}\n`);
+      process.stdout.write(`round ${round + 1} ${child.variant.padEnd(12)} ${run.rps.toFixed(0).padStart(7)} req/s p50 ${run.p50} ms p99 ${run.p99} ms${perRequest === undefined ? '' : ` ${(perRequest / 1000).toFixed(0)}k instructions/req${split.get(child.variant) ?? ''}`}\n`);
     }
     ratios.push(rps.get('tracing-10%')! / rps.get('tracing-off')!);
     if (instructions.size === 2) instructionRatios.push(instructions.get('tracing-10%')! / instructions.get('tracing-off')!);
@@ -235,7 +242,7 @@ async function main(): Promise<void> {
   const exported = receiver.counts.requestSpans - spansBefore;
 
   const lines = [
-    `Command: \`npm run bench:tracing\` (${new Date().toISOString().slice(0, 10)}, Node ${process.version}, 2 cores, Redis on loopback). Near hits of one query (24 EUR_USD signals with author and price) as POST, answered by the hit front; autocannon, ${CONNECTIONS} connections, ${WARMUP_SECONDS} s warm-up, ${ROUNDS} rounds of ${RUN_SECONDS} s alternating between the two gateways (each a process of its own, both up throughout); medians. Tracing on: \`OTEL_TRACES_SAMPLER=traceidratio\`, \`OTEL_TRACES_SAMPLER_ARG=${SAMPLE_RATIO}\`, exporting over OTLP/HTTP to a receiver in the load generator's process that counts and discards; it received ${exported} request spans for the ${tracedRequests} timed requests (${((exported / Math.max(1, tracedRequests)) * 100).toFixed(1)} % sampled).`,
+    `Command: \`npm run bench:tracing\` (${new Date().toISOString().slice(0, 10)}, Node ${process.version}, 2 cores, Redis on loopback). Near hits of one query (24 EUR_USD signals with author and price) as POST, answered by the hit front; autocannon, ${CONNECTIONS} connections${RATE === undefined ? '' : ` held at ${RATE} req/s`}, ${WARMUP_SECONDS} s warm-up, ${ROUNDS} rounds of ${RUN_SECONDS} s alternating between the two gateways (each a process of its own, both up throughout); medians. Tracing on: \`OTEL_TRACES_SAMPLER=traceidratio\`, \`OTEL_TRACES_SAMPLER_ARG=${SAMPLE_RATIO}\`, exporting over OTLP/HTTP to a receiver in the load generator's process that counts and discards; it received ${exported} request spans for the ${tracedRequests} timed requests (${((exported / Math.max(1, tracedRequests)) * 100).toFixed(1)} % sampled).`,
     '',
     '| gateway | req/s | p50 ms | p99 ms | server CPU µs/req | instructions/req (user + kernel) |',
     '|---|---:|---:|---:|---:|---:|',
