@@ -85,11 +85,14 @@ class Group<Viewer> {
   enqueue(message: LiveMessage): void {
     const { accepts } = this.interest.options;
     if (accepts !== undefined && !accepts(message.data)) return;
-    this.chain = this.chain.then(async () => {
-      if (this.members.size === 0) return;
-      const frame = await this.hub.run(this, rootOf(message), message.id);
-      for (const member of this.members) offer(member, frame);
-    });
+    this.chain = this.chain
+      .then(async () => {
+        if (this.members.size === 0) return;
+        const frame = await this.hub.run(this, rootOf(message), message.id);
+        for (const member of this.members) offer(member, frame);
+      })
+      // One event that could not go out must not stop the ones after it.
+      .catch((error: unknown) => this.hub.failed(error));
   }
 }
 
@@ -161,6 +164,11 @@ export class LiveHub<Viewer> {
     group.members.add(member);
     if (source.options.resume !== undefined) await this.resume(group, member, source.options.resume);
     return { kind: 'subscribed', unsubscribe: () => this.leave(group, member) };
+  }
+
+  failed(error: unknown): void {
+    this.stats.executionFailures += 1;
+    this.options.logger.error({ err: error }, 'live: delivering an event failed');
   }
 
   /** Executes one event for a group: the one place events are executed and serialised. */
