@@ -58,6 +58,7 @@ export class Outbox {
 
   /** The wire took some bytes: send what waits, oldest first, while the client keeps up. */
   drained(): void {
+    if (this.waiting === 0) return;
     while (this.wire.buffered < this.options.highWaterBytes) {
       const next = this.queue.shift() ?? this.takeConflated();
       if (next === undefined) return;
