@@ -734,18 +734,25 @@ function report(results: Result[], machine: { loadBefore: number[]; loadAfter: n
 }
 
 const HEADING = '## Subscriptions (2026-11-27)';
+/** The generated figures sit between these in BENCHMARKS.md; the reading written around them by hand stays. */
+const BEGIN = '<!-- bench:subscriptions -->';
+const END = '<!-- /bench:subscriptions -->';
 
-/** Puts `body` under HEADING: in place of the section's last version, else before "## Response cache" (which `npm run bench` rewrites to the end of the file). */
+/**
+ * Replaces the figures between BEGIN and END; without them, adds HEADING with the figures before
+ * "## Response cache" (which `npm run bench` rewrites to the end of the file).
+ */
 function writeSection(body: string): void {
   const file = join(process.cwd(), 'BENCHMARKS.md');
   const current = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n';
-  const section = `${HEADING}\n\n${body}\n\n`;
-  const start = current.indexOf(`${HEADING}\n`);
-  if (start >= 0) {
-    const next = current.indexOf('\n## ', start + HEADING.length);
-    writeFileSync(file, next < 0 ? `${current.slice(0, start)}${section.trimEnd()}\n` : `${current.slice(0, start)}${section}${current.slice(next + 1)}`);
+  const block = `${BEGIN}\n${body}\n${END}`;
+  const begin = current.indexOf(BEGIN);
+  const end = current.indexOf(END);
+  if (begin >= 0 && end > begin) {
+    writeFileSync(file, `${current.slice(0, begin)}${block}${current.slice(end + END.length)}`);
     return;
   }
+  const section = `${HEADING}\n\n${block}\n\n`;
   const before = current.indexOf('## Response cache\n');
   writeFileSync(file, before < 0 ? `${current.trimEnd()}\n\n${section.trimEnd()}\n` : `${current.slice(0, before)}${section}${current.slice(before)}`);
 }
