@@ -53,7 +53,10 @@ export class MarketLive {
   /** For the leader: a tick from the upstream. */
   onTick(quote: Quote): void {
     this.pending.set(quote.symbol, quote);
-    if (!this.applying) void this.applyPending();
+    if (this.applying) return;
+    this.applying = true;
+    // After the current turn: the ticks of one read of the stream (one per instrument) make one batch.
+    setImmediate(() => void this.applyPending());
   }
 
   /** For the leader: other instances should look at the wanted list now. */
@@ -85,7 +88,6 @@ export class MarketLive {
   }
 
   private async applyPending(): Promise<void> {
-    this.applying = true;
     try {
       while (this.pending.size > 0) {
         const batch = [...this.pending.values()];

@@ -153,11 +153,13 @@ export class MarketService implements CachingHost {
     if (quotes.length === 0) return;
     await this.cache.deleteAll([{ kind: 'tags', tags: quotes.map((quote) => CacheTags.market(quote.symbol)) }]);
     const epoch = this.cache.invalidationEpoch;
-    await this.cache.mset(quotes.map((quote) => ({ key: this.cacheKeys.market(quote.symbol, 'price'), value: quote, ttlSeconds: this.priceTtlSeconds })));
-    await this.lastKnown.remember(
-      quotes.map((quote) => ({ key: this.cacheKeys.marketLastKnown(quote.symbol, 'price'), value: quote, freshTtlSeconds: this.priceTtlSeconds })),
-      epoch,
-    );
+    await Promise.all([
+      this.cache.mset(quotes.map((quote) => ({ key: this.cacheKeys.market(quote.symbol, 'price'), value: quote, ttlSeconds: this.priceTtlSeconds }))),
+      this.lastKnown.remember(
+        quotes.map((quote) => ({ key: this.cacheKeys.marketLastKnown(quote.symbol, 'price'), value: quote, freshTtlSeconds: this.priceTtlSeconds })),
+        epoch,
+      ),
+    ]);
   }
 
   report(): MarketDataReport {
