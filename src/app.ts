@@ -389,7 +389,9 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
     async close() {
       monitor.stop();
       warming.stop();
+      // Live connections never end by themselves: ended here, so that the HTTP server can close.
       live?.ws.close();
+      live?.sse.close();
       await marketLive?.leader.close();
       await http.close();
       await apollo.stop();
@@ -436,7 +438,7 @@ interface LiveParts {
 }
 
 /** Subscriptions over graphql-ws (upgrades on /graphql) and SSE (/graphql/stream), both fed by one LiveHub. */
-function registerLiveTransports(http: FastifyInstance, config: Config, logger: Logger, parts: LiveParts): { ws: GraphqlWsServer<Viewer>; hub: LiveHub<Viewer> } {
+function registerLiveTransports(http: FastifyInstance, config: Config, logger: Logger, parts: LiveParts): { ws: GraphqlWsServer<Viewer>; sse: { close(): void }; hub: LiveHub<Viewer> } {
   const formatter = createErrorFormatter();
   const hub = new LiveHub<Viewer>({
     schema: parts.schema,
@@ -473,7 +475,7 @@ function registerLiveTransports(http: FastifyInstance, config: Config, logger: L
     logger,
   });
   ws.attach(http.server);
-  registerSseRoute<Viewer>(http, {
+  const sse = registerSseRoute<Viewer>(http, {
     path: '/graphql/stream',
     hub,
     requests,
@@ -488,7 +490,7 @@ function registerLiveTransports(http: FastifyInstance, config: Config, logger: L
     authRecheckMs: config.live.authRecheckMs,
     maxQueuedEvents: config.live.maxQueuedEvents,
   });
-  return { ws, hub };
+  return { ws, sse, hub };
 }
 
 /** A page served by this gateway itself (the playground) may open a socket to it. */

@@ -33,7 +33,9 @@ const EVENT_STREAM_HEADERS = { 'content-type': 'text/event-stream; charset=utf-8
  * refused credential 401, too many connections 429; errors found once streaming (a refused
  * argument, an expired session, a slow reader) end the stream with a `next` carrying them.
  */
-export function registerSseRoute<Viewer>(http: FastifyInstance, options: SseRouteOptions<Viewer>): void {
+export function registerSseRoute<Viewer>(http: FastifyInstance, options: SseRouteOptions<Viewer>): { close(): void } {
+  /** Open streams, each with how to end it: a stream never ends by itself, and a server closing waits for its requests. */
+  const open = new Set<() => void>();
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
     if (!acceptsEventStream(request.headers.accept)) {
       return reply.code(406).headers(options.extraHeaders(request)).send({ errors: [{ message: 'Send Accept: text/event-stream', extensions: { code: 'NOT_ACCEPTABLE' } }] });
@@ -53,11 +55,17 @@ export function registerSseRoute<Viewer>(http: FastifyInstance, options: SseRout
       return reply.code(400).headers(options.extraHeaders(request)).send({ errors: prepared.errors });
     }
     reply.hijack();
-    stream(request, reply, admitted, options, async (send) => options.hub.subscribe(prepared.request, { send }));
+    stream(request, reply, admitted, options, open, async (send) => options.hub.subscribe(prepared.request, { send }));
     return reply;
   };
   http.post(options.path, handler);
   http.get(options.path, handler);
+  return {
+    /** Ends every stream (`complete`): the clients reconnect, to another instance. */
+    close() {
+      for (const end of [...open]) end();
+    },
+  };
 }
 
 function stream<Viewer>(
@@ -65,6 +73,7 @@ function stream<Viewer>(
   reply: FastifyReply,
   admitted: Admitted<Viewer>,
   options: SseRouteOptions<Viewer>,
+  open: Set<() => void>,
   subscribe: (send: (frame: { payload: Buffer; eventId: string | undefined; conflationKey: string | undefined }) => void) => ReturnType<LiveHub<Viewer>['subscribe']>,
 ): void {
   const res = reply.raw;
@@ -73,6 +82,7 @@ function stream<Viewer>(
   let ended = false;
   let unsubscribe: (() => void) | undefined;
   const end = (errors?: GraphQLFormattedError[]) => {
+    open.delete(end);
     if (ended) return;
     ended = true;
     if (errors !== undefined) res.write(`event: next\ndata: ${JSON.stringify({ errors })}\n\n`);
@@ -106,7 +116,9 @@ function stream<Viewer>(
         );
       }, options.authRecheckMs).unref()
     : undefined;
+  open.add(end);
   res.once('close', () => {
+    open.delete(end);
     ended = true;
     clearInterval(keepalive);
     clearInterval(recheck);

@@ -85,8 +85,9 @@ describe('GraphQL subscriptions over graphql-ws and SSE', () => {
   afterEach(async () => {
     await Promise.all(clients.splice(0).map(async (client) => client.dispose()));
   });
+  let closed = false;
   afterAll(async () => {
-    await gateway.close();
+    if (!closed) await gateway.close();
   });
 
   it('streams quote ticks to a graphql-ws client, and a pushed tick refreshes price for HTTP readers', async () => {
@@ -245,5 +246,28 @@ describe('GraphQL subscriptions over graphql-ws and SSE', () => {
     const query = collect<unknown>(client, '{ price(symbol: "EUR_USD") { bid } }');
     await until(() => expect(query.done).toBe(true), 3_000);
     expect(JSON.stringify(query.errors)).toContain('Only subscriptions are served here');
+  });
+
+  // Last: it stops the gateway.
+  it('ends open WebSockets (1001) and SSE streams when the gateway stops, so that it can stop', async () => {
+    const url = `${gateway.url.replace('http', 'ws')}/graphql`;
+    const socket = new WebSocket(url, 'graphql-transport-ws');
+    await new Promise((resolve) => socket.once('open', resolve));
+    socket.send(JSON.stringify({ type: 'connection_init' }));
+    await new Promise((resolve) => socket.once('message', resolve));
+    socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: PRICES, variables: { symbols: ['EUR_USD'] } } }));
+    const socketClosed = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
+    const response = await fetch(`${gateway.url}/graphql/stream`, {
+      method: 'POST',
+      headers: { accept: 'text/event-stream', 'content-type': 'application/json' },
+      body: JSON.stringify({ query: PRICES, variables: { symbols: ['EUR_USD'] } }),
+    });
+    const streamed = response.text();
+    const started = Date.now();
+    await gateway.close();
+    closed = true;
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(await socketClosed).toBe(1001);
+    expect(await streamed).toMatch(/event: complete\ndata:\n\n$/);
   });
 });
