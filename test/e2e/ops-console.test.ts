@@ -1,11 +1,10 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 
 import { loadConfig } from '../../src/config';
 import type { OpsStats } from '../../src/operator/ops-stats';
+import { type OfflineBrowser, openOfflineBrowser, screenshotPath } from '../helpers/chromium';
 import { eventually } from '../helpers/eventually';
 import { ALICE, startTestGateway, TEST_ADMIN_TOKEN, type TestGateway } from '../helpers/test-gateway';
 
@@ -16,18 +15,10 @@ import { ALICE, startTestGateway, TEST_ADMIN_TOKEN, type TestGateway } from '../
  * needs no internet access. The test leaves a screenshot at SCREENSHOT (git-ignored dist/).
  */
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const STEP_TIMEOUT_MS = 15_000;
-const SCREENSHOT = join(__dirname, '..', '..', 'dist', 'ops-console.png');
+const SCREENSHOT = screenshotPath('ops-console.png');
 /** The console polls this often here (2 s by default), so that charts fill within a second or two. */
 const POLL_MS = 250;
-
-function isLoopback(url: string): boolean {
-  const { protocol, hostname } = new URL(url);
-  if (protocol === 'data:' || protocol === 'blob:' || protocol === 'about:') return true;
-  return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
-}
 
 /** Points drawn by a chart's series (the console marks each path with them). */
 async function pointsOf(page: Page, chart: string, series: string): Promise<number> {
@@ -36,11 +27,8 @@ async function pointsOf(page: Page, chart: string, series: string): Promise<numb
 
 describe('the operator console in a browser, offline', () => {
   let gateway: TestGateway;
-  let context: BrowserContext;
+  let browser: OfflineBrowser;
   let page: Page;
-  let profileDir: string;
-  const outside: string[] = [];
-  const pageErrors: string[] = [];
   const consoleErrors: string[] = [];
 
   /** POSTs a GraphQL query; resolves to the x-cache header of the answer. */
@@ -52,21 +40,9 @@ describe('the operator console in a browser, offline', () => {
   const stats = async (): Promise<OpsStats> => (await (await fetch(`${gateway.url}/ops/stats`, { headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } })).json()) as OpsStats;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`Chromium is not installed at ${CHROMIUM}: run "apt-get update && apt-get install -y chromium" (.ci/run does this), or set CHROMIUM_PATH`);
-    }
     gateway = await startTestGateway();
-    profileDir = mkdtempSync(join(tmpdir(), 'ops-console-chromium-'));
-    context = await chromium.launchPersistentContext(profileDir, { executablePath: CHROMIUM, args: CHROMIUM_FLAGS, headless: true, timeout: 30_000, viewport: { width: 1280, height: 1000 } });
-    await context.route('**/*', async (route) => {
-      const url = route.request().url();
-      if (isLoopback(url)) return route.continue();
-      outside.push(url);
-      return route.abort('blockedbyclient');
-    });
-    page = await context.newPage();
-    page.setDefaultTimeout(STEP_TIMEOUT_MS);
-    page.on('pageerror', (error) => pageErrors.push(error.message));
+    browser = await openOfflineBrowser('ops-console', { stepTimeoutMs: STEP_TIMEOUT_MS, viewport: { width: 1280, height: 1000 } });
+    page = browser.page;
     page.on('console', (message) => {
       // The browser reports every refused fetch (401 with a wrong token) as a console error of its own.
       if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) consoleErrors.push(message.text());
@@ -74,9 +50,8 @@ describe('the operator console in a browser, offline', () => {
   }, 90_000);
 
   afterAll(async () => {
-    await context?.close();
+    await browser?.close();
     await gateway?.close();
-    if (profileDir !== undefined) rmSync(profileDir, { recursive: true, force: true });
   }, 30_000);
 
   it('refuses its data without the admin token, and to a user\'s session', async () => {
@@ -168,7 +143,7 @@ describe('the operator console in a browser, offline', () => {
     expect(await runsOf('user_data')).toBe('0');
     await eventually(async () => (await pointsOf(page, 'chart-warming', 'runs')) >= 3, STEP_TIMEOUT_MS, 'warming charted');
 
-    mkdirSync(join(SCREENSHOT, '..'), { recursive: true });
+    // Playwright creates dist/ if it is missing.
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
     expect(existsSync(SCREENSHOT)).toBe(true);
   }, 30_000);
@@ -180,8 +155,8 @@ describe('the operator console in a browser, offline', () => {
   });
 
   it('attempted no request off this machine and raised no script or console error', () => {
-    expect(outside).toEqual([]);
-    expect(pageErrors).toEqual([]);
+    expect(browser.outside).toEqual([]);
+    expect(browser.pageErrors).toEqual([]);
     expect(consoleErrors).toEqual([]);
   });
 });

@@ -1,9 +1,6 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import type { Page, WebSocket } from 'playwright-core';
 
-import { type BrowserContext, chromium, type Page, type WebSocket } from 'playwright-core';
-
+import { type OfflineBrowser, openOfflineBrowser, screenshotPath } from '../helpers/chromium';
 import { eventually } from '../helpers/eventually';
 import { startTestGateway, TEST_ADMIN_TOKEN, type TestGateway } from '../helpers/test-gateway';
 
@@ -14,11 +11,9 @@ import { startTestGateway, TEST_ADMIN_TOKEN, type TestGateway } from '../helpers
  * playground needs no internet access (no CDN script, style sheet or font).
  */
 
-/** Where the subscription case leaves its screenshot (dist/ is git-ignored). */
-const SUBSCRIPTION_SCREENSHOT = join(__dirname, '../../dist/playground-subscription.png');
+/** Where the subscription case leaves its screenshot. */
+const SUBSCRIPTION_SCREENSHOT = screenshotPath('playground-subscription.png');
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const STEP_TIMEOUT_MS = 15_000;
 
 const QUERY_EDITOR = '.graphiql-query-editor .CodeMirror';
@@ -27,12 +22,6 @@ const VISIBLE_TOOL_EDITOR = '.graphiql-editor-tool .graphiql-editor:not(.hidden)
 const DOC_EXPLORER = 'section.graphiql-doc-explorer';
 /** CodeMirror 5's list of completions, which GraphiQL fills from the introspected schema. */
 const HINTS = 'ul.CodeMirror-hints li.CodeMirror-hint';
-
-function isLoopback(url: string): boolean {
-  const { protocol, hostname } = new URL(url);
-  if (protocol === 'data:' || protocol === 'blob:' || protocol === 'about:') return true;
-  return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
-}
 
 /** The text of a CodeMirror 5 editor on the page (GraphiQL's editors), whole even when only part is rendered. */
 function editorText(page: Page, selector: string): Promise<string> {
@@ -80,11 +69,8 @@ function sentMessages(frames: readonly string[], type: string): unknown[] {
 
 describe('the GraphQL playground in a browser, offline', () => {
   let gateway: TestGateway;
-  let context: BrowserContext;
+  let browser: OfflineBrowser;
   let page: Page;
-  let profileDir: string;
-  const outside: string[] = [];
-  const pageErrors: string[] = [];
   const consoleErrors: string[] = [];
   /** The answers to GraphiQL's introspection query (sent as operation IntrospectionQuery on load). */
   const introspections: { status: number; body: string }[] = [];
@@ -94,24 +80,10 @@ describe('the GraphQL playground in a browser, offline', () => {
   const sockets: { socket: WebSocket; sent: string[] }[] = [];
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`Chromium is not installed at ${CHROMIUM}: run "apt-get update && apt-get install -y chromium" (.ci/run does this), or set CHROMIUM_PATH`);
-    }
     // Ten ticks a second per instrument, so that a subscription shows several within a second.
     gateway = await startTestGateway({ MARKET_SIM_TICKS_PER_SECOND: '10' });
-    profileDir = mkdtempSync(join(tmpdir(), 'playground-chromium-'));
-    // A fresh profile: no cached asset or saved GraphiQL state from an earlier run.
-    context = await chromium.launchPersistentContext(profileDir, { executablePath: CHROMIUM, args: CHROMIUM_FLAGS, headless: true, timeout: 30_000 });
-    // Anything not on this machine is refused before it leaves the browser, and recorded.
-    await context.route('**/*', async (route) => {
-      const url = route.request().url();
-      if (isLoopback(url)) return route.continue();
-      outside.push(url);
-      return route.abort('blockedbyclient');
-    });
-    page = await context.newPage();
-    page.setDefaultTimeout(STEP_TIMEOUT_MS);
-    page.on('pageerror', (error) => pageErrors.push(error.message));
+    browser = await openOfflineBrowser('playground', { stepTimeoutMs: STEP_TIMEOUT_MS });
+    page = browser.page;
     page.on('console', (message) => {
       if (message.type() === 'error') consoleErrors.push(message.text());
     });
@@ -130,9 +102,8 @@ describe('the GraphQL playground in a browser, offline', () => {
   }, 90_000);
 
   afterAll(async () => {
-    await context?.close();
+    await browser?.close();
     await gateway?.close();
-    if (profileDir !== undefined) rmSync(profileDir, { recursive: true, force: true });
   }, 30_000);
 
   it('opens GraphiQL at GET /graphql with every asset served by the gateway', async () => {
@@ -276,7 +247,7 @@ describe('the GraphQL playground in a browser, offline', () => {
 
   it('opens a shared link with its query and variables in the editors', async () => {
     const query = 'query Candles($count: Int!) { candles(symbol: "EUR_USD", timeframe: H1, count: $count) { close } }';
-    const linked = await context.newPage();
+    const linked = await browser.context.newPage();
     try {
       await linked.goto(`${gateway.url}/graphql?query=${encodeURIComponent(query)}&variables=${encodeURIComponent('{"count":2}')}`);
       await linked.waitForSelector(QUERY_EDITOR);
@@ -289,9 +260,9 @@ describe('the GraphQL playground in a browser, offline', () => {
   }, 60_000);
 
   it('attempted no request off this machine, POSTed no subscription, and raised no script or console error', () => {
-    expect(outside).toEqual([]);
+    expect(browser.outside).toEqual([]);
     expect(postedSubscriptions).toEqual([]);
-    expect(pageErrors).toEqual([]);
+    expect(browser.pageErrors).toEqual([]);
     expect(consoleErrors).toEqual([]);
   });
 });
