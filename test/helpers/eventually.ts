@@ -7,3 +7,23 @@ export async function eventually(condition: () => boolean | Promise<boolean>, ti
   }
   return Date.now() - started;
 }
+
+/**
+ * Retries `assertion` until it passes. On time-out it fails with the assertion's last error, not
+ * a generic one: an `expect` failure says what was expected and what was seen.
+ */
+export async function eventuallyPasses(assertion: () => void | Promise<void>, timeoutMs = 10_000): Promise<void> {
+  let lastError: unknown;
+  const passes = async () => {
+    try {
+      await assertion();
+      return true;
+    } catch (error) {
+      lastError = error;
+      return false;
+    }
+  };
+  await eventually(passes, timeoutMs).catch(() => {
+    throw lastError;
+  });
+}

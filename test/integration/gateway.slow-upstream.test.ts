@@ -1,5 +1,6 @@
 import { CacheTags } from '../../src/cache/cache-tags';
 import type { MarketDataReport } from '../../src/market/market.service';
+import { eventually } from '../helpers/eventually';
 import { candlesBody, FakeOanda, pricingBody } from '../helpers/fake-oanda';
 import { startTestGateway, type TestGateway } from '../helpers/test-gateway';
 
@@ -98,13 +99,6 @@ describe('a slow market-data provider: stale answers at MARKET_STALE_AFTER_MS, t
   const served = () => metric('gateway_market_stale_total', 'provider="oanda",outcome="served"');
   const servedSlow = () => metric('gateway_market_stale_slow_upstream_total', 'provider="oanda"');
 
-  async function until(condition: () => Promise<boolean>, withinMs: number): Promise<void> {
-    for (const started = Date.now(); !(await condition()); ) {
-      if (Date.now() - started > withinMs) throw new Error(`condition not met within ${withinMs} ms`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  }
-
   it('answers from the last-known quote at the deadline while the broker hangs; concurrent requests share the one provider call, whose failure the breaker counts', async () => {
     await primed(PRICE, EUR_USD);
     broker.script(HANG);
@@ -131,7 +125,7 @@ describe('a slow market-data provider: stale answers at MARKET_STALE_AFTER_MS, t
 
     // The call goes on unobserved through all its attempts, and its failure reaches the breaker
     // once; jest would fail this case on an unhandled rejection raised meanwhile.
-    await until(async () => (await market()).breaker.consecutive_failures === 1, ATTEMPTS * TIMEOUT_MS + 3_000);
+    await eventually(async () => (await market()).breaker.consecutive_failures === 1, ATTEMPTS * TIMEOUT_MS + 3_000);
     expect(broker.seen).toHaveLength(ATTEMPTS);
     expect((await market()).breaker.state).toBe('closed');
   }, 20_000);
@@ -146,7 +140,7 @@ describe('a slow market-data provider: stale answers at MARKET_STALE_AFTER_MS, t
 
     // The background load writes its result to the cache as any load does.
     const { service, keys } = gw.gateway.cache;
-    await until(async () => (await service.get(keys.market('EUR_USD', 'price'))) !== undefined, 5_000);
+    await eventually(async () => (await service.get(keys.market('EUR_USD', 'price'))) !== undefined, 5_000);
     expect(await gw.graphql(PRICE)).toEqual({ status: 200, data: { price: { bid: 1.08601, ask: 1.08613 } } });
     expect(broker.seen).toHaveLength(1);
     expect((await market()).breaker.consecutive_failures).toBe(0);
@@ -170,7 +164,7 @@ describe('a slow market-data provider: stale answers at MARKET_STALE_AFTER_MS, t
     expect(broker.seen).toHaveLength(1);
 
     const { service, keys } = gw.gateway.cache;
-    await until(async () => (await service.get(keys.market('EUR_USD', 'H1:2'))) !== undefined, 5_000);
+    await eventually(async () => (await service.get(keys.market('EUR_USD', 'H1:2'))) !== undefined, 5_000);
     const fresh = await gw.graphql(CANDLES);
     expect(fresh).toEqual({ status: 200, data: { candles: [{ open: 1.087, complete: true }, { open: 1.0859, complete: false }] } });
     expect(broker.seen).toHaveLength(1);
@@ -209,7 +203,7 @@ describe('a slow market-data provider: stale answers at MARKET_STALE_AFTER_MS, t
       const answer = await timed(PRICE);
       // Three quick 503s usually beat the deadline; on a slow machine the deadline may come first.
       expect(answer.body.extensions).toEqual({ stale: [{ path: ['price'], ageSeconds: 0, reason: expect.stringMatching(/^(upstream_error|slow_upstream)$/) as unknown }] });
-      await until(async () => (await market()).breaker.consecutive_failures === call, 5_000);
+      await eventually(async () => (await market()).breaker.consecutive_failures === call, 5_000);
     }
     expect(broker.seen).toHaveLength(FAILURE_THRESHOLD * ATTEMPTS);
     expect((await market()).breaker.state).toBe('open');

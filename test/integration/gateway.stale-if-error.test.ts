@@ -1,4 +1,5 @@
 import { CacheTags } from '../../src/cache/cache-tags';
+import { eventually } from '../helpers/eventually';
 import { candlesBody, FakeOanda, pricingBody } from '../helpers/fake-oanda';
 import { startTestGateway, type TestGateway } from '../helpers/test-gateway';
 
@@ -74,13 +75,6 @@ describe('stale-if-error and the circuit breaker, with the OANDA provider agains
   async function breakerState(): Promise<unknown> {
     const metrics = (await (await fetch(`${gw.url}/cache/metrics`)).json()) as { market_data: { breaker: { state: string } } };
     return metrics.market_data.breaker.state;
-  }
-
-  async function until(condition: () => boolean): Promise<void> {
-    for (let waited = 0; !condition(); waited += 10) {
-      if (waited > 5_000) throw new Error('condition not met within 5 s');
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
   }
 
   describe('stale-if-error', () => {
@@ -222,7 +216,7 @@ describe('stale-if-error and the circuit breaker, with the OANDA provider agains
       advance(OPEN_MS);
       script({ hangMs: 10_000 });
       const probe = gw.graphql('{ price(symbol: "EUR_USD") { bid } }');
-      await until(() => brokerRequests() === 1 + FAILURE_THRESHOLD + 2);
+      await eventually(() => brokerRequests() === 1 + FAILURE_THRESHOLD + 2, 5_000);
       expect((await gw.graphql('{ price(symbol: "EUR_USD") { ask } }')).extensions).toMatchObject({ stale: [{ reason: 'circuit_open' }] });
       expect((await probe).extensions).toMatchObject({ stale: [{ reason: 'timeout' }] });
       expect(brokerRequests()).toBe(1 + FAILURE_THRESHOLD + 2);

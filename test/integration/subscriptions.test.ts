@@ -8,21 +8,8 @@ import WebSocket from 'ws';
 
 import { LiveQuotesDocument } from '../../src/generated/graphql';
 
+import { eventuallyPasses } from '../helpers/eventually';
 import { ALICE, startTestGateway, TEST_ADMIN_TOKEN, type TestGateway } from '../helpers/test-gateway';
-
-/** Retries an assertion until it passes, or fails with its last error after `timeoutMs`. */
-async function until(assertion: () => void | Promise<void>, timeoutMs: number): Promise<void> {
-  const started = Date.now();
-  for (;;) {
-    try {
-      await assertion();
-      return;
-    } catch (error) {
-      if (Date.now() - started > timeoutMs) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-  }
-}
 
 /** The subscriptions' own clients: graphql-ws over WebSocket, graphql-sse in distinct-connections mode. */
 interface Received<T> {
@@ -94,7 +81,7 @@ describe('GraphQL subscriptions over graphql-ws and SSE', () => {
     const client = wsClient(gateway);
     clients.push(client);
     const ticks = collect<Tick>(client, PRICES, { symbols: ['EUR_USD', 'GBP_USD'] });
-    await until(() => expect(new Set(ticks.items.map((tick) => tick.prices.symbol))).toEqual(new Set(['EUR_USD', 'GBP_USD'])), 5_000);
+    await eventuallyPasses(() => expect(new Set(ticks.items.map((tick) => tick.prices.symbol))).toEqual(new Set(['EUR_USD', 'GBP_USD'])), 5_000);
     expect(ticks.errors).toEqual([]);
     const seen = ticks.items.at(-1)!.prices;
     // The tick was applied to the cache before it was sent: price is never older than the stream.
@@ -107,11 +94,11 @@ describe('GraphQL subscriptions over graphql-ws and SSE', () => {
     clients.push(client);
     const usdJpy = collect<SignalEventData>(client, SIGNAL_EVENTS, { symbols: ['USD_JPY'] });
     const all = collect<SignalEventData>(client, SIGNAL_EVENTS, {});
-    await until(() => expect(gateway.gateway.live?.hub.size.subscriptions).toBe(2), 3_000);
+    await eventuallyPasses(() => expect(gateway.gateway.live?.hub.size.subscriptions).toBe(2), 3_000);
     const created = await gateway.graphql<{ createSignal: { id: number } }>(CREATE, newSignal('EUR_USD'), TEST_ADMIN_TOKEN);
     const createdJpy = await gateway.graphql<{ createSignal: { id: number } }>(CREATE, newSignal('USD_JPY'), TEST_ADMIN_TOKEN);
-    await until(() => expect(all.items).toHaveLength(2), 5_000);
-    await until(() => expect(usdJpy.items).toHaveLength(1), 5_000);
+    await eventuallyPasses(() => expect(all.items).toHaveLength(2), 5_000);
+    await eventuallyPasses(() => expect(usdJpy.items).toHaveLength(1), 5_000);
     expect(all.items.map((event) => event.signalEvents.signal?.id)).toEqual([created.data!.createSignal.id, createdJpy.data!.createSignal.id]);
     expect(usdJpy.items[0]!.signalEvents).toMatchObject({ kind: 'CREATED', signal: { id: createdJpy.data!.createSignal.id, symbol: 'USD_JPY', status: 'ACTIVE', user: { username: expect.any(String) } } });
     // Ids increase: a client can resume from the last one it saw.
@@ -123,18 +110,18 @@ describe('GraphQL subscriptions over graphql-ws and SSE', () => {
     const client = wsClient(gateway);
     clients.push(client);
     const first = collect<SignalEventData>(client, SIGNAL_EVENTS, { symbols: ['AUD_USD'] });
-    await until(() => expect(gateway.gateway.live?.hub.size.subscriptions).toBe(1), 3_000);
+    await eventuallyPasses(() => expect(gateway.gateway.live?.hub.size.subscriptions).toBe(1), 3_000);
     await gateway.graphql(CREATE, newSignal('AUD_USD'), TEST_ADMIN_TOKEN);
-    await until(() => expect(first.items).toHaveLength(1), 5_000);
+    await eventuallyPasses(() => expect(first.items).toHaveLength(1), 5_000);
     const lastSeen = first.items[0]!.signalEvents.id;
     first.stop();
     // Missed while away:
     const missedA = await gateway.graphql<{ createSignal: { id: number } }>(CREATE, newSignal('AUD_USD'), TEST_ADMIN_TOKEN);
     const missedB = await gateway.graphql<{ createSignal: { id: number } }>(CREATE, newSignal('AUD_USD'), TEST_ADMIN_TOKEN);
     const resumed = collect<SignalEventData>(client, SIGNAL_EVENTS, { symbols: ['AUD_USD'], after: lastSeen });
-    await until(() => expect(resumed.items).toHaveLength(2), 5_000);
+    await eventuallyPasses(() => expect(resumed.items).toHaveLength(2), 5_000);
     const live = await gateway.graphql<{ createSignal: { id: number } }>(CREATE, newSignal('AUD_USD'), TEST_ADMIN_TOKEN);
-    await until(() => expect(resumed.items).toHaveLength(3), 5_000);
+    await eventuallyPasses(() => expect(resumed.items).toHaveLength(3), 5_000);
     expect(resumed.items.map((event) => event.signalEvents.signal?.id)).toEqual([missedA.data!.createSignal.id, missedB.data!.createSignal.id, live.data!.createSignal.id]);
   });
 
@@ -142,7 +129,7 @@ describe('GraphQL subscriptions over graphql-ws and SSE', () => {
     const client = wsClient(gateway);
     clients.push(client);
     const stale = collect<SignalEventData>(client, SIGNAL_EVENTS, { after: `${Date.now() - 3_600_000}-0` });
-    await until(() => expect(stale.items).toHaveLength(1), 5_000);
+    await eventuallyPasses(() => expect(stale.items).toHaveLength(1), 5_000);
     expect(stale.items[0]!.signalEvents).toMatchObject({ kind: 'GAP', signal: null, message: expect.stringContaining('older than the replay window') });
   });
 
@@ -150,9 +137,9 @@ describe('GraphQL subscriptions over graphql-ws and SSE', () => {
     const sse = createSseClient({ url: `${gateway.url}/graphql/stream`, retryAttempts: 0 });
     const events = collect<SignalEventData>(sse, SIGNAL_EVENTS, { symbols: ['USD_CHF'] });
     const ticks = collect<Tick>(sse, PRICES, { symbols: ['USD_CHF'] });
-    await until(() => expect(ticks.items.length).toBeGreaterThan(0), 5_000);
+    await eventuallyPasses(() => expect(ticks.items.length).toBeGreaterThan(0), 5_000);
     await gateway.graphql(CREATE, newSignal('USD_CHF'), TEST_ADMIN_TOKEN);
-    await until(() => expect(events.items).toHaveLength(1), 5_000);
+    await eventuallyPasses(() => expect(events.items).toHaveLength(1), 5_000);
     events.stop();
     ticks.stop();
     sse.dispose();
@@ -170,7 +157,7 @@ describe('GraphQL subscriptions over graphql-ws and SSE', () => {
     expect(response.headers.get('content-type')).toContain('text/event-stream');
     const reader = response.body!.getReader();
     let text = '';
-    await until(async () => {
+    await eventuallyPasses(async () => {
       const { value } = (await reader.read()) as { value?: Uint8Array };
       text += new TextDecoder().decode(value);
       expect(text).toContain(`"id":${missed.data!.createSignal.id}`);
@@ -219,7 +206,7 @@ describe('GraphQL subscriptions over graphql-ws and SSE', () => {
     const client = wsClient(gateway);
     clients.push(client);
     const typed = collect<Tick>(client, print(LiveQuotesDocument), { symbols: ['NZD_USD'] });
-    await until(() => expect(typed.items.length).toBeGreaterThan(0), 5_000);
+    await eventuallyPasses(() => expect(typed.items.length).toBeGreaterThan(0), 5_000);
     expect(typed.items[0]!.prices).toMatchObject({ symbol: 'NZD_USD', bid: expect.any(Number), mid: expect.any(Number) });
 
     const manifest = JSON.parse(readFileSync(MANIFEST, 'utf8')) as Record<string, string>;
@@ -229,7 +216,7 @@ describe('GraphQL subscriptions over graphql-ws and SSE', () => {
     expect(response.status).toBe(200);
     const reader = response.body!.getReader();
     let text = '';
-    await until(async () => {
+    await eventuallyPasses(async () => {
       const { value } = (await reader.read()) as { value?: Uint8Array };
       text += new TextDecoder().decode(value);
       expect(text).toContain('"symbol":"NZD_USD"');
@@ -241,10 +228,10 @@ describe('GraphQL subscriptions over graphql-ws and SSE', () => {
     const client = wsClient(gateway, ALICE);
     clients.push(client);
     const bad = collect<Tick>(client, PRICES, { symbols: ['eurusd'] });
-    await until(() => expect(bad.done).toBe(true), 3_000);
+    await eventuallyPasses(() => expect(bad.done).toBe(true), 3_000);
     expect(JSON.stringify(bad.errors)).toContain('BAD_USER_INPUT');
     const query = collect<unknown>(client, '{ price(symbol: "EUR_USD") { bid } }');
-    await until(() => expect(query.done).toBe(true), 3_000);
+    await eventuallyPasses(() => expect(query.done).toBe(true), 3_000);
     expect(JSON.stringify(query.errors)).toContain('Only subscriptions are served here');
   });
 
