@@ -5,6 +5,8 @@ import { dirname, join } from 'node:path';
 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
+import { htmlPage } from './html-page';
+
 /**
  * GraphiQL served by the gateway itself: the page and every script, style sheet and font come from
  * this process (fonts are inlined in GraphiQL's CSS), so the playground works with no internet
@@ -230,31 +232,12 @@ export function wantsPlayground(request: Pick<IncomingMessage, 'method' | 'heade
 
 /** The playground page; `assetPath` must be the path given to `registerPlayground`. */
 export function playgroundHtml(assetPath: string = PLAYGROUND_ASSET_PATH): string {
-  const asset = (name: string) => `${escapeAttribute(assetPath)}/${name}`;
-  return `<!doctype html>
-<html lang="en">
-  <head>
-    <meta charset="utf-8" />
-    <meta name="viewport" content="width=device-width, initial-scale=1" />
-    <meta name="robots" content="noindex" />
-    <link rel="icon" href="data:," />
-    <title>Trading gateway · GraphQL playground</title>
-    <link rel="stylesheet" href="${asset('graphiql.css')}" />
-    <style>html, body, #graphiql { height: 100%; margin: 0; }</style>
-  </head>
-  <body>
-    <div id="graphiql">Loading the playground…</div>
-    <noscript>The GraphQL playground needs JavaScript. API clients POST to this URL.</noscript>
-    <script src="${asset('react.js')}"></script>
-    <script src="${asset('react-dom.js')}"></script>
-    <script src="${asset('graphiql.js')}"></script>
-    <script src="${asset('graphql-ws.js')}"></script>
-    <script src="${asset('boot.js')}"></script>
-  </body>
-</html>
-`;
-}
-
-function escapeAttribute(value: string): string {
-  return value.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return htmlPage({
+    title: 'Trading gateway · GraphQL playground',
+    stylesheet: `${assetPath}/graphiql.css`,
+    inlineStyle: 'html, body, #graphiql { height: 100%; margin: 0; }',
+    body: `    <div id="graphiql">Loading the playground…</div>
+    <noscript>The GraphQL playground needs JavaScript. API clients POST to this URL.</noscript>`,
+    scripts: ['react.js', 'react-dom.js', 'graphiql.js', 'graphql-ws.js', 'boot.js'].map((name) => `${assetPath}/${name}`),
+  });
 }

@@ -1,4 +1,5 @@
 import { INVALIDATION_SCOPES } from './cache-admin.service';
+import { htmlPage } from '../http/html-page';
 import { WARMING_STRATEGIES } from '../warming/warming.service';
 
 /**
@@ -30,18 +31,10 @@ const chart = (id: string, title: string, note: string) => `
 export function opsConsoleHtml(basePath: string): string {
   const scopes = INVALIDATION_SCOPES.map((scope) => `<option value="${scope}">${scope}</option>`).join('');
   const strategies = WARMING_STRATEGIES.map((name) => `<label><input type="checkbox" name="strategy" value="${name}" checked /> ${name}</label>`).join('\n          ');
-  return `<!doctype html>
-<html lang="en">
-  <head>
-    <meta charset="utf-8" />
-    <meta name="viewport" content="width=device-width, initial-scale=1" />
-    <meta name="robots" content="noindex" />
-    <link rel="icon" href="data:," />
-    <title>Trading gateway · operator console</title>
-    <link rel="stylesheet" href="${basePath}/console.css" />
-  </head>
-  <body>
-    <header>
+  return htmlPage({
+    title: 'Trading gateway · operator console',
+    stylesheet: `${basePath}/console.css`,
+    body: `    <header>
       <h1>Trading gateway · operator console</h1>
       <span id="connection" class="badge">signed out</span>
       <span id="last-update" class="muted"></span>
@@ -94,11 +87,9 @@ export function opsConsoleHtml(basePath: string): string {
         <p id="action-result" role="status"></p>
       </section>
     </main>
-    <noscript>The operator console needs JavaScript; the same figures are at /cache/metrics and /metrics.</noscript>
-    <script src="${basePath}/console.js"></script>
-  </body>
-</html>
-`;
+    <noscript>The operator console needs JavaScript; the same figures are at /cache/metrics and /metrics.</noscript>`,
+    scripts: [`${basePath}/console.js`],
+  });
 }
 
 export const OPS_CONSOLE_CSS = `
