@@ -87,6 +87,7 @@ import { TracedFleetFlight } from './tracing/traced-fleet-flight';
 import { TracedResponseCache } from './tracing/traced-response-cache';
 import { TracedTier } from './tracing/traced-tier';
 import { createTracing } from './tracing/tracing';
+import { tuneV8ForRequestLifetimes } from './v8-tuning';
 
 /** A warming run that hangs releases its cross-instance lease after this long at most. */
 const WARMING_LEASE_TTL_MS = 120_000;
@@ -124,6 +125,7 @@ export interface GatewayOptions {
 /** The composition root: every long-lived object is built here and handed to what uses it. */
 export async function createGateway(config: Config, logger: Logger, options: GatewayOptions = {}): Promise<Gateway> {
   const startedAtMs = Date.now();
+  tuneV8ForRequestLifetimes();
   // First: a manifest naming a wrong or invalid document stops start-up, naming it, before anything is opened.
   const { manifestPaths } = config.persistedDocuments;
   const manifests = manifestPaths.length === 0 ? new Map<string, string>() : loadManifests(manifestPaths, await buildTypesOnlySchema(), [...specifiedRules, queryLimitsRule(config.graphql)]);
