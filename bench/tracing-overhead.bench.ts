@@ -7,7 +7,7 @@
  *
  *   npm run bench:tracing     (tsc, then node dist/bench/tracing-overhead.bench.js; prints a Markdown section)
  *
- * BENCH_ROUNDS (default 3), BENCH_REDIS_URL (default redis://127.0.0.1:6379); BENCH_TRACED_SAMPLER replaces
+ * BENCH_PAIRS (default 3: fresh pairs of processes), BENCH_ROUNDS (default 3, per pair), BENCH_REDIS_URL (default redis://127.0.0.1:6379); BENCH_TRACED_SAMPLER replaces
  * traceidratio (always_off: the cost of tracing on with nothing sampled), BENCH_CPU_PROF a folder for CPU profiles.
  *
  * Instructions per request (`perf stat`, when perf is installed) are the figure to trust on a busy
@@ -19,6 +19,7 @@ import 'reflect-metadata';
 
 import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { createServer } from 'node:http';
+import { loadavg } from 'node:os';
 
 import autocannon from 'autocannon';
 
@@ -35,6 +36,8 @@ const CONNECTIONS = 50;
 const WARMUP_SECONDS = 10;
 const RUN_SECONDS = 6;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const PAIRS = Number(process.env.BENCH_PAIRS ?? 3);
+const TRACED_SAMPLER = process.env.BENCH_TRACED_SAMPLER ?? 'traceidratio';
 const SAMPLE_RATIO = 0.1;
 const RATE = process.env.BENCH_RATE === undefined ? undefined : Number(process.env.BENCH_RATE);
 
@@ -63,7 +66,7 @@ async function serve(variant: Variant, otlpEndpoint: string): Promise<void> {
     REDIS_TIMEOUT: '1',
     CACHE_KEY_PREFIX: `bench_tracing_${variant === 'tracing-off' ? 'off' : 'on'}_${process.pid}`,
     CACHE_WARMING_ENABLED: 'false',
-    ...(variant === 'tracing-off' ? {} : { OTEL_EXPORTER_OTLP_ENDPOINT: otlpEndpoint, OTEL_TRACES_SAMPLER: process.env.BENCH_TRACED_SAMPLER ?? 'traceidratio', OTEL_TRACES_SAMPLER_ARG: String(SAMPLE_RATIO) }),
+    ...(variant === 'tracing-off' ? {} : { OTEL_EXPORTER_OTLP_ENDPOINT: otlpEndpoint, OTEL_TRACES_SAMPLER: TRACED_SAMPLER, OTEL_TRACES_SAMPLER_ARG: String(SAMPLE_RATIO) }),
   });
   const gateway = await createGateway(config, createLogger(config));
   const url = await gateway.listen();
@@ -175,8 +178,20 @@ const median = (values: readonly number[]) => {
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 };
 
-async function main(): Promise<void> {
-  const receiver = await startReceiver();
+interface Rows {
+  readonly rows: Map<Variant, { rps: number[]; p50: number[]; p99: number[]; cpuPerRequest: number[]; instructionsPerRequest: number[] }>;
+  readonly ratios: number[];
+  readonly cpuRatios: number[];
+  readonly instructionRatios: number[];
+  tracedRequests: number;
+}
+
+/**
+ * One pair of gateways, started fresh, warmed up, then ROUNDS rounds alternating between them.
+ * Several pairs (BENCH_PAIRS) because a process has luck of its own (where its code is placed,
+ * when it collects): two processes of the same build differed by up to 15 % in one sitting.
+ */
+async function runPair(pair: number, receiver: Awaited<ReturnType<typeof startReceiver>>, into: Rows): Promise<number> {
   const children = [await start('tracing-off', receiver.url), await start('tracing-10%', receiver.url)];
   for (const child of children) {
     // The first answer is executed and stored; from the second on, the hit front answers from the near copy.
@@ -189,12 +204,6 @@ async function main(): Promise<void> {
     }
     await load(child, WARMUP_SECONDS);
   }
-  const rows = new Map<Variant, { rps: number[]; p50: number[]; p99: number[]; cpuPerRequest: number[]; instructionsPerRequest: number[] }>(
-    VARIANTS.map((variant) => [variant, { rps: [], p50: [], p99: [], cpuPerRequest: [], instructionsPerRequest: [] }]),
-  );
-  const ratios: number[] = [];
-  const instructionRatios: number[] = [];
-  let tracedRequests = 0;
   // The warm-up's spans arrive within one export delay (5 s): counted out before the timed rounds.
   await new Promise((resolve) => setTimeout(resolve, 6_000));
   const spansBefore = receiver.counts.requestSpans;
@@ -202,6 +211,7 @@ async function main(): Promise<void> {
     // Alternating which goes first, so that neither always runs on a machine the other has just warmed.
     const order = round % 2 === 0 ? children : [...children].reverse();
     const rps = new Map<Variant, number>();
+    const cpu = new Map<Variant, number>();
     const instructions = new Map<Variant, number>();
     const split = new Map<Variant, string>();
     for (const child of order) {
@@ -212,23 +222,28 @@ async function main(): Promise<void> {
       const after = await stats(child);
       if (counted !== undefined) {
         const perRequest = (counted.user + counted.kernel) / run.requests;
-        rows.get(child.variant)!.instructionsPerRequest.push(perRequest);
+        into.rows.get(child.variant)!.instructionsPerRequest.push(perRequest);
         instructions.set(child.variant, perRequest);
         split.set(child.variant, ` (user ${(counted.user / run.requests / 1000).toFixed(0)}k, kernel ${(counted.kernel / run.requests / 1000).toFixed(0)}k)`);
       }
       if (after.hits - before.hits < run.requests * 0.99) throw new Error(`${child.variant}: ${after.hits - before.hits} near hits for ${run.requests} requests`);
-      if (child.variant === 'tracing-10%') tracedRequests += run.requests;
-      const row = rows.get(child.variant)!;
+      if (child.variant === 'tracing-10%') into.tracedRequests += run.requests;
+      const row = into.rows.get(child.variant)!;
+      const cpuPerRequest = (after.cpuMicros - before.cpuMicros) / run.requests;
       row.rps.push(run.rps);
       row.p50.push(run.p50);
       row.p99.push(run.p99);
-      row.cpuPerRequest.push((after.cpuMicros - before.cpuMicros) / run.requests);
+      row.cpuPerRequest.push(cpuPerRequest);
       rps.set(child.variant, run.rps);
+      cpu.set(child.variant, cpuPerRequest);
       const perRequest = instructions.get(child.variant);
-      process.stdout.write(`round ${round + 1} ${child.variant.padEnd(12)} ${run.rps.toFixed(0).padStart(7)} req/s p50 ${run.p50} ms p99 ${run.p99} ms${perRequest === undefined ? '' : ` ${(perRequest / 1000).toFixed(0)}k instructions/req${split.get(child.variant) ?? ''}`}\n`);
+      process.stdout.write(
+        `pair ${pair + 1} round ${round + 1} ${child.variant.padEnd(12)} ${run.rps.toFixed(0).padStart(7)} req/s p50 ${run.p50} ms p99 ${run.p99} ms ${cpuPerRequest.toFixed(1)} µs CPU/req${perRequest === undefined ? '' : ` ${(perRequest / 1000).toFixed(0)}k instructions/req${split.get(child.variant) ?? ''}`}\n`,
+      );
     }
-    ratios.push(rps.get('tracing-10%')! / rps.get('tracing-off')!);
-    if (instructions.size === 2) instructionRatios.push(instructions.get('tracing-10%')! / instructions.get('tracing-off')!);
+    into.ratios.push(rps.get('tracing-10%')! / rps.get('tracing-off')!);
+    into.cpuRatios.push(cpu.get('tracing-10%')! / cpu.get('tracing-off')!);
+    if (instructions.size === 2) into.instructionRatios.push(instructions.get('tracing-10%')! / instructions.get('tracing-off')!);
   }
   // Stopping exports what is still queued (Tracing.shutdown) before the process exits.
   await Promise.all(
@@ -238,11 +253,28 @@ async function main(): Promise<void> {
       return exited;
     }),
   );
+  return receiver.counts.requestSpans - spansBefore;
+}
+
+async function main(): Promise<void> {
+  const receiver = await startReceiver();
+  const into: Rows = {
+    rows: new Map(VARIANTS.map((variant) => [variant, { rps: [], p50: [], p99: [], cpuPerRequest: [], instructionsPerRequest: [] }])),
+    ratios: [],
+    cpuRatios: [],
+    instructionRatios: [],
+    tracedRequests: 0,
+  };
+  let exported = 0;
+  for (let pair = 0; pair < PAIRS; pair += 1) exported += await runPair(pair, receiver, into);
   receiver.close();
-  const exported = receiver.counts.requestSpans - spansBefore;
+  const { rows, ratios, cpuRatios, instructionRatios, tracedRequests } = into;
+  const list = (values: readonly number[]) => values.map((value) => value.toFixed(3)).join(', ');
 
   const lines = [
-    `Command: \`npm run bench:tracing\` (${new Date().toISOString().slice(0, 10)}, Node ${process.version}, 2 cores, Redis on loopback). Near hits of one query (24 EUR_USD signals with author and price) as POST, answered by the hit front; autocannon, ${CONNECTIONS} connections${RATE === undefined ? '' : ` held at ${RATE} req/s`}, ${WARMUP_SECONDS} s warm-up, ${ROUNDS} rounds of ${RUN_SECONDS} s alternating between the two gateways (each a process of its own, both up throughout); medians. Tracing on: \`OTEL_TRACES_SAMPLER=traceidratio\`, \`OTEL_TRACES_SAMPLER_ARG=${SAMPLE_RATIO}\`, exporting over OTLP/HTTP to a receiver in the load generator's process that counts and discards; it received ${exported} request spans for the ${tracedRequests} timed requests (${((exported / Math.max(1, tracedRequests)) * 100).toFixed(1)} % sampled).`,
+    `Command: \`npm run bench:tracing\` (${new Date().toISOString().slice(0, 10)}, Node ${process.version}, 2 cores, Redis on loopback, \`uptime\` load ${loadavg()
+      .map((value) => value.toFixed(2))
+      .join(' / ')} at the end). Near hits of one query (24 EUR_USD signals with author and price) as POST, answered by the hit front; autocannon, ${CONNECTIONS} connections${RATE === undefined ? '' : ` held at ${RATE} req/s`}. ${PAIRS} pairs of gateways, each pair two fresh processes (tracing off, tracing on) up together: ${WARMUP_SECONDS} s warm-up each, then ${ROUNDS} rounds of ${RUN_SECONDS} s alternating between the two; medians over all rounds. Tracing on: \`OTEL_TRACES_SAMPLER=${TRACED_SAMPLER}\`, \`OTEL_TRACES_SAMPLER_ARG=${SAMPLE_RATIO}\`, exporting over OTLP/HTTP to a receiver in the load generator's process that counts and discards; it received ${exported} request spans for the ${tracedRequests} timed requests (${((exported / Math.max(1, tracedRequests)) * 100).toFixed(1)} % sampled).`,
     '',
     '| gateway | req/s | p50 ms | p99 ms | server CPU µs/req | instructions/req (user + kernel) |',
     '|---|---:|---:|---:|---:|---:|',
@@ -252,8 +284,9 @@ async function main(): Promise<void> {
       return `| ${variant} | ${median(row.rps).toFixed(0)} | ${median(row.p50)} | ${median(row.p99)} | ${median(row.cpuPerRequest).toFixed(1)} | ${instructions} |`;
     }),
     '',
-    `Throughput with tracing ÷ without, per round: ${ratios.map((ratio) => ratio.toFixed(3)).join(', ')}; median ${median(ratios).toFixed(3)}.`,
-    ...(instructionRatios.length === 0 ? [] : [`Instructions per request with tracing ÷ without, per round: ${instructionRatios.map((ratio) => ratio.toFixed(3)).join(', ')}; median ${median(instructionRatios).toFixed(3)}.`]),
+    `Throughput with tracing ÷ without, per round (pair by pair): ${list(ratios)}; median **${median(ratios).toFixed(3)}**.`,
+    `Server CPU per request with tracing ÷ without, per round: ${list(cpuRatios)}; median ${median(cpuRatios).toFixed(3)}.`,
+    ...(instructionRatios.length === 0 ? [] : [`Instructions per request with tracing ÷ without, per round: ${list(instructionRatios)}; median ${median(instructionRatios).toFixed(3)}.`]),
   ];
   process.stdout.write(`\n${lines.join('\n')}\n`);
 }
