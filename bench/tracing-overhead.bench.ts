@@ -8,7 +8,8 @@
  *   npm run bench:tracing     (tsc, then node dist/bench/tracing-overhead.bench.js; prints a Markdown section)
  *
  * BENCH_PAIRS (default 3: fresh pairs of processes), BENCH_ROUNDS (default 3, per pair), BENCH_REDIS_URL (default redis://127.0.0.1:6379); BENCH_TRACED_SAMPLER replaces
- * traceidratio (always_off: the cost of tracing on with nothing sampled), BENCH_CPU_PROF a folder for CPU profiles.
+ * traceidratio (always_off: the cost of tracing on with nothing sampled), BENCH_SAMPLE_RATIO its argument (default 0.1),
+ * BENCH_CPU_PROF a folder for CPU profiles.
  *
  * Instructions per request (`perf stat`, when perf is installed) are the figure to trust on a busy
  * machine: unlike throughput and CPU time, they do not change with what else the cores are doing.
@@ -38,7 +39,7 @@ const RUN_SECONDS = 6;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const PAIRS = Number(process.env.BENCH_PAIRS ?? 3);
 const TRACED_SAMPLER = process.env.BENCH_TRACED_SAMPLER ?? 'traceidratio';
-const SAMPLE_RATIO = 0.1;
+const SAMPLE_RATIO = Number(process.env.BENCH_SAMPLE_RATIO ?? 0.1);
 const RATE = process.env.BENCH_RATE === undefined ? undefined : Number(process.env.BENCH_RATE);
 
 const QUERY = `query Board($symbol: String!, $limit: Int!) {
