@@ -218,7 +218,12 @@ class WsConnection<Viewer> {
     this.ws.ping();
   }
 
+  /**
+   * Its subscriptions end at once, not when the client answers the close: a client that stopped
+   * reading (4413) would otherwise be fanned out to until `ws` gives up waiting for it (30 s).
+   */
   close(code: number, reason: string): void {
+    this.endSubscriptions();
     if (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CONNECTING) this.ws.close(code, reason);
   }
 
@@ -226,9 +231,13 @@ class WsConnection<Viewer> {
   closed(): void {
     clearTimeout(this.initTimer);
     clearInterval(this.recheckTimer);
+    this.endSubscriptions();
+    this.admitted?.release();
+  }
+
+  private endSubscriptions(): void {
     for (const unsubscribe of this.subscriptions.values()) unsubscribe();
     this.subscriptions.clear();
-    this.admitted?.release();
   }
 
   private async receive(text: string): Promise<void> {
