@@ -22,6 +22,7 @@ import { expressMiddleware } from '@as-integrations/express5';
 import Fastify, { type FastifyInstance } from 'fastify';
 import express from 'express';
 import autocannon from 'autocannon';
+import { median } from './bench-processes';
 
 // ---------------------------------------------------------------------------
 // Shared schema / resolvers
@@ -267,12 +268,6 @@ async function load(s: Server, seconds: number): Promise<RunResult> {
     errors: r.errors,
     timeouts: r.timeouts,
   };
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 async function parentMain(): Promise<void> {

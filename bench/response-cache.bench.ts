@@ -25,7 +25,7 @@
  */
 import 'reflect-metadata';
 
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { writeFileSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -43,6 +43,7 @@ import { createGateway } from '../src/app';
 import { loadConfig } from '../src/config';
 import { createLogger } from '../src/logger';
 import type { RequestContext } from '../src/request-context';
+import { askStats, median, startServer } from './bench-processes';
 
 const VARIANTS = ['ceiling', 'apollo-memory', 'apollo-redis', 'gateway-near', 'gateway-redis'] as const;
 const PAIRS = ['gateway-fleet', 'gateway-fleet-off', 'apollo-fleet'] as const;
@@ -175,27 +176,12 @@ interface Child {
   readonly port: number;
 }
 
-function start(variant: Variant, options: { ceilingBytes?: string; sharedPrefix?: string } = {}): Promise<Child> {
-  return new Promise((resolve, reject) => {
-    const env = { ...process.env, BENCH_CEILING: options.ceilingBytes ?? '', BENCH_SHARED_PREFIX: options.sharedPrefix ?? '' };
-    const child = fork(__filename, ['serve', variant], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env });
-    const timer = setTimeout(() => reject(new Error(`${variant} did not start`)), 120_000);
-    child.once('message', (message: FromChild) => {
-      clearTimeout(timer);
-      if (message.type === 'ready') resolve({ variant, process: child, port: message.port });
-    });
-    child.once('exit', (code) => reject(new Error(`${variant} exited (${code})`)));
-  });
+async function start(variant: Variant, options: { ceilingBytes?: string; sharedPrefix?: string } = {}): Promise<Child> {
+  const env = { ...process.env, BENCH_CEILING: options.ceilingBytes ?? '', BENCH_SHARED_PREFIX: options.sharedPrefix ?? '' };
+  return { variant, ...(await startServer(__filename, ['serve', variant], variant, { env })) };
 }
 
-function stats(child: Child): Promise<Stats> {
-  return new Promise((resolve) => {
-    child.process.once('message', (message: FromChild) => {
-      if (message.type === 'stats') resolve(message);
-    });
-    child.process.send({ type: 'stats' } satisfies ToChild);
-  });
-}
+const stats = (child: Child) => askStats<Stats>(child.process);
 
 async function post(child: Child, payload: string): Promise<string> {
   const response = await fetch(`http://127.0.0.1:${child.port}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: payload });
@@ -228,12 +214,6 @@ async function load(target: Target, seconds: number) {
   if (result.non2xx > 0 || result.errors > 0) throw new Error(`${target.label}: ${result.non2xx} non-2xx, ${result.errors} errors`);
   return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, requests: result.requests.total };
 }
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-};
 
 async function main(): Promise<void> {
   // The ceiling serves the gateway's own bytes for the hot query, so every variant sends the same answer.

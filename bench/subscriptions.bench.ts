@@ -57,6 +57,7 @@ import { UpstreamStats } from '../src/market/market-data.provider';
 import type { QuoteEvent } from '../src/market/market.live';
 import { toPrice } from '../src/market/market.resolver';
 import { SimulatedMarketDataProvider } from '../src/market/simulated.provider';
+import { median, startServer } from './bench-processes';
 
 // The package's public subpath (its exports map), typed from the file it maps to: this project's
 // moduleResolution ("node") does not read exports maps.
@@ -550,25 +551,7 @@ function forkRole(args: string[], execArgv: string[] = []): ChildProcess {
   return fork(__filename, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv });
 }
 
-function startServer(kind: ServerKind): Promise<{ child: ChildProcess; port: number }> {
-  return new Promise((resolve, reject) => {
-    const child = forkRole(['serve', kind], ['--expose-gc']);
-    const timer = setTimeout(() => reject(new Error(`${kind} did not start`)), 120_000);
-    child.once('message', (message: FromServer) => {
-      clearTimeout(timer);
-      if (message.type === 'ready') resolve({ child, port: message.port });
-    });
-    child.once('exit', (code) => reject(new Error(`${kind} exited (${code})`)));
-  });
-}
-
 const sleep = (seconds: number) => new Promise((resolve) => setTimeout(resolve, seconds * 1000));
-const median = (values: number[]) => {
-  const sorted = values.filter((value) => Number.isFinite(value)).sort((a, b) => a - b);
-  if (sorted.length === 0) return NaN;
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-};
 const MiB = 1024 ** 2;
 
 /** Bytes the kernel holds unsent on the server's sockets (ss's Send-Q): where a stalled client's backlog sits before the server's heap sees it. */
@@ -608,7 +591,7 @@ interface Result {
 
 async function measure(kind: ServerKind, load: ChildProcess): Promise<Result> {
   const log = (text: string) => process.stdout.write(`[${kind}] ${text}\n`);
-  const { child, port } = await startServer(kind);
+  const { process: child, port } = await startServer(__filename, ['serve', kind], kind, { execArgv: ['--expose-gc'] });
   const stats = (gc = false) => ask<{ id: number } & ServerStats>(child, { type: 'stats', gc });
   await sleep(2);
   const empty = await stats(true);

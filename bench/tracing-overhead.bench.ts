@@ -18,7 +18,7 @@
  */
 import 'reflect-metadata';
 
-import { type ChildProcess, fork, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import { loadavg } from 'node:os';
 
@@ -27,6 +27,7 @@ import autocannon from 'autocannon';
 import { createGateway } from '../src/app';
 import { loadConfig } from '../src/config';
 import { createLogger } from '../src/logger';
+import { askStats, median, startServer } from './bench-processes';
 
 const VARIANTS = ['tracing-off', 'tracing-10%'] as const;
 type Variant = (typeof VARIANTS)[number];
@@ -90,28 +91,13 @@ interface Child {
   readonly port: number;
 }
 
-function start(variant: Variant, otlpEndpoint: string): Promise<Child> {
-  return new Promise((resolve, reject) => {
-    // BENCH_CPU_PROF=<dir>: each gateway writes a V8 CPU profile there when it stops.
-    const profile = process.env.BENCH_CPU_PROF === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`, `--cpu-prof-name=${variant}.cpuprofile`];
-    const child = fork(__filename, ['serve', variant, otlpEndpoint], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [...process.execArgv, ...profile] });
-    const timer = setTimeout(() => reject(new Error(`${variant} did not start`)), 120_000);
-    child.once('message', (message: FromChild) => {
-      clearTimeout(timer);
-      if (message.type === 'ready') resolve({ variant, process: child, port: message.port });
-    });
-    child.once('exit', (code) => reject(new Error(`${variant} exited (${code})`)));
-  });
+async function start(variant: Variant, otlpEndpoint: string): Promise<Child> {
+  // BENCH_CPU_PROF=<dir>: each gateway writes a V8 CPU profile there when it stops.
+  const profile = process.env.BENCH_CPU_PROF === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`, `--cpu-prof-name=${variant}.cpuprofile`];
+  return { variant, ...(await startServer(__filename, ['serve', variant, otlpEndpoint], variant, { execArgv: profile })) };
 }
 
-function stats(child: Child): Promise<Extract<FromChild, { type: 'stats' }>> {
-  return new Promise((resolve) => {
-    child.process.once('message', (message: FromChild) => {
-      if (message.type === 'stats') resolve(message);
-    });
-    child.process.send({ type: 'stats' } satisfies ToChild);
-  });
-}
+const stats = (child: Child) => askStats<Extract<FromChild, { type: 'stats' }>>(child.process);
 
 /** A collector that takes OTLP/HTTP exports and keeps only counts: exports, bytes, request spans (SERVER kind). */
 async function startReceiver(): Promise<{ url: string; counts: { exports: number; bytes: number; requestSpans: number }; close(): void }> {
@@ -172,12 +158,6 @@ function countInstructions(pid: number): { stop(): Promise<{ user: number; kerne
     },
   };
 }
-
-const median = (values: readonly number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-};
 
 interface Rows {
   readonly rows: Map<Variant, { rps: number[]; p50: number[]; p99: number[]; cpuPerRequest: number[]; instructionsPerRequest: number[] }>;

@@ -1,0 +1,39 @@
+import { type ChildProcess, fork } from 'node:child_process';
+
+/**
+ * What the benchmarks share: each server they measure is a child process of the bench script
+ * itself (`fork(__filename, ['serve', …])`), so that no server shares an event loop with the load
+ * generator, and it says `{ type: 'ready', port }` over IPC once it listens.
+ */
+export function startServer(script: string, args: readonly string[], label: string, options: { env?: NodeJS.ProcessEnv; execArgv?: readonly string[] } = {}): Promise<{ process: ChildProcess; port: number }> {
+  return new Promise((resolve, reject) => {
+    const child = fork(script, [...args], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: options.env ?? process.env, execArgv: [...process.execArgv, ...(options.execArgv ?? [])] });
+    const timer = setTimeout(() => reject(new Error(`${label} did not start`)), 120_000);
+    child.once('message', (message: { type?: unknown; port?: unknown }) => {
+      clearTimeout(timer);
+      if (message.type === 'ready' && typeof message.port === 'number') resolve({ process: child, port: message.port });
+    });
+    child.once('exit', (code) => reject(new Error(`${label} exited (${code})`)));
+  });
+}
+
+/** Asks a server child for its figures (`{ type: 'stats' }`) and waits for the answer of that type. */
+export function askStats<Stats>(child: ChildProcess): Promise<Stats> {
+  return new Promise((resolve) => {
+    const listener = (message: { type?: unknown }) => {
+      if (message.type !== 'stats') return;
+      child.off('message', listener);
+      resolve(message as Stats);
+    };
+    child.on('message', listener);
+    child.send({ type: 'stats' });
+  });
+}
+
+/** The median of the finite values (rounds are reported by their median); NaN when there is none. */
+export function median(values: readonly number[]): number {
+  const sorted = values.filter((value) => Number.isFinite(value)).sort((a, b) => a - b);
+  if (sorted.length === 0) return NaN;
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
