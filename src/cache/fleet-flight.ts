@@ -22,7 +22,7 @@ export interface FleetFlights {
  */
 export class FleetFlight implements FleetFlights {
   constructor(
-    private readonly leases: LeaseManager,
+    private readonly leases: Pick<LeaseManager, 'tryAcquire' | 'isHeld'>,
     /** The lease that stands for a key's load. */
     private readonly leaseKeyOf: (key: string) => string,
     /** While the cache runs on memory, instances cannot share results: no lease is asked for. */
@@ -53,7 +53,14 @@ export class FleetFlight implements FleetFlights {
       await new Promise((resolve) => setTimeout(resolve, this.options.pollMs));
       const found = await peek();
       if (found !== undefined) return { value: found, joined: true };
-      if (!(await this.leases.isHeld(leaseKey))) break;
+      if (!(await this.leases.isHeld(leaseKey))) {
+        // The leader stores, then releases: it may have done both between the look above and
+        // this check, so one more look before loading (without it, about one cold burst in six
+        // on a busy machine loaded twice).
+        const stored = await peek();
+        if (stored !== undefined) return { value: stored, joined: true };
+        break;
+      }
     }
     return { value: await load(), joined: false };
   }

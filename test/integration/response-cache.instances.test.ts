@@ -145,11 +145,6 @@ describe('caches across gateway instances', () => {
     expect(await a.responses.lookup(publicKey, privateKey)).toBeUndefined();
   });
 
-  // KNOWN FLAKE (2 of 8 fresh-clone CI runs on 2026-11-27, quiet machine included): now and then
-  // the load runs twice. Suspects: the leader's write skipped (its bus not yet coherent, or its
-  // epoch moved by a reset) before it releases the lease. Retried until it is understood; a
-  // double load costs time, never a wrong answer.
-  jest.retryTimes(2, { logErrorsBeforeRetry: true });
   it('loads a cold key once across instances; the others take its result from Redis', async () => {
     // A command timeout a busy 2-core CI machine keeps (0.2 s is for the outage cases above): a
     // slow SET or lease read would otherwise count as Redis down, and the load would run twice.
