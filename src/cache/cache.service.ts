@@ -137,7 +137,7 @@ export class CacheService {
   /**
    * Read-through with single flight: concurrent callers for one key share one lookup and at most
    * one `load`, in this process and (through a lease in Redis) across instances. The result is
-   * cached for `ttlSeconds` unless an invalidation happened meanwhile; `tagsOf` tags it (see
+   * cached for `ttlSeconds` unless an invalidation of its key or tags happened meanwhile; `tagsOf` tags it (see
    * CacheTags) so that an invalidation can reach it without knowing its key.
    */
   getOrSet<T>(key: string, load: () => Promise<T>, ttlSeconds: number, tagsOf?: (value: T) => readonly string[]): Promise<T> {

@@ -50,8 +50,9 @@ export class LastKnownValues {
    * must not survive it as a last-known copy.
    */
   async remember(entries: readonly { key: string; value: unknown; freshTtlSeconds: number; dependsOn?: readonly string[] }[], sinceEpoch: number): Promise<void> {
+    if (this.options.graceSeconds === 0) return;
     const unchanged = entries.filter(({ key, dependsOn }) => !this.cache.changedSince(sinceEpoch, key, dependsOn));
-    if (this.options.graceSeconds === 0 || unchanged.length === 0) return;
+    if (unchanged.length === 0) return;
     const fetchedAtMs = this.options.now();
     await this.cache.mset(
       unchanged.map(({ key, value, freshTtlSeconds }) => ({ key, value: { value, fetchedAtMs } satisfies Envelope, ttlSeconds: freshTtlSeconds + this.options.graceSeconds })),
