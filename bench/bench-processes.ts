@@ -37,3 +37,20 @@ export function median(values: readonly number[]): number {
   const middle = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
+
+/**
+ * A bench script's entry point. A failure is printed with its stack and exits 1. A finished
+ * orchestrator exits 0, so that its children's sockets never keep it alive; a server child
+ * (`stayUp`) keeps serving until its orchestrator tells it to stop.
+ */
+export function runEntry(work: () => Promise<unknown>, options: { stayUp?: boolean } = {}): void {
+  work().then(
+    () => {
+      if (options.stayUp !== true) process.exit(0);
+    },
+    (error: unknown) => {
+      process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -43,7 +43,7 @@ import { createGateway } from '../src/app';
 import { loadConfig } from '../src/config';
 import { createLogger } from '../src/logger';
 import type { RequestContext } from '../src/request-context';
-import { askStats, median, startServer } from './bench-processes';
+import { askStats, median, runEntry, startServer } from './bench-processes';
 
 const VARIANTS = ['ceiling', 'apollo-memory', 'apollo-redis', 'gateway-near', 'gateway-redis'] as const;
 const PAIRS = ['gateway-fleet', 'gateway-fleet-off', 'apollo-fleet'] as const;
@@ -350,16 +350,7 @@ async function main(): Promise<void> {
 }
 
 if (process.argv[2] === 'serve') {
-  serve(process.argv[3] as Variant, process.env.BENCH_CEILING, process.env.BENCH_SHARED_PREFIX || undefined).catch((error: unknown) => {
-    process.stderr.write(`${String(error)}\n`);
-    process.exit(1);
-  });
+  runEntry(() => serve(process.argv[3] as Variant, process.env.BENCH_CEILING, process.env.BENCH_SHARED_PREFIX || undefined), { stayUp: true });
 } else {
-  main().then(
-    () => process.exit(0),
-    (error: unknown) => {
-      process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-      process.exit(1);
-    },
-  );
+  runEntry(main);
 }

@@ -23,6 +23,7 @@ import type { PageRequest } from '../src/graphql/connection/page-args';
 import type { SignalList } from '../src/signals/signal-list';
 import { SignalsRepository } from '../src/signals/signals.repository';
 import { createScratchSchema, type ScratchSchema } from '../test/helpers/postgres';
+import { runEntry } from './bench-processes';
 
 const PAGE_SIZE = 20;
 /** 2 is the first page read from a cursor: it tells the cost of the cursor from the cost of depth. */
@@ -254,10 +255,4 @@ async function main(): Promise<void> {
   process.stdout.write(`\n${lines.join('\n')}\n`);
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exit(1);
-  },
-);
+runEntry(main);

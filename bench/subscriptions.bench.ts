@@ -57,7 +57,7 @@ import { UpstreamStats } from '../src/market/market-data.provider';
 import type { QuoteEvent } from '../src/market/market.live';
 import { toPrice } from '../src/market/market.resolver';
 import { SimulatedMarketDataProvider } from '../src/market/simulated.provider';
-import { median, startServer } from './bench-processes';
+import { median, runEntry, startServer } from './bench-processes';
 
 // The package's public subpath (its exports map), typed from the file it maps to: this project's
 // moduleResolution ("node") does not read exports maps.
@@ -756,18 +756,9 @@ async function main(): Promise<void> {
 
 const role = process.argv[2];
 if (role === 'serve') {
-  serve(process.argv[3] as ServerKind).catch((error: unknown) => {
-    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exit(1);
-  });
+  runEntry(() => serve(process.argv[3] as ServerKind), { stayUp: true });
 } else if (role === 'load') {
   runLoad();
 } else {
-  main().then(
-    () => process.exit(0),
-    (error: unknown) => {
-      process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-      process.exit(1);
-    },
-  );
+  runEntry(main);
 }

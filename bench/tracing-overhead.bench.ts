@@ -27,7 +27,7 @@ import autocannon from 'autocannon';
 import { createGateway } from '../src/app';
 import { loadConfig } from '../src/config';
 import { createLogger } from '../src/logger';
-import { askStats, median, startServer } from './bench-processes';
+import { askStats, median, runEntry, startServer } from './bench-processes';
 
 const VARIANTS = ['tracing-off', 'tracing-10%'] as const;
 type Variant = (typeof VARIANTS)[number];
@@ -273,16 +273,7 @@ async function main(): Promise<void> {
 }
 
 if (process.argv[2] === 'serve') {
-  serve(process.argv[3] as Variant, process.argv[4] ?? '').catch((error: unknown) => {
-    process.stderr.write(`${String(error)}\n`);
-    process.exit(1);
-  });
+  runEntry(() => serve(process.argv[3] as Variant, process.argv[4] ?? ''), { stayUp: true });
 } else {
-  main().then(
-    () => process.exit(0),
-    (error: unknown) => {
-      process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-      process.exit(1);
-    },
-  );
+  runEntry(main);
 }

@@ -33,6 +33,7 @@ import { Redis } from 'ioredis';
 import { DEMO_SIGNAL_COUNT, DEMO_USER_COUNT, mulberry32 } from '../src/demo/demo-data';
 import * as documents from '../src/generated/graphql';
 import { DEMO_INSTRUMENTS, type Timeframe } from '../src/market/instruments';
+import { runEntry } from './bench-processes';
 
 const SEED = 20_261_127;
 const CLIENTS = 24;
@@ -686,10 +687,4 @@ async function main(): Promise<void> {
   writeSection(body);
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exit(1);
-  },
-);
+runEntry(main);
