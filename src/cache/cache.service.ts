@@ -3,7 +3,6 @@ import type { CacheBus } from './cache-bus';
 import { type MetricsSnapshot, OperationMetrics } from './cache-metrics';
 import type { CacheEntry, CacheTier } from './cache-tier';
 import type { FleetFlights } from './fleet-flight';
-import { InvalidationLog } from './invalidation-log';
 import { CorruptValueError, decode, encode } from './codec';
 import type { Invalidation, InvalidationJournal, InvalidationPart } from './invalidation-journal';
 import type { CacheStatus, RedisHealth } from './redis-health';
@@ -60,8 +59,8 @@ export class CacheService {
   private loads = 0;
   private coalesced = 0;
   private fleetCoalesced = 0;
-  /** Every invalidation, here or announced: a load must not write back what one of them covered meanwhile. */
-  private readonly invalidations = new InvalidationLog();
+  /** Bumped by every invalidation: a load that started before one must not write its result back. */
+  private epoch = 0;
   /** Every flight made by newFlight: an invalidation ends them all. */
   private readonly flightGroups: SingleFlight<unknown>[] = [];
   private readonly flights = this.newFlight<unknown>();
@@ -87,7 +86,7 @@ export class CacheService {
     // suspect too: it may have read the data before the change, so it must not be written back.
     bus.onEvent((event) => {
       if (event.kind === 'invalidation' && !event.remote) return;
-      this.invalidations.record(event.kind === 'reset' ? 'reset' : event.invalidation);
+      this.epoch += 1;
       this.forgetFlights();
     });
     bus.settleWritesWith(() => this.writesLanded());
@@ -137,11 +136,11 @@ export class CacheService {
   /**
    * Read-through with single flight: concurrent callers for one key share one lookup and at most
    * one `load`, in this process and (through a lease in Redis) across instances. The result is
-   * cached for `ttlSeconds` unless an invalidation of its key or tags happened meanwhile; `tagsOf` tags it (see
+   * cached for `ttlSeconds` unless an invalidation happened meanwhile; `tagsOf` tags it (see
    * CacheTags) so that an invalidation can reach it without knowing its key.
    */
   getOrSet<T>(key: string, load: () => Promise<T>, ttlSeconds: number, tagsOf?: (value: T) => readonly string[]): Promise<T> {
-    const epoch = this.invalidations.mark;
+    const epoch = this.epoch;
     const { result, joined } = this.flights.run(key, async () => {
       const cached = await this.get<T>(key);
       if (cached !== undefined) return cached;
@@ -152,8 +151,7 @@ export class CacheService {
         async () => {
           this.loads += 1;
           const loaded = await load();
-          const tags = tagsOf?.(loaded);
-          if (!this.invalidations.changedSince(epoch, key, tags)) await this.set(key, loaded, ttlSeconds, tags);
+          if (this.epoch === epoch) await this.set(key, loaded, ttlSeconds, tagsOf?.(loaded));
           return loaded;
         },
       );
@@ -169,8 +167,6 @@ export class CacheService {
    * call for the misses only, one multi-set to write them back. `null` results (unknown ids) are
    * returned but not cached, so an entity created later is seen at once. `tagsOf` tags each
    * entry written (see CacheTags), so that an invalidation can reach it without knowing its key.
-   * `dependsOn` names tags whose invalidation makes a value loaded before it unfit to write back,
-   * without tagging the entry (an invalidation of them does not remove it).
    */
   async getManyOrLoad<Id, Value>(
     ids: readonly Id[],
@@ -178,10 +174,9 @@ export class CacheService {
     loadMissing: (ids: readonly Id[]) => Promise<readonly (Value | null)[]>,
     ttlSeconds: number,
     tagsOf?: (value: Value, id: Id) => readonly string[],
-    dependsOn?: (id: Id) => readonly string[],
   ): Promise<(Value | null)[]> {
     if (ids.length === 0) return [];
-    const epoch = this.invalidations.mark;
+    const epoch = this.epoch;
     const keys = ids.map(keyOf);
     const cached = await this.mget<Value>(keys);
     const missing = ids.filter((_, index) => cached[index] === undefined);
@@ -189,16 +184,12 @@ export class CacheService {
     this.loads += 1;
     const loaded = await loadMissing(missing);
     const byId = new Map(missing.map((id, index) => [id, loaded[index] ?? null]));
-    await this.mset(
-      missing.flatMap((id) => {
+    if (this.epoch === epoch) {
+      await this.mset(missing.flatMap((id) => {
         const value = byId.get(id);
-        if (value === null || value === undefined) return [];
-        const key = keyOf(id);
-        const tags = tagsOf?.(value, id);
-        const changed = this.invalidations.changedSince(epoch, key, [...(tags ?? []), ...(dependsOn?.(id) ?? [])]);
-        return changed ? [] : [{ key, value, ttlSeconds, tags }];
-      }),
-    );
+        return value === null || value === undefined ? [] : [{ key: keyOf(id), value, ttlSeconds, tags: tagsOf?.(value, id) }];
+      }));
+    }
     return ids.map((id, index) => cached[index] ?? byId.get(id) ?? null);
   }
 
@@ -253,17 +244,9 @@ export class CacheService {
     return flight;
   }
 
-  /** The mark to take before reading something that will be written back (see changedSince). */
+  /** The current invalidation epoch: a value loaded before the epoch moved must not be written back. */
   get invalidationEpoch(): number {
-    return this.invalidations.mark;
-  }
-
-  /**
-   * Whether an invalidation since `epoch` (here or announced by another instance) would have
-   * removed an entry of `key` tagged `tags`: then what was read before it must not be written.
-   */
-  changedSince(epoch: number, key: string, tags?: readonly string[]): boolean {
-    return this.invalidations.changedSince(epoch, key, tags);
+    return this.epoch;
   }
 
   healthReport(): CacheHealthReport {
@@ -312,7 +295,7 @@ export class CacheService {
   }
 
   private async invalidateEverywhere(invalidation: Invalidation): Promise<number> {
-    this.invalidations.record(invalidation);
+    this.epoch += 1;
     // Callers arriving after this point must not join a load that may return the old value.
     this.forgetFlights();
     // A write that passed its epoch check just before could still land after our delete.

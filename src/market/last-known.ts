@@ -46,16 +46,13 @@ export class LastKnownValues {
 
   /**
    * Keeps copies of freshly loaded values. `sinceEpoch` is the cache's invalidation epoch when the
-   * load started: a value loaded before an invalidation of its key, or of a tag it `dependsOn`,
-   * must not survive it as a last-known copy.
+   * load started: a value loaded before an invalidation must not survive it as a last-known copy.
    */
-  async remember(entries: readonly { key: string; value: unknown; freshTtlSeconds: number; dependsOn?: readonly string[] }[], sinceEpoch: number): Promise<void> {
-    if (this.options.graceSeconds === 0) return;
-    const unchanged = entries.filter(({ key, dependsOn }) => !this.cache.changedSince(sinceEpoch, key, dependsOn));
-    if (unchanged.length === 0) return;
+  async remember(entries: readonly { key: string; value: unknown; freshTtlSeconds: number }[], sinceEpoch: number): Promise<void> {
+    if (this.options.graceSeconds === 0 || entries.length === 0 || this.cache.invalidationEpoch !== sinceEpoch) return;
     const fetchedAtMs = this.options.now();
     await this.cache.mset(
-      unchanged.map(({ key, value, freshTtlSeconds }) => ({ key, value: { value, fetchedAtMs } satisfies Envelope, ttlSeconds: freshTtlSeconds + this.options.graceSeconds })),
+      entries.map(({ key, value, freshTtlSeconds }) => ({ key, value: { value, fetchedAtMs } satisfies Envelope, ttlSeconds: freshTtlSeconds + this.options.graceSeconds })),
     );
   }
 

@@ -146,9 +146,8 @@ export class MarketService implements CachingHost {
    * Quotes pushed by the price stream. The responses showing these instruments are evicted (on
    * every instance, as any invalidation is), then the cached quote and its last-known copy are
    * replaced, so that `price` is never older than what the stream has published: the ticks go out
-   * to subscribers only after this resolves. Evicting first also marks Market:{symbol} as
-   * invalidated, on which REST loads of the quote depend: one begun before cannot write an older
-   * quote after this one.
+   * to subscribers only after this resolves. Evicting first also bumps the invalidation epoch, so
+   * that a REST load begun before cannot write an older quote after this one.
    */
   async acceptQuotes(quotes: readonly Quote[]): Promise<void> {
     if (quotes.length === 0) return;
@@ -252,9 +251,6 @@ export class MarketService implements CachingHost {
         return missing.map((symbol) => quotes.get(symbol) ?? null);
       },
       this.priceTtlSeconds,
-      undefined,
-      // A tick evicts Market:{symbol} before writing its quote: a quote loaded before it is older.
-      (symbol) => [CacheTags.market(symbol)],
     );
   }
 
@@ -294,7 +290,7 @@ export class MarketService implements CachingHost {
     await this.lastKnown.remember(
       symbols.flatMap((symbol) => {
         const quote = quotes.get(symbol);
-        return quote === undefined ? [] : [{ key: this.cacheKeys.marketLastKnown(symbol, 'price'), value: quote, freshTtlSeconds: this.priceTtlSeconds, dependsOn: [CacheTags.market(symbol)] }];
+        return quote === undefined ? [] : [{ key: this.cacheKeys.marketLastKnown(symbol, 'price'), value: quote, freshTtlSeconds: this.priceTtlSeconds }];
       }),
       epoch,
     );

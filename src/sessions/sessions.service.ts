@@ -32,7 +32,7 @@ export class SessionsService {
     const session = await this.sessions.findByTokenHash(tokenHash);
     if (session === null || session.expiresAt.getTime() <= Date.now()) return null;
     const secondsLeft = Math.floor((session.expiresAt.getTime() - Date.now()) / 1000);
-    if (secondsLeft >= 1 && !this.cache.changedSince(epoch, key, [CacheTags.sessions(session.userId)])) {
+    if (secondsLeft >= 1 && this.cache.invalidationEpoch === epoch) {
       await this.cache.set(key, session, Math.min(this.cache.ttl.medium, secondsLeft), [CacheTags.sessions(session.userId)]);
     }
     return session.userId;

@@ -186,18 +186,6 @@ describe('caches across gateway instances', () => {
     expect(await a.cache.service.get(key)).toBeUndefined();
   });
 
-  it('writes back a load that only unrelated invalidations overlapped (a price feed evicting other entries meanwhile)', async () => {
-    const [a, b] = [await instance(false), await instance(false)];
-    const key = a.cache.keys.user(78);
-    const slow = b.cache.service.getOrSet(key, () => new Promise((resolve) => setTimeout(() => resolve('current profile'), 200)), 60, () => ['User:78']);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    // Another instance evicts other entries while the load runs, as a tick does four times a second.
-    await a.cache.service.deleteAll([{ kind: 'tags', tags: ['Market:EUR_USD'] }]);
-    await a.cache.invalidator.invalidateUserCache(79);
-    await expect(slow).resolves.toBe('current profile');
-    expect(await a.cache.service.get(key)).toBe('current profile');
-  });
-
   it('clears near copies when its subscriber reconnects (messages may have been lost)', async () => {
     const a = await instance(true);
     const { publicKey, privateKey } = a.responses.keysFor({ ...OPERATION, variables: { v: 5 } }, 'anonymous')!;

@@ -161,17 +161,16 @@ export class ResponseCache {
     return shared;
   }
 
-  /** Stores a response unless an invalidation that covers it happened since `epoch` (it may show old data). */
+  /** Stores a response unless an invalidation happened since `epoch` (it may show old data). */
   async store(key: string, body: Buffer, policy: { ttlSeconds: number; scope: CacheScope; tags: ReadonlySet<string> }, epoch: number): Promise<StoredResponse | undefined> {
-    const tags = [...policy.tags];
-    if (this.cache.changedSince(epoch, key, tags)) return undefined;
+    if (this.cache.invalidationEpoch !== epoch) return undefined;
     const response: StoredResponse = {
       body,
       etag: `"${createHash('sha1').update(body).digest('base64url').slice(0, 22)}"`,
       storedAtMs: Date.now(),
       maxAgeSeconds: policy.ttlSeconds,
       scope: policy.scope,
-      tags,
+      tags: [...policy.tags],
     };
     await this.cache.setRaw([{ key, value: encodeStored(response), ttlSeconds: policy.ttlSeconds, tags: response.tags }]);
     this.counters.stores += 1;
@@ -217,11 +216,11 @@ export class ResponseCache {
   }
 
   /**
-   * Keeps a near copy of what was read or stored, unless an invalidation of it came in since `epoch`
+   * Keeps a near copy of what was read or stored, unless an invalidation came in since `epoch`
    * (the read may have raced it, and the bus message that would drop the copy has gone by).
    */
   private remember(key: string, response: StoredResponse, epoch: number): void {
-    if (this.near === undefined || this.cache.changedSince(epoch, key, response.tags) || !this.cache.bus.coherent) return;
+    if (this.near === undefined || this.cache.invalidationEpoch !== epoch || !this.cache.bus.coherent) return;
     const remainingSeconds = response.maxAgeSeconds - (Date.now() - response.storedAtMs) / 1000;
     const ttlMs = Math.min(remainingSeconds, this.options.nearMaxTtlSeconds) * 1000;
     if (ttlMs <= 0) return;
