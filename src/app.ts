@@ -275,6 +275,7 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
           maxBodyBytes: Math.min(config.http.bodyLimitBytes, REMEMBERED_BODY_MAX_BYTES),
           rateLimits: rateLimits?.gate,
           logger,
+          inRequestContext: tracing === undefined ? undefined : (listener) => tracing.bindActive(listener),
         });
   const { requestTimeoutMs, headersTimeoutMs, keepAliveTimeoutMs } = config.http;
   const http = Fastify({

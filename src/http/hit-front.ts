@@ -37,6 +37,12 @@ export interface HitFrontOptions<Context extends PolicyContext> {
   /** Budgets per viewer (absent: no rate limits): charged from the remembered cost, without a parse. */
   readonly rateLimits?: RateLimitGate | undefined;
   readonly logger: Logger;
+  /**
+   * Binds a listener of the request body's end to the request's async context (absent: it runs
+   * as it is). Node emits body events from the connection's context; with tracing, the answer
+   * that follows must run in the request's trace.
+   */
+  readonly inRequestContext?: (<Args extends unknown[]>(listener: (...args: Args) => void) => (...args: Args) => void) | undefined;
 }
 
 /**
@@ -61,7 +67,7 @@ export class HitFront<Context extends PolicyContext> {
 
   /** A request listener for node's server: answers what it can and hands the rest to `next` (Fastify's). */
   listener(next: RequestListener): RequestListener {
-    const { path, remembered, maxBodyBytes } = this.options;
+    const { path, remembered, maxBodyBytes, inRequestContext } = this.options;
     const getPrefix = `${path}?`;
     return (request, response) => {
       const startedMs = performance.now();
@@ -80,13 +86,14 @@ export class HitFront<Context extends PolicyContext> {
       const chunks: Buffer[] = [];
       // `on`, not `once`: each fires once anyway, and a once-wrapper per request is garbage.
       request.on('data', (chunk: Buffer) => chunks.push(chunk));
-      request.on('end', () => {
+      const ended = () => {
         const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
         this.bodies.set(request, body);
         const known = remembered.get(body.toString('utf8'));
         if (known === undefined) next(request, response);
         else this.answer(request, response, known, startedMs, next);
-      });
+      };
+      request.on('end', inRequestContext === undefined ? ended : inRequestContext(ended));
       // An aborted upload: node closes the connection; there is nobody to answer.
       request.on('error', ignore);
     };

@@ -10,7 +10,7 @@ import { endAfter, OPERATION_SPAN, type Tracing } from './tracing';
 /**
  * The response cache's answers with a span per GraphQL operation (`query Board`): its name, its
  * type and the cache's outcome (`gateway.cache`: HIT, HIT-SHARED, MISS, BYPASS, as `x-cache`
- * says), whichever HTTP layer asked. What the answer took (the shared read, the execution's SQL
+ * says), whichever HTTP layer asked; the asker's span (the request's) gets the outcome too. What the answer took (the shared read, the execution's SQL
  * and provider calls, the store) hangs under it. Apollo's hook (operationSpanPlugin) corrects the
  * name and type from the parsed document when the operation is executed.
  */
@@ -29,17 +29,27 @@ export class TracedAnswers<Context extends PolicyContext> extends CachedAnswers<
   override near(publicKey: string, identity: string, operation: ResolvedOperation): StoredResponse | undefined {
     const found = super.near(publicKey, identity, operation);
     // A near miss is followed by `answer`, whose span covers the rest.
-    if (found !== undefined && this.tracing.recording()) this.tracing.startChild(...this.spanOf(operation))?.setAttributes({ 'gateway.cache': 'HIT', 'gateway.response_cache.tier': 'near' }).end();
+    if (found === undefined) return found;
+    const asker = this.tracing.recordingSpan();
+    if (asker !== undefined) {
+      asker.setAttribute('gateway.cache', 'HIT');
+      this.tracing.startChild(...this.spanOf(operation))?.setAttributes({ 'gateway.cache': 'HIT', 'gateway.response_cache.tier': 'near' }).end();
+    }
     return found;
   }
 
   override answer(request: RequestHead, requestId: string, who: Identified<Context>, operation: ResolvedOperation, publicKey: string): Promise<CachedAnswer> {
-    const span = this.tracing.recording() ? this.tracing.startChild(...this.spanOf(operation)) : undefined;
-    if (span === undefined) return super.answer(request, requestId, who, operation, publicKey);
+    const asker = this.tracing.recordingSpan();
+    const span = asker === undefined ? undefined : this.tracing.startChild(...this.spanOf(operation));
+    if (asker === undefined || span === undefined) return super.answer(request, requestId, who, operation, publicKey);
     return endAfter(
       span,
       () => this.tracing.within(span, () => super.answer(request, requestId, who, operation, publicKey), OPERATION_SPAN),
-      (done, answer) => done.setAttribute('gateway.cache', answer.kind === 'stored' ? answer.marker : 'BYPASS'),
+      (done, answer) => {
+        const outcome = answer.kind === 'stored' ? answer.marker : 'BYPASS';
+        done.setAttribute('gateway.cache', outcome);
+        asker.setAttribute('gateway.cache', outcome);
+      },
     );
   }
 

@@ -17,7 +17,9 @@ import {
 } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPExporterBase } from '@opentelemetry/otlp-exporter-base';
+import { convertLegacyHttpOptions, createOtlpHttpExportDelegate } from '@opentelemetry/otlp-exporter-base/node-http';
+import { JsonTraceSerializer, TraceExporterMetricsHelper } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
   AlwaysOffSampler,
@@ -25,6 +27,7 @@ import {
   BasicTracerProvider,
   BatchSpanProcessor,
   ParentBasedSampler,
+  type ReadableSpan,
   type Sampler,
   SamplingDecision,
   TraceIdRatioBasedSampler,
@@ -32,8 +35,7 @@ import {
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 
 import type { TraceSamplerKind, TracingConfig } from '../config';
-
-const SERVER_SPAN = Object.freeze({ kind: SpanKind.SERVER });
+import { exportRequestJson } from './otlp-json';
 
 /** Marks the context of a GraphQL operation's span, so that Apollo's hooks name that span instead of opening another. */
 export const OPERATION_SPAN = createContextKey('trading-gateway operation span');
@@ -87,10 +89,10 @@ export class Tracing {
    *
    * Deciding before the SDK spares an unsampled request the SDK's span (two random ids, a
    * sampler call, an object): a trace that starts here is sampled by a draw with the sampler's
-   * ratio, which is what a ratio of a random trace id amounts to. The span is named and given
-   * attributes by the caller, once it is known to be recorded.
+   * ratio, which is what a ratio of a random trace id amounts to. `describe` names the span and
+   * gives its first attributes, asked only for a span that is recorded.
    */
-  startRequest(headers: IncomingHttpHeaders): { span: Span | undefined; context: Context } | undefined {
+  startRequest(headers: IncomingHttpHeaders, describe: () => readonly [name: string, attributes: Attributes]): { span: Span | undefined; context: Context } | undefined {
     const incoming = headers.traceparent === undefined ? ROOT_CONTEXT : this.propagator.extract(ROOT_CONTEXT, headers, defaultTextMapGetter);
     const remote = trace.getSpanContext(incoming);
     if (remote === undefined) {
@@ -98,13 +100,25 @@ export class Tracing {
     } else if (this.sampler.shouldSample(incoming, remote.traceId, 'HTTP', SpanKind.SERVER, {}, []).decision !== SamplingDecision.RECORD_AND_SAMPLED) {
       return { span: undefined, context: incoming };
     }
-    const span = this.tracer.startSpan('HTTP', SERVER_SPAN, incoming);
+    const [name, attributes] = describe();
+    const span = this.tracer.startSpan(name, { kind: SpanKind.SERVER, attributes }, incoming);
     return { span, context: trace.setSpan(incoming, span) };
   }
 
-  /** Whether the active span is recorded: what a child span needs, checked first where naming one costs something. */
-  recording(): boolean {
-    return trace.getSpan(context.active())?.isRecording() === true;
+  /** The active span when it is recorded: the span of whoever is asking (a request, an operation). */
+  recordingSpan(): Span | undefined {
+    const span = trace.getSpan(context.active());
+    return span?.isRecording() === true ? span : undefined;
+  }
+
+  /**
+   * `listener`, bound to run in the active context (a request's trace) whenever it is called, for
+   * callbacks of events that node emits from elsewhere (a request body's, emitted from its
+   * connection's context); `listener` itself outside any trace.
+   */
+  bindActive<Args extends unknown[]>(listener: (...args: Args) => void): (...args: Args) => void {
+    const active = context.active();
+    return active === ROOT_CONTEXT ? listener : context.bind(active, listener);
   }
 
   /** A child of the active span, or `undefined` when that span is not recording (unsampled, or no request around). */
@@ -163,7 +177,7 @@ export function createTracing(config: TracingConfig): Tracing {
   // gateway in the same process (tests) shares the first one's.
   const manager = new AsyncLocalStorageContextManager();
   if (!context.setGlobalContextManager(manager.enable())) manager.disable();
-  const exporter = new OTLPTraceExporter({ url: config.tracesUrl, headers: { ...config.headers }, timeoutMillis: EXPORT_TIMEOUT_MS });
+  const exporter = otlpJsonExporter(config);
   const provider = new BasicTracerProvider({
     resource: resourceFromAttributes({ ...config.resourceAttributes, [ATTR_SERVICE_NAME]: config.serviceName }),
     // Every span asked for is sampled: requests are sampled by the Tracing before a span is asked for.
@@ -180,6 +194,16 @@ export function createTracing(config: TracingConfig): Tracing {
   });
   const { kind, ratio } = config.sampler;
   return new Tracing(provider, samplerOf(kind, ratio), rootSampling(kind, ratio));
+}
+
+/**
+ * OTLP/HTTP with JSON, as the SDK's OTLPTraceExporter sends it (its transport: retries,
+ * timeout, concurrency bound), with the export body written by exportRequestJson.
+ */
+function otlpJsonExporter(config: TracingConfig): OTLPExporterBase<ReadableSpan[]> {
+  const options = convertLegacyHttpOptions({ url: config.tracesUrl, headers: { ...config.headers }, timeoutMillis: EXPORT_TIMEOUT_MS }, 'TRACES', 'v1/traces', { 'Content-Type': 'application/json' });
+  const serializer = { serializeRequest: (spans: ReadableSpan[]) => Buffer.from(exportRequestJson(spans)), deserializeResponse: (body: Uint8Array) => JsonTraceSerializer.deserializeResponse(body) };
+  return new OTLPExporterBase(createOtlpHttpExportDelegate(options, serializer, 'otlp_http_span_exporter', TraceExporterMetricsHelper, undefined));
 }
 
 /** A sampler's decision for a trace that starts at this gateway (no caller's trace). */

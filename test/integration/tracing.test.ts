@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import { createServer, request as httpRequest, type Server } from 'node:http';
 
 import { createLogger } from '../../src/logger';
 import { eventually } from '../helpers/eventually';
@@ -191,6 +191,28 @@ describe('OpenTelemetry tracing (OTLP/HTTP to a local receiver)', () => {
     const { request, childrenOf } = treeOf(spans);
     expect(request.attributes).toMatchObject({ 'gateway.cache': 'HIT', 'gateway.answered_by': 'hit-front', 'http.response.status_code': 200 });
     expect(childrenOf(request)).toEqual([expect.objectContaining({ name: 'query', attributes: { 'graphql.operation.type': 'query', 'gateway.cache': 'HIT', 'gateway.response_cache.tier': 'near' } })]);
+  });
+
+  it('keeps the trace of a POST whose body Fastify reads itself, arriving later (over the hit front’s 64 KiB): the operation and its SQL hang under the request', async () => {
+    const caller = callerTrace();
+    const body = Buffer.from(JSON.stringify({ query: '{ signals(symbol: "GBP_USD", limit: 2) { id user { username } } }', variables: { padding: 'x'.repeat(70 * 1024) } }));
+    // The second half comes after a pause, so that Fastify reads it from the connection's events, later.
+    const answer = await new Promise<{ status: number; cache: string | undefined }>((resolve, reject) => {
+      const sent = httpRequest(`${gw.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': body.length, traceparent: caller.traceparent } }, (response) => {
+        response.resume();
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, cache: response.headers['x-cache'] as string | undefined }));
+      });
+      sent.on('error', reject);
+      sent.write(body.subarray(0, 1024));
+      setTimeout(() => sent.end(body.subarray(1024)), 100);
+    });
+    expect(answer).toEqual({ status: 200, cache: 'MISS' });
+
+    const { request, childrenOf, descendantsOf } = treeOf(await receiver.trace(caller.traceId));
+    expect(request.attributes).toMatchObject({ 'gateway.cache': 'MISS', 'gateway.answered_by': 'fastify' });
+    const operation = childrenOf(request).find((span) => span.attributes['graphql.operation.type'] === 'query');
+    expect(operation?.attributes['gateway.cache']).toBe('MISS');
+    expect(descendantsOf(operation!).map((span) => span.name)).toEqual(expect.arrayContaining(['response-cache.read', 'SELECT trading_signals', 'response-cache.write']));
   });
 
   it('starts a trace of its own for a request without traceparent (parentbased_always_on: sampled)', async () => {

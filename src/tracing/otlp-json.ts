@@ -1,0 +1,131 @@
+import type { Attributes, HrTime, SpanContext } from '@opentelemetry/api';
+import type { InstrumentationScope } from '@opentelemetry/core';
+import type { Resource } from '@opentelemetry/resources';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+
+/**
+ * The OTLP/JSON body of an export (ExportTraceServiceRequest), written as text in one pass: the
+ * same document the SDK's JsonTraceSerializer makes, which builds an object per span, attribute
+ * and value, then stringifies and encodes it. That cost 4 µs per span here, more than starting
+ * and ending the span (BENCHMARKS.md, "Tracing overhead"); this costs a fraction of it. The test
+ * (otlp-json.test.ts) holds the two to the same parsed document.
+ *
+ * Trace and span ids are written as they are: the SDK makes them as lowercase hex, and the
+ * propagator only accepts hex from a caller's `traceparent`.
+ */
+export function exportRequestJson(spans: readonly ReadableSpan[]): string {
+  const byResource = new Map<Resource, Map<string, ReadableSpan[]>>();
+  for (const span of spans) {
+    let byScope = byResource.get(span.resource);
+    if (byScope === undefined) {
+      byScope = new Map();
+      byResource.set(span.resource, byScope);
+    }
+    const { name, version = '', schemaUrl = '' } = span.instrumentationScope;
+    const scopeKey = `${name}@${version}:${schemaUrl}`;
+    const ofScope = byScope.get(scopeKey);
+    if (ofScope === undefined) byScope.set(scopeKey, [span]);
+    else ofScope.push(span);
+  }
+  let out = '{"resourceSpans":[';
+  let firstResource = true;
+  for (const [resource, byScope] of byResource) {
+    out += `${firstResource ? '' : ','}{"resource":{"attributes":${attributesJson(resource.attributes)},"droppedAttributesCount":0${schemaUrlJson(resource.schemaUrl)}},"scopeSpans":[`;
+    firstResource = false;
+    let firstScope = true;
+    for (const ofScope of byScope.values()) {
+      const scope = ofScope[0]!.instrumentationScope;
+      out += `${firstScope ? '' : ','}{"scope":${scopeJson(scope)},"spans":[`;
+      firstScope = false;
+      for (let i = 0; i < ofScope.length; i += 1) out += (i === 0 ? '' : ',') + spanJson(ofScope[i]!);
+      out += `]${schemaUrlJson(scope.schemaUrl)}}`;
+    }
+    out += `]${schemaUrlJson(resource.schemaUrl)}}`;
+  }
+  return `${out}]}`;
+}
+
+function spanJson(span: ReadableSpan): string {
+  const ids = span.spanContext();
+  const parent = span.parentSpanContext;
+  const { code, message } = span.status;
+  let out = `{"traceId":"${ids.traceId}","spanId":"${ids.spanId}"`;
+  if (parent?.spanId) out += `,"parentSpanId":"${parent.spanId}"`;
+  out += traceStateJson(ids);
+  out += `,"name":${quote(span.name)},"kind":${span.kind + 1},"startTimeUnixNano":"${nanos(span.startTime)}","endTimeUnixNano":"${nanos(span.endTime)}"`;
+  out += `,"attributes":${attributesJson(span.attributes)},"droppedAttributesCount":${span.droppedAttributesCount}`;
+  out += `,"events":[${span.events.map((event) => `{"attributes":${attributesJson(event.attributes ?? {})},"name":${JSON.stringify(event.name)},"timeUnixNano":"${nanos(event.time)}","droppedAttributesCount":${event.droppedAttributesCount ?? 0}}`).join(',')}]`;
+  out += `,"droppedEventsCount":${span.droppedEventsCount},"status":{"code":${code}${message === undefined ? '' : `,"message":${JSON.stringify(message)}`}}`;
+  out += `,"links":[${span.links
+    .map((link) => `{"attributes":${attributesJson(link.attributes ?? {})},"spanId":"${link.context.spanId}","traceId":"${link.context.traceId}"${traceStateJson(link.context)},"droppedAttributesCount":${link.droppedAttributesCount ?? 0},"flags":${flags(link.context.traceFlags, link.context.isRemote)}}`)
+    .join(',')}]`;
+  return `${out},"droppedLinksCount":${span.droppedLinksCount},"flags":${flags(ids.traceFlags, parent?.isRemote)}}`;
+}
+
+/** OTLP's span flags: the W3C trace flags, and whether the parent is remote (known: bit 8; remote: bit 9). */
+function flags(traceFlags: number, remote: boolean | undefined): number {
+  return (traceFlags & 0xff) | 0x100 | (remote === true ? 0x200 : 0);
+}
+
+function traceStateJson(ids: SpanContext): string {
+  return ids.traceState === undefined ? '' : `,"traceState":${JSON.stringify(ids.traceState.serialize())}`;
+}
+
+function scopeJson(scope: InstrumentationScope): string {
+  const version = scope.version === undefined ? '' : `,"version":${JSON.stringify(scope.version)}`;
+  return `{"name":${JSON.stringify(scope.name)}${version}}`;
+}
+
+function schemaUrlJson(schemaUrl: string | undefined): string {
+  return schemaUrl ? `,"schemaUrl":${JSON.stringify(schemaUrl)}` : '';
+}
+
+function attributesJson(attributes: Attributes): string {
+  let out = '[';
+  let first = true;
+  for (const key in attributes) {
+    if (!Object.hasOwn(attributes, key)) continue;
+    out += `${first ? '' : ','}{"key":${quote(key)},"value":${valueJson(attributes[key])}}`;
+    first = false;
+  }
+  return `${out}]`;
+}
+
+/** OTLP's AnyValue, as the SDK encodes one (integers as intValue, byte arrays in base64, nested lists and maps). */
+function valueJson(value: unknown): string {
+  if (typeof value === 'string') return `{"stringValue":${quote(value)}}`;
+  if (typeof value === 'number') return `{"${Number.isInteger(value) ? 'intValue' : 'doubleValue'}":${JSON.stringify(value)}}`;
+  if (typeof value === 'boolean') return `{"boolValue":${value}}`;
+  if (value instanceof Uint8Array) return `{"bytesValue":"${Buffer.from(value).toString('base64')}"}`;
+  if (Array.isArray(value)) return `{"arrayValue":{"values":[${value.map(valueJson).join(',')}]}}`;
+  if (typeof value === 'object' && value !== null) {
+    const entries = Object.keys(value).map((key) => `{"key":${JSON.stringify(key)},"value":${valueJson((value as Record<string, unknown>)[key])}}`);
+    return `{"kvlistValue":{"values":[${entries.join(',')}]}}`;
+  }
+  return '{}';
+}
+
+/**
+ * A string as JSON. The same few names, keys and values make up most spans (span names,
+ * attribute keys, `HIT`): their JSON is remembered, up to a bound.
+ */
+function quote(text: string): string {
+  let quoted = quoted_.get(text);
+  if (quoted === undefined) {
+    quoted = JSON.stringify(text);
+    if (text.length <= 256) {
+      if (quoted_.size >= 4096) quoted_.clear();
+      quoted_.set(text, quoted);
+    }
+  }
+  return quoted;
+}
+const quoted_ = new Map<string, string>();
+
+/** An HrTime as OTLP/JSON's decimal string of nanoseconds since the epoch. */
+function nanos([seconds, fraction]: HrTime): string {
+  const whole = Math.trunc(seconds);
+  const part = Math.trunc(fraction);
+  if (whole > 0 && whole <= Number.MAX_SAFE_INTEGER && part >= 0 && part < 1e9) return `${whole}${String(part).padStart(9, '0')}`;
+  return (BigInt(whole) * 1_000_000_000n + BigInt(part)).toString();
+}
