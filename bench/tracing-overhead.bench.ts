@@ -7,9 +7,17 @@
  *
  *   npm run bench:tracing     (tsc, then node dist/bench/tracing-overhead.bench.js; prints a Markdown section)
  *
- * BENCH_PAIRS (default 3: fresh pairs of processes), BENCH_ROUNDS (default 3, per pair), BENCH_REDIS_URL (default redis://127.0.0.1:6379); BENCH_TRACED_SAMPLER replaces
+ * BENCH_PAIRS (default 4: fresh pairs of processes), BENCH_ROUNDS (default 4, per pair), BENCH_REDIS_URL (default redis://127.0.0.1:6379); BENCH_TRACED_SAMPLER replaces
  * traceidratio (always_off: the cost of tracing on with nothing sampled), BENCH_SAMPLE_RATIO its argument (default 0.1),
- * BENCH_CPU_PROF a folder for CPU profiles.
+ * BENCH_CPU_PROF a folder for CPU profiles; BENCH_SIDE_BY_SIDE=0 loads the two gateways of a pair in turn in each round
+ * instead of at once.
+ *
+ * Side by side is the default because it is the precise one on a shared machine: both gateways
+ * see whatever else the machine does in a round, so their CPU per request compares. With tracing
+ * on and nothing sampled (BENCH_TRACED_SAMPLER=always_off), 12 side-by-side rounds gave CPU ratios
+ * of 0.96-1.04; 16 rounds in turn gave 0.67-1.25. Their throughputs share one load generator and
+ * two cores, so the CPU ratio is the figure to read: for a gateway that has a core to itself,
+ * throughput is 1 ÷ CPU per request.
  *
  * Instructions per request (`perf stat`, when perf is installed) are the figure to trust on a busy
  * machine: unlike throughput and CPU time, they do not change with what else the cores are doing.
@@ -36,12 +44,13 @@ const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const CONNECTIONS = 50;
 /** Long enough for the traced code to be optimised at 10 % sampling before the timed rounds. */
 const WARMUP_SECONDS = 10;
-const RUN_SECONDS = 6;
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const PAIRS = Number(process.env.BENCH_PAIRS ?? 3);
+const RUN_SECONDS = 5;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
+const PAIRS = Number(process.env.BENCH_PAIRS ?? 4);
 const TRACED_SAMPLER = process.env.BENCH_TRACED_SAMPLER ?? 'traceidratio';
 const SAMPLE_RATIO = Number(process.env.BENCH_SAMPLE_RATIO ?? 0.1);
 const RATE = process.env.BENCH_RATE === undefined ? undefined : Number(process.env.BENCH_RATE);
+const SIDE_BY_SIDE = process.env.BENCH_SIDE_BY_SIDE !== '0';
 
 const QUERY = `query Board($symbol: String!, $limit: Int!) {
   signals(symbol: $symbol, limit: $limit) {
@@ -173,7 +182,9 @@ interface Rows {
  * when it collects): two processes of the same build differed by up to 15 % in one sitting.
  */
 async function runPair(pair: number, receiver: Awaited<ReturnType<typeof startReceiver>>, into: Rows): Promise<number> {
-  const children = [await start('tracing-off', receiver.url), await start('tracing-10%', receiver.url)];
+  // Which starts (and warms up) first alternates from pair to pair too.
+  const variants = pair % 2 === 0 ? VARIANTS : [...VARIANTS].reverse();
+  const children = [await start(variants[0], receiver.url), await start(variants[1], receiver.url)];
   for (const child of children) {
     // The first answer is executed and stored; from the second on, the hit front answers from the near copy.
     for (let i = 0; i < 3; i += 1) {
@@ -183,19 +194,23 @@ async function runPair(pair: number, receiver: Awaited<ReturnType<typeof startRe
       await response.text();
       if (i === 2 && response.headers.get('x-cache') !== 'HIT') throw new Error(`${child.variant}: the repeat was x-cache ${response.headers.get('x-cache')}`);
     }
-    await load(child, WARMUP_SECONDS);
   }
+  // Both warmed up at once: a gateway warmed first and then left idle while the other warms up
+  // came out of it 10-25 % slower in the first rounds (V8 shrinks an idle process's heap and
+  // drops code it has not run lately), which read as the other variant's advantage.
+  await Promise.all(children.map((child) => load(child, WARMUP_SECONDS)));
   // The warm-up's spans arrive within one export delay (5 s): counted out before the timed rounds.
   await new Promise((resolve) => setTimeout(resolve, 6_000));
   const spansBefore = receiver.counts.requestSpans;
   for (let round = 0; round < ROUNDS; round += 1) {
-    // Alternating which goes first, so that neither always runs on a machine the other has just warmed.
+    // Both loaded at once, each by its own load; or (BENCH_SIDE_BY_SIDE=0) in turn, alternating
+    // which goes first, so that neither always runs on a machine the other has just warmed.
     const order = round % 2 === 0 ? children : [...children].reverse();
     const rps = new Map<Variant, number>();
     const cpu = new Map<Variant, number>();
     const instructions = new Map<Variant, number>();
     const split = new Map<Variant, string>();
-    for (const child of order) {
+    const measure = async (child: Child) => {
       const before = await stats(child);
       const counter = countInstructions(child.process.pid!);
       const run = await load(child, RUN_SECONDS);
@@ -221,7 +236,9 @@ async function runPair(pair: number, receiver: Awaited<ReturnType<typeof startRe
       process.stdout.write(
         `pair ${pair + 1} round ${round + 1} ${child.variant.padEnd(12)} ${run.rps.toFixed(0).padStart(7)} req/s p50 ${run.p50} ms p99 ${run.p99} ms ${cpuPerRequest.toFixed(1)} µs CPU/req${perRequest === undefined ? '' : ` ${(perRequest / 1000).toFixed(0)}k instructions/req${split.get(child.variant) ?? ''}`}\n`,
       );
-    }
+    };
+    if (SIDE_BY_SIDE) await Promise.all(children.map(measure));
+    else for (const child of order) await measure(child);
     into.ratios.push(rps.get('tracing-10%')! / rps.get('tracing-off')!);
     into.cpuRatios.push(cpu.get('tracing-10%')! / cpu.get('tracing-off')!);
     if (instructions.size === 2) into.instructionRatios.push(instructions.get('tracing-10%')! / instructions.get('tracing-off')!);
@@ -255,7 +272,7 @@ async function main(): Promise<void> {
   const lines = [
     `Command: \`npm run bench:tracing\` (${new Date().toISOString().slice(0, 10)}, Node ${process.version}, 2 cores, Redis on loopback, \`uptime\` load ${loadavg()
       .map((value) => value.toFixed(2))
-      .join(' / ')} at the end). Near hits of one query (24 EUR_USD signals with author and price) as POST, answered by the hit front; autocannon, ${CONNECTIONS} connections${RATE === undefined ? '' : ` held at ${RATE} req/s`}. ${PAIRS} pairs of gateways, each pair two fresh processes (tracing off, tracing on) up together: ${WARMUP_SECONDS} s warm-up each, then ${ROUNDS} rounds of ${RUN_SECONDS} s alternating between the two; medians over all rounds. Tracing on: \`OTEL_TRACES_SAMPLER=${TRACED_SAMPLER}\`, \`OTEL_TRACES_SAMPLER_ARG=${SAMPLE_RATIO}\`, exporting over OTLP/HTTP to a receiver in the load generator's process that counts and discards; it received ${exported} request spans for the ${tracedRequests} timed requests (${((exported / Math.max(1, tracedRequests)) * 100).toFixed(1)} % sampled).`,
+      .join(' / ')} at the end). Near hits of one query (24 EUR_USD signals with author and price) as POST, answered by the hit front; autocannon, ${CONNECTIONS} connections${RATE === undefined ? '' : ` held at ${RATE} req/s`}. ${PAIRS} pairs of gateways, each pair two fresh processes (tracing off, tracing on) up together, started in turns (off first in odd pairs, on first in even ones): ${WARMUP_SECONDS} s warm-up each, then ${ROUNDS} rounds of ${RUN_SECONDS} s ${SIDE_BY_SIDE ? 'loading both at once, each with its own 50 connections' : 'alternating between the two (`BENCH_SIDE_BY_SIDE=0`)'}; medians over all rounds. Tracing on: \`OTEL_TRACES_SAMPLER=${TRACED_SAMPLER}\`, \`OTEL_TRACES_SAMPLER_ARG=${SAMPLE_RATIO}\`, exporting over OTLP/HTTP to a receiver in the load generator's process that counts and discards; it received ${exported} request spans for the ${tracedRequests} timed requests (${((exported / Math.max(1, tracedRequests)) * 100).toFixed(1)} % sampled).`,
     '',
     '| gateway | req/s | p50 ms | p99 ms | server CPU µs/req | instructions/req (user + kernel) |',
     '|---|---:|---:|---:|---:|---:|',
@@ -265,8 +282,8 @@ async function main(): Promise<void> {
       return `| ${variant} | ${median(row.rps).toFixed(0)} | ${median(row.p50)} | ${median(row.p99)} | ${median(row.cpuPerRequest).toFixed(1)} | ${instructions} |`;
     }),
     '',
-    `Throughput with tracing ÷ without, per round (pair by pair): ${list(ratios)}; median **${median(ratios).toFixed(3)}**.`,
-    `Server CPU per request with tracing ÷ without, per round: ${list(cpuRatios)}; median ${median(cpuRatios).toFixed(3)}.`,
+    `Server CPU per request with tracing ÷ without, per round (pair by pair): ${list(cpuRatios)}; median **${median(cpuRatios).toFixed(3)}**${SIDE_BY_SIDE ? `: hits per second per core with tracing ÷ without, ${(1 / median(cpuRatios)).toFixed(3)}` : ''}.`,
+    `Throughput with tracing ÷ without, per round: ${list(ratios)}; median ${median(ratios).toFixed(3)}${SIDE_BY_SIDE ? ' (the two shared the machine and one load generator: not the figure to read)' : ''}.`,
     ...(instructionRatios.length === 0 ? [] : [`Instructions per request with tracing ÷ without, per round: ${list(instructionRatios)}; median ${median(instructionRatios).toFixed(3)}.`]),
   ];
   process.stdout.write(`\n${lines.join('\n')}\n`);

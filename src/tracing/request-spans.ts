@@ -30,7 +30,7 @@ export class RequestSpans {
   /** Around the server's whole listener (the hit front, with Fastify behind it). */
   around(listener: RequestListener): RequestListener {
     return (request, response) => {
-      const started = this.tracing.startRequest(request.headers, () => this.describe(request));
+      const started = this.tracing.startRequest(request.headers, this.describe, request);
       if (started === undefined) {
         listener(request, response);
         return;
@@ -48,12 +48,12 @@ export class RequestSpans {
     };
   }
 
-  private describe(request: IncomingMessage): readonly [string, { 'http.request.method': string; 'url.path': string }] {
+  private readonly describe = (request: IncomingMessage): readonly [string, { 'http.request.method': string; 'url.path': string }] => {
     const { method = 'OTHER', url = '/' } = request;
     const queryAt = url.indexOf('?');
     const path = queryAt === -1 ? url : url.slice(0, queryAt);
     return [path === this.graphqlPath ? `${method} ${path}` : method, { 'http.request.method': method, 'url.path': path }];
-  }
+  };
 
   /** Ends the span when the response is done (or the connection dropped), with what was answered. */
   private watch(request: IncomingMessage, response: ServerResponse, span: Span): void {
