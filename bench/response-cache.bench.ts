@@ -53,6 +53,7 @@ const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const CONNECTIONS = 50;
 const WARMUP_SECONDS = 2;
 const RUN_SECONDS = 5;
+const REWARM_SECONDS = 2;
 /** BENCH_ROUNDS: fewer for a quick try; the figures in BENCHMARKS.md are from 2. */
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const BURST = 500;
@@ -258,6 +259,10 @@ async function main(): Promise<void> {
   }
   for (let round = 0; round < ROUNDS; round += 1) {
     for (const target of targets) {
+      // Each timed run comes right after the same load, untimed: a server left idle while the
+      // others ran comes back with its heap shrunk and code dropped (V8's memory reducer), 10-25 %
+      // slower for a few seconds (BENCHMARKS.md, "Tracing overhead"), which is not its steady state.
+      await load(target, REWARM_SECONDS);
       const before = await stats(target.child);
       const run = await load(target, RUN_SECONDS);
       const after = await stats(target.child);
@@ -307,7 +312,7 @@ async function main(): Promise<void> {
 
   const rps = (variant: Variant, method: Method) => median(rows.get(`${variant} ${method}`)!.rps);
   const lines = [
-    `Command: \`npm run bench\` (${new Date().toISOString().slice(0, 10)}, Node ${process.version}, 2 cores, Redis 7 on loopback). Query: 24 EUR_USD signals with author and current price, ${Buffer.byteLength(bytes)} bytes; autocannon, ${CONNECTIONS} connections, ${WARMUP_SECONDS} s warm-up, ${ROUNDS} rounds of ${RUN_SECONDS} s interleaved across variants and requests; medians.`,
+    `Command: \`npm run bench\` (${new Date().toISOString().slice(0, 10)}, Node ${process.version}, 2 cores, Redis 7 on loopback). Query: 24 EUR_USD signals with author and current price, ${Buffer.byteLength(bytes)} bytes; autocannon, ${CONNECTIONS} connections, ${WARMUP_SECONDS} s warm-up, ${ROUNDS} rounds of ${RUN_SECONDS} s interleaved across variants and requests, each after ${REWARM_SECONDS} s of the same load untimed; medians.`,
     '',
     `Requests: POST, the query as text; GET, the hashed GET of Apollo Client's persisted-queries link with useGETForHashedQueries (${Buffer.byteLength(HASHED_GET_PATH)}-byte path, no text: \`operationName\`, \`variables\` and \`extensions.persistedQuery\`), the document registered before by one POST with the text and its id (automatic persisted queries: the gateway's own, Apollo's built-in one), after a first GET answered PERSISTED_QUERY_NOT_FOUND. Checked before measuring: every GET answers 200 with the POST's signals and authors (the ceiling: its very bytes), a repeated GET executes nothing, and the gateway's says \`x-cache: HIT\` (\`HIT-SHARED\` from Redis); during the runs at least 99 % of the gateway's answers come from stored responses. × ceiling and × Apollo compare the same request.`,
     '',
