@@ -6,9 +6,9 @@ import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 /**
  * The OTLP/JSON body of an export (ExportTraceServiceRequest), written as text in one pass: the
  * same document the SDK's JsonTraceSerializer makes, which builds an object per span, attribute
- * and value, then stringifies and encodes it. That cost 4 µs per span here, more than starting
- * and ending the span (BENCHMARKS.md, "Tracing overhead"); this costs a fraction of it. The test
- * (otlp-json.test.ts) holds the two to the same parsed document.
+ * and value, then stringifies and encodes it: 2.9-3.2 µs per span of a near hit in a loop, more
+ * than starting and ending the span; this takes 1.8-2.0 µs, encoding included (BENCHMARKS.md,
+ * "Tracing overhead"). The test (otlp-json.test.ts) holds the two to the same parsed document.
  *
  * Trace and span ids are written as they are: the SDK makes them as lowercase hex, and the
  * propagator only accepts hex from a caller's `traceparent`.
@@ -110,17 +110,17 @@ function valueJson(value: unknown): string {
  * attribute keys, `HIT`): their JSON is remembered, up to a bound.
  */
 function quote(text: string): string {
-  let quoted = quoted_.get(text);
+  let quoted = quotedStrings.get(text);
   if (quoted === undefined) {
     quoted = JSON.stringify(text);
     if (text.length <= 256) {
-      if (quoted_.size >= 4096) quoted_.clear();
-      quoted_.set(text, quoted);
+      if (quotedStrings.size >= 4096) quotedStrings.clear();
+      quotedStrings.set(text, quoted);
     }
   }
   return quoted;
 }
-const quoted_ = new Map<string, string>();
+const quotedStrings = new Map<string, string>();
 
 /** An HrTime as OTLP/JSON's decimal string of nanoseconds since the epoch. */
 function nanos([seconds, fraction]: HrTime): string {

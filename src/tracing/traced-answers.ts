@@ -10,9 +10,10 @@ import { endAfter, OPERATION_SPAN, type Tracing } from './tracing';
 /**
  * The response cache's answers with a span per GraphQL operation (`query Board`): its name, its
  * type and the cache's outcome (`gateway.cache`: HIT, HIT-SHARED, MISS, BYPASS, as `x-cache`
- * says), whichever HTTP layer asked; the asker's span (the request's) gets the outcome too. What the answer took (the shared read, the execution's SQL
- * and provider calls, the store) hangs under it. Apollo's hook (operationSpanPlugin) corrects the
- * name and type from the parsed document when the operation is executed.
+ * says), whichever HTTP layer asked; the asker's span (the request's) gets the outcome too. What
+ * the answer took (the shared read, the execution's SQL and provider calls, the store) hangs under
+ * it. Apollo's hook (operationSpanPlugin) corrects the name and type from the parsed document when
+ * the operation is executed.
  */
 export class TracedAnswers<Context extends PolicyContext> extends CachedAnswers<Context> {
   /** Span names and attributes by operation: the hit front's repeats come with the same object each time. */
