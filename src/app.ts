@@ -337,6 +337,7 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
           schema,
           persisted,
           cors,
+          rateLimits: rateLimits?.gate,
           contextFor: (viewer, lastEventId) => ({ ...contextOf(viewer ?? ANONYMOUS, requestId()), live: { market: marketLive.market, signals: signalEvents, lastEventId } }),
           viewers: {
             authenticate: (authorization) => authenticator.authenticate(authorization),
@@ -438,6 +439,7 @@ interface LiveParts {
   readonly cors: CorsPolicy;
   readonly contextFor: (viewer: Viewer | undefined, lastEventId?: string) => RequestContext;
   readonly viewers: ConstructorParameters<typeof LiveGate<Viewer>>[0];
+  readonly rateLimits: RateLimitGate | undefined;
 }
 
 /** Subscriptions over graphql-ws (upgrades on /graphql) and SSE (/graphql/stream), both fed by one LiveHub. */
@@ -461,6 +463,7 @@ function registerLiveTransports(http: FastifyInstance, config: Config, logger: L
     persisted: parts.persisted,
     validationRules: [...specifiedRules, queryLimitsRule(config.graphql)],
     maxTokens: config.graphql.maxTokens,
+    rateLimits: parts.rateLimits,
   });
   const gate = new LiveGate<Viewer>(parts.viewers, config.live.maxConnectionsPerViewer);
   const addresses = new ClientAddresses(config.http.trustedProxies);

@@ -1,5 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 
+import type { GraphQLFormattedError } from 'graphql';
+
 import { ErrorCode } from '../errors';
 import type { QueryCosts } from '../graphql/query-costs';
 import type { RatePolicy } from '../rate-limit/gcra';
@@ -58,6 +60,18 @@ export class RateLimitGate {
     return this.limiter.charge(this.viewerOf(request, identity), policy, Math.min(cost + charged, policy.burstCost) - charged);
   }
 
+  /**
+   * A subscription's start: its query's cost, spent once from the budget of the viewer, or of the
+   * client's address for an anonymous one (its events are the server's doing, and cost nothing).
+   * `undefined` when allowed, else the refusal.
+   */
+  async chargeSubscription(identity: string, clientAddress: string, operation: { readonly query: string; readonly operationName: string | undefined }): Promise<Refusal | undefined> {
+    const policy = this.policyOf(identity);
+    if (policy === undefined) return undefined;
+    const verdict = await this.limiter.charge(identity === 'anonymous' ? addressBudget(clientAddress) : identity, policy, this.costOf(operation));
+    return verdict.allowed ? undefined : verdict;
+  }
+
   /** Gives back what `charge` took with the same arguments (a shared-tier hit charged as an execution). */
   refund(request: Pick<IncomingMessage, 'socket' | 'headers'>, identity: string, cost: number, charged = 0): void {
     const policy = this.policyOf(identity);
@@ -73,16 +87,9 @@ export class RateLimitGate {
    */
   refusal(refusal: Refusal): RateLimitedAnswer {
     const { policy } = refusal;
-    const retryAfterSeconds = Math.max(1, Math.ceil(refusal.retryAfterMs / 1000));
+    const retryAfterSeconds = retryAfterSecondsOf(refusal);
     const windowSeconds = Math.max(1, Math.ceil((policy.burstCost * 60) / policy.costPerMinute));
-    const body = JSON.stringify({
-      errors: [
-        {
-          message: `Rate limit exceeded: this request costs ${refusal.cost} of the ${policy.name} budget (${policy.burstCost} at most, refilled at ${policy.costPerMinute} a minute); retry in ${retryAfterSeconds} s`,
-          extensions: { code: ErrorCode.RateLimited, policy: policy.name, cost: refusal.cost, retryAfterSeconds },
-        },
-      ],
-    });
+    const body = JSON.stringify({ errors: this.refusalErrors(refusal) });
     return {
       status: 429,
       head: [
@@ -98,6 +105,18 @@ export class RateLimitGate {
     };
   }
 
+  /** A refusal as GraphQL errors (code RATE_LIMITED): the body of a 429, or a refused subscription's `error`. */
+  refusalErrors(refusal: Refusal): [GraphQLFormattedError] {
+    const { policy } = refusal;
+    const retryAfterSeconds = retryAfterSecondsOf(refusal);
+    return [
+      {
+        message: `Rate limit exceeded: this request costs ${refusal.cost} of the ${policy.name} budget (${policy.burstCost} at most, refilled at ${policy.costPerMinute} a minute); retry in ${retryAfterSeconds} s`,
+        extensions: { code: ErrorCode.RateLimited, policy: policy.name, cost: refusal.cost, retryAfterSeconds },
+      },
+    ];
+  }
+
   private policyOf(identity: string): RatePolicy | undefined {
     if (identity === 'anonymous') return this.policies.anonymous;
     if (identity === 'admin') return this.policies.admin;
@@ -106,6 +125,14 @@ export class RateLimitGate {
 
   /** The budget's name: the identity, or for anonymous callers their address. */
   private viewerOf(request: Pick<IncomingMessage, 'socket' | 'headers'>, identity: string): string {
-    return identity === 'anonymous' ? `ip:${this.addresses.of(request)}` : identity;
+    return identity === 'anonymous' ? addressBudget(this.addresses.of(request)) : identity;
   }
+}
+
+function addressBudget(address: string): string {
+  return `ip:${address}`;
+}
+
+function retryAfterSecondsOf(refusal: Refusal): number {
+  return Math.max(1, Math.ceil(refusal.retryAfterMs / 1000));
 }

@@ -331,7 +331,7 @@ class WsConnection<Viewer> {
       stopped = true;
     });
     const { viewer, identity } = admitted;
-    const prepared = await this.options.requests.prepare(message.payload, { viewer, identity, trusted: this.options.gate.viewers.trusted(viewer) }, undefined);
+    const prepared = await this.options.requests.prepare(message.payload, { viewer, identity, trusted: this.options.gate.viewers.trusted(viewer), clientAddress: this.address }, undefined);
     if (stopped) return;
     if (!prepared.ok) {
       this.subscriptions.delete(id);

@@ -4,6 +4,7 @@ import { type DocumentNode, getOperationAST, GraphQLError, type GraphQLFormatted
 import { LRUCache } from 'lru-cache';
 
 import type { PersistedDocuments } from '../graphql/persisted/persisted-documents';
+import type { RateLimitedAnswer, RateLimitGate } from '../http/rate-limit-gate';
 import type { LiveRequest } from './live-hub';
 
 /** A subscription as a client sends it: graphql-ws's `subscribe` payload, or an SSE request's body or query string. */
@@ -20,9 +21,14 @@ export interface LiveRequestsOptions {
   readonly persisted: PersistedDocuments;
   readonly validationRules: readonly ValidationRule[];
   readonly maxTokens: number;
+  /** Budgets per viewer (absent: no rate limits): a subscription spends its query's cost when it starts. */
+  readonly rateLimits?: Pick<RateLimitGate, 'chargeSubscription' | 'refusal' | 'refusalErrors'> | undefined;
 }
 
-export type Prepared<Viewer> = { readonly ok: true; readonly request: LiveRequest<Viewer> } | { readonly ok: false; readonly errors: GraphQLFormattedError[] };
+export type Prepared<Viewer> =
+  | { readonly ok: true; readonly request: LiveRequest<Viewer> }
+  /** `rateLimited`: the refusal as HTTP (429 and its headers), for a transport that answers over HTTP. */
+  | { readonly ok: false; readonly errors: GraphQLFormattedError[]; readonly rateLimited?: RateLimitedAnswer };
 
 /** Checked documents by text: ten thousand clients subscribing with the same text parse and validate it once. */
 const CHECKED_DOCUMENTS = 500;
@@ -38,7 +44,7 @@ export class LiveRequests<Viewer> {
 
   constructor(private readonly options: LiveRequestsOptions) {}
 
-  async prepare(params: SubscriptionParams, who: { viewer: Viewer; identity: string; trusted: boolean }, lastEventId: string | undefined): Promise<Prepared<Viewer>> {
+  async prepare(params: SubscriptionParams, who: { viewer: Viewer; identity: string; trusted: boolean; clientAddress: string }, lastEventId: string | undefined): Promise<Prepared<Viewer>> {
     const { query, variables, operationName, extensions, documentId } = params;
     if (query !== undefined && typeof query !== 'string') return refused('BAD_REQUEST', 'query must be a string');
     if (variables !== undefined && variables !== null && (typeof variables !== 'object' || Array.isArray(variables))) return refused('BAD_REQUEST', 'variables must be an object');
@@ -52,6 +58,9 @@ export class LiveRequests<Viewer> {
     if (resolution.kind === 'refused') return refused(resolution.code, resolution.message);
     const checked = this.check(resolution.query, operationName ?? undefined);
     if ('errors' in checked) return { ok: false, errors: checked.errors };
+    const { rateLimits } = this.options;
+    const refusal = await rateLimits?.chargeSubscription(who.identity, who.clientAddress, { query: resolution.query, operationName: operationName ?? undefined });
+    if (rateLimits !== undefined && refusal !== undefined) return { ok: false, errors: rateLimits.refusalErrors(refusal), rateLimited: rateLimits.refusal(refusal) };
     const resumeFrom = typeof extensionFields.lastEventId === 'string' ? extensionFields.lastEventId : lastEventId;
     return {
       ok: true,

@@ -30,7 +30,8 @@ const EVENT_STREAM_HEADERS = { 'content-type': 'text/event-stream; charset=utf-8
  * by an event stream of `next` events and a final `complete`. For clients that cannot use
  * WebSockets. The credential is the request's `Authorization` header; `Last-Event-ID` resumes a
  * subscription that replays (each replayable event carries its `id:`). A bad request gets 400, a
- * refused credential 401, too many connections 429; errors found once streaming (a refused
+ * refused credential 401, too many connections 429, a subscription its viewer's budget cannot
+ * pay for 429 with Retry-After and RateLimit headers (code RATE_LIMITED); errors found once streaming (a refused
  * argument, an expired session, a slow reader) end the stream with a `next` carrying them.
  */
 export function registerSseRoute<Viewer>(http: FastifyInstance, options: SseRouteOptions<Viewer>): { close(): void } {
@@ -42,17 +43,22 @@ export function registerSseRoute<Viewer>(http: FastifyInstance, options: SseRout
     }
     const params = paramsOf(request);
     if (params === undefined) return reply.code(400).headers(options.extraHeaders(request)).send({ errors: [{ message: 'Send the subscription as a JSON object, or in the query string', extensions: { code: 'BAD_REQUEST' } }] });
-    const admission = await options.gate.admit(request.headers.authorization, options.clientAddress(request));
+    const clientAddress = options.clientAddress(request);
+    const admission = await options.gate.admit(request.headers.authorization, clientAddress);
     if (!admission.ok) {
       const status = admission.reason === 'unauthenticated' ? 401 : 429;
       return reply.code(status).headers(options.extraHeaders(request)).send({ errors: [{ message: admission.message, extensions: { code: admission.reason === 'unauthenticated' ? 'UNAUTHENTICATED' : 'TOO_MANY_CONNECTIONS' } }] });
     }
     const { admitted } = admission;
     const lastEventId = typeof request.headers['last-event-id'] === 'string' ? request.headers['last-event-id'] : undefined;
-    const prepared = await options.requests.prepare(params, { viewer: admitted.viewer, identity: admitted.identity, trusted: options.gate.viewers.trusted(admitted.viewer) }, lastEventId);
+    const prepared = await options.requests.prepare(params, { viewer: admitted.viewer, identity: admitted.identity, trusted: options.gate.viewers.trusted(admitted.viewer), clientAddress }, lastEventId);
     if (!prepared.ok) {
       admitted.release();
-      return reply.code(400).headers(options.extraHeaders(request)).send({ errors: prepared.errors });
+      const { rateLimited } = prepared;
+      if (rateLimited === undefined) return reply.code(400).headers(options.extraHeaders(request)).send({ errors: prepared.errors });
+      reply.code(rateLimited.status).headers(options.extraHeaders(request));
+      for (let i = 0; i < rateLimited.head.length; i += 2) reply.header(rateLimited.head[i]!, rateLimited.head[i + 1]!);
+      return reply.send(rateLimited.body);
     }
     reply.hijack();
     stream(request, reply, admitted, options, open, async (send) => options.hub.subscribe(prepared.request, { send }));

@@ -1,5 +1,8 @@
 import { randomBytes } from 'node:crypto';
 
+import { createClient as createWsClient } from 'graphql-ws';
+import WebSocket from 'ws';
+
 import { type Cache, createCache } from '../../src/cache/create-cache';
 import { loadConfig } from '../../src/config';
 import { QueryCosts } from '../../src/graphql/query-costs';
@@ -168,6 +171,39 @@ describe('rate limits per viewer, in query cost', () => {
     expect((await post(b, heavy(), { 'x-forwarded-for': '192.0.2.99, 198.51.100.1' })).status).toBe(429);
     // Without the header, b's client is 127.0.0.1 itself, whose budget a spent.
     expect((await post(b, heavy())).status).toBe(429);
+  });
+
+  it('charges a subscription its query cost when it starts, from the same budget: SSE answers 429 with Retry-After, graphql-ws an error RATE_LIMITED', async () => {
+    const ticks = 'subscription Ticks($symbols: [String!]!) { prices(symbols: $symbols) { symbol bid ask mid time } }';
+    // Above the burst: the first start spends the whole of it.
+    expect(costs.of(ticks, undefined)).toBe(251);
+    const streams: AbortController[] = [];
+    const stream = async (token: string) => {
+      const abort = new AbortController();
+      streams.push(abort);
+      const response = await fetch(`${a.url}/graphql/stream`, {
+        method: 'POST',
+        headers: { accept: 'text/event-stream', 'content-type': 'application/json', ...bearer(token) },
+        body: JSON.stringify({ query: ticks, variables: { symbols: ['EUR_USD'] } }),
+        signal: abort.signal,
+      });
+      if (response.status === 200) return { status: 200, headers: response.headers, body: {} };
+      return { status: response.status, headers: response.headers, body: (await response.json()) as Answer['body'] };
+    };
+    const ws = createWsClient({ url: `${a.url.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket, connectionParams: bearer(ALICE), retryAttempts: 0, lazy: true });
+    try {
+      expect((await stream(ALICE)).status).toBe(200);
+      expectRateLimited(await stream(ALICE), 'user');
+      const refused = await new Promise<unknown>((resolve) => ws.subscribe({ query: ticks, variables: { symbols: ['EUR_USD'] } }, { next: () => undefined, error: resolve, complete: () => resolve('completed') }));
+      expect(refused).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'RATE_LIMITED', policy: 'user', cost: 60 }) })]);
+      // Bob's budget is his own; Alice's refills.
+      expect((await stream(BOB)).status).toBe(200);
+      clock.ms += 6_000;
+      expect((await stream(ALICE)).status).toBe(200);
+    } finally {
+      for (const abort of streams) abort.abort();
+      await ws.dispose();
+    }
   });
 
   it('with Redis frozen, the local limiter decides: requests still answer, and a burst is still refused', async () => {
