@@ -31,8 +31,9 @@ const EVENT_STREAM_HEADERS = { 'content-type': 'text/event-stream; charset=utf-8
  * WebSockets. The credential is the request's `Authorization` header; `Last-Event-ID` resumes a
  * subscription that replays (each replayable event carries its `id:`). A bad request gets 400, a
  * refused credential 401, too many connections 429, a subscription its viewer's budget cannot
- * pay for 429 with Retry-After and RateLimit headers (code RATE_LIMITED); errors found once streaming (a refused
- * argument, an expired session, a slow reader) end the stream with a `next` carrying them.
+ * pay for 429 with Retry-After and RateLimit headers (code RATE_LIMITED); errors found once
+ * streaming (a refused argument, an expired session, a slow reader) end the stream with a `next`
+ * carrying them.
  */
 export function registerSseRoute<Viewer>(http: FastifyInstance, options: SseRouteOptions<Viewer>): { close(): void } {
   /** Open streams, each with how to end it: a stream never ends by itself, and a server closing waits for its requests. */
