@@ -182,7 +182,7 @@ interface Rows {
  * when it collects): two processes of the same build differed by up to 15 % in one sitting.
  */
 async function runPair(pair: number, receiver: Awaited<ReturnType<typeof startReceiver>>, into: Rows): Promise<number> {
-  // Which starts (and warms up) first alternates from pair to pair too.
+  // Which starts first alternates from pair to pair.
   const variants = pair % 2 === 0 ? VARIANTS : [...VARIANTS].reverse();
   const children = [await start(variants[0], receiver.url), await start(variants[1], receiver.url)];
   for (const child of children) {
