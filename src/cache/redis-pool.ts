@@ -48,12 +48,17 @@ export class RedisPool {
     return pingAll(this.pick());
   }
 
-  /** QUIT where a connection is up (pending replies arrive first); a down one just stops reconnecting. */
+  /**
+   * QUIT where a connection is up (pending replies arrive first); a down one just stops
+   * reconnecting. Then disconnect in every case: after a QUIT, a Sentinel client still holds its
+   * failover detector's connections to the sentinels, which only disconnect() ends (they would
+   * keep reconnecting, and the process alive, once the sentinels are gone).
+   */
   async close(): Promise<void> {
     await Promise.all(
       this.connections.map(async (connection) => {
-        if (connection.status !== 'ready') return connection.disconnect();
-        await connection.quit().catch(() => connection.disconnect());
+        if (connection.status === 'ready') await connection.quit().catch(() => undefined);
+        connection.disconnect();
       }),
     );
   }

@@ -59,7 +59,7 @@ export class RedisSentinelGroup {
     await Promise.all([this.sentinel.stop(), this.replica.stop(), this.master.stop()]);
   }
 
-  private async info(server: RedisServer, section: string): Promise<string> {
+  async info(server: RedisServer, section: string): Promise<string> {
     return (await run('redis-cli', ['-p', String(server.port), 'INFO', section], { timeout: 5_000 })).stdout;
   }
 

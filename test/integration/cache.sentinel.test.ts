@@ -25,8 +25,9 @@ describe('the cache through Redis Sentinel', () => {
     await cache.start();
   });
 
+  let closed = false;
   afterAll(async () => {
-    await cache.close();
+    if (!closed) await cache.close();
     await group.stop();
   });
 
@@ -58,5 +59,14 @@ describe('the cache through Redis Sentinel', () => {
       await cache.service.set(cache.keys.user(4), 'after the failover', 60);
       return (await group.get(group.replica, 'sentinel:users:4')).includes('after the failover');
     }, 10_000, 'a write on the new master');
+  });
+
+  it('closes every connection it opened, its failover detector’s to the sentinel too (last: it closes the cache)', async () => {
+    const sentinelClients = async () => Number(/connected_clients:(\d+)/.exec(await group.info(group.sentinel, 'clients'))?.[1]);
+    expect(await sentinelClients()).toBeGreaterThan(1);
+    closed = true;
+    await cache.close();
+    // Only the redis-cli that asks is left: nothing of the cache keeps reconnecting (or keeps a process alive).
+    await eventually(async () => (await sentinelClients()) === 1, 5_000, 'no connection of the cache left on the sentinel');
   });
 });
