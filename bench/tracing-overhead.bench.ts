@@ -205,7 +205,6 @@ async function runPair(pair: number, receiver: Awaited<ReturnType<typeof startRe
   for (let round = 0; round < ROUNDS; round += 1) {
     // Both loaded at once, each by its own load; or (BENCH_SIDE_BY_SIDE=0) in turn, alternating
     // which goes first, so that neither always runs on a machine the other has just warmed.
-    const order = round % 2 === 0 ? children : [...children].reverse();
     const rps = new Map<Variant, number>();
     const cpu = new Map<Variant, number>();
     const instructions = new Map<Variant, number>();
@@ -238,7 +237,7 @@ async function runPair(pair: number, receiver: Awaited<ReturnType<typeof startRe
       );
     };
     if (SIDE_BY_SIDE) await Promise.all(children.map(measure));
-    else for (const child of order) await measure(child);
+    else for (const child of round % 2 === 0 ? children : [...children].reverse()) await measure(child);
     into.ratios.push(rps.get('tracing-10%')! / rps.get('tracing-off')!);
     into.cpuRatios.push(cpu.get('tracing-10%')! / cpu.get('tracing-off')!);
     if (instructions.size === 2) into.instructionRatios.push(instructions.get('tracing-10%')! / instructions.get('tracing-off')!);

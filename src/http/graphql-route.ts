@@ -11,7 +11,7 @@ import type { ResponseCache, StoredResponse } from '../graphql/response-cache/re
 import { appendVary } from './cors';
 import { type CachedAnswer, type CachedAnswers, type Identified, toApolloRequest } from './cached-answers';
 import { acceptsJson, isPreflighted, readOperation, VARIABLES_TOO_DEEP, variablesTooDeep } from './graphql-request';
-import type { RateLimitGate } from './rate-limit-gate';
+import { type RateLimitGate, sendRateLimited } from './rate-limit-gate';
 import type { RememberedRequests, ResolvedOperation } from './remembered-requests';
 import { ageOf, JSON_CONTENT_TYPE, notModified, storedHeaders } from './stored-answer';
 
@@ -75,10 +75,7 @@ export function registerGraphqlRoute<Context extends PolicyContext>(http: Fastif
     if (rateLimits === undefined || cost <= 0) return false;
     const verdict = await rateLimits.charge(request.raw, identity, cost, charged);
     if (verdict.allowed) return false;
-    const answer = rateLimits.refusal(verdict);
-    reply.code(answer.status);
-    for (let i = 0; i < answer.head.length; i += 2) reply.header(answer.head[i]!, answer.head[i + 1]!);
-    await reply.send(answer.body);
+    await sendRateLimited(reply, rateLimits.refusal(verdict));
     return true;
   };
 

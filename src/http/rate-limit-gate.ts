@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 
+import type { FastifyReply } from 'fastify';
 import type { GraphQLFormattedError } from 'graphql';
 
 import { ErrorCode } from '../errors';
@@ -127,6 +128,13 @@ export class RateLimitGate {
   private viewerOf(request: Pick<IncomingMessage, 'socket' | 'headers'>, identity: string): string {
     return identity === 'anonymous' ? addressBudget(this.addresses.of(request)) : identity;
   }
+}
+
+/** A refusal on a Fastify reply (the GraphQL route's, the SSE route's); the hit front writes `head` to node's response as it is. */
+export function sendRateLimited(reply: FastifyReply, answer: RateLimitedAnswer): FastifyReply {
+  reply.code(answer.status);
+  for (let i = 0; i < answer.head.length; i += 2) reply.header(answer.head[i]!, answer.head[i + 1]!);
+  return reply.send(answer.body);
 }
 
 function addressBudget(address: string): string {

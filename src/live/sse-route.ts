@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { GraphQLFormattedError } from 'graphql';
 
+import { sendRateLimited } from '../http/rate-limit-gate';
 import type { Admitted, LiveGate } from './live-gate';
 import type { LiveHub } from './live-hub';
 import type { LiveRequests, SubscriptionParams } from './live-requests';
@@ -57,9 +58,7 @@ export function registerSseRoute<Viewer>(http: FastifyInstance, options: SseRout
       admitted.release();
       const { rateLimited } = prepared;
       if (rateLimited === undefined) return reply.code(400).headers(options.extraHeaders(request)).send({ errors: prepared.errors });
-      reply.code(rateLimited.status).headers(options.extraHeaders(request));
-      for (let i = 0; i < rateLimited.head.length; i += 2) reply.header(rateLimited.head[i]!, rateLimited.head[i + 1]!);
-      return reply.send(rateLimited.body);
+      return sendRateLimited(reply.headers(options.extraHeaders(request)), rateLimited);
     }
     reply.hijack();
     stream(request, reply, admitted, options, open, async (send) => options.hub.subscribe(prepared.request, { send }));

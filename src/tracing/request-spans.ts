@@ -13,9 +13,10 @@ type RequestListener = (request: IncomingMessage, response: ServerResponse) => v
  * (TracedAnswers), which know it.
  *
  * Sampling is decided here, once. An unsampled request without an incoming trace runs as it
- * would without tracing: no context switch, no listener, no attribute. Nothing here changes
- * node's request or response objects: a sampled request whose objects had another shape than the
- * rest would slow every request's code down (BENCHMARKS.md, "Tracing overhead").
+ * would without tracing: no context switch, no listener, no attribute. No method of node's
+ * request or response is replaced (a sampled request's objects would take another shape than the
+ * rest, which slows every request's code down: BENCHMARKS.md, "Tracing overhead"); a sampled
+ * response only gets a 'close' listener.
  */
 export class RequestSpans {
   /** Recorded requests that reached Fastify's handler. */
