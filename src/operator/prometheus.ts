@@ -347,7 +347,8 @@ const DURATION_BOUNDS_SECONDS: readonly number[] = [0.001, 0.0025, 0.005, 0.01, 
 /**
  * HTTP requests and their durations, counted here in plain numbers and handed to prom-client when
  * scraped. A near hit costs a few tens of microseconds, and prom-client's own counting (a label
- * hash and checks per observation, even on a labelled child) was a tenth of it.
+ * hash and checks per observation, even on a labelled child) took 3-10 % of it (side by side:
+ * BENCHMARKS.md, "The hit front").
  */
 export class HttpMetrics {
   /** By `method route status`: its requests and its duration series. */
