@@ -2,6 +2,19 @@ import { createHash } from 'node:crypto';
 
 import { escapeGlob } from './glob';
 
+/** Families whose entries carry a group tag (see CacheKeys.groupTag). */
+export type TaggedGroup = 'users' | 'signals' | 'market';
+
+/** `signals:{…}:…` entries that are not an instrument's: records by id, pages and counts of paged lists. */
+const UNGROUPED_SIGNALS: ReadonlySet<string> = new Set(['id', 'pages', 'counts']);
+const NO_TAGS: readonly string[] = [];
+const GROUP_TAG_START = 'keys:';
+
+/** Whether a tag is a group tag (CacheKeys.groupTag): one that data entries carry, never a response. */
+export function isGroupTag(tag: string): boolean {
+  return tag.startsWith(GROUP_TAG_START);
+}
+
 /** Kinds of cached data, by the layout below (see CacheKeys.familyOf). */
 export const KEY_FAMILIES = ['users', 'sessions', 'signals', 'market', 'responses', 'other'] as const;
 export type KeyFamily = (typeof KEY_FAMILIES)[number];
@@ -18,7 +31,8 @@ export type KeyFamily = (typeof KEY_FAMILIES)[number];
  *                                        and its last-known copy under `…:last`
  *   {prefix}:api:{endpoint}:{paramsHash} API and query responses
  *
- * Patterns escape the identifiers they embed, so request input can never widen them.
+ * Patterns escape what they embed, so input can never widen them; what one write changes goes by
+ * group tag (groupTag), not by pattern.
  */
 export class CacheKeys {
   constructor(readonly prefix: string) {}
@@ -134,19 +148,41 @@ export class CacheKeys {
     return paramsHash(params);
   }
 
-  /** The user's own entries: `users:{id}` itself is deleted by key, this matches its facets. */
-  userFacetsPattern(userId: number | string): string {
-    return `${this.key('users', escapeGlob(String(userId)))}:*`;
+  /**
+   * The tag every entry under `{family}:{identifier}:…` is written with (see patternTagsOf): what
+   * a write invalidates by, in place of the pattern that SCANs the whole keyspace (every key of
+   * every prefix on the server) on each write. `keys:` keeps them apart from CacheTags' type names.
+   */
+  groupTag(family: TaggedGroup, identifier: number | string): string {
+    return `${GROUP_TAG_START}${family}:${identifier}`;
   }
 
-  /** One instrument's signal entries, or all signal entries. */
-  signalsPattern(symbol?: string): string {
-    return symbol === undefined ? `${this.key('signals')}:*` : `${this.key('signals', escapeGlob(symbol))}:*`;
+  /**
+   * The group tag of a key of this prefix: a user's facets (`users:{id}:…`, not the profile nor
+   * sessions), one instrument's signal lists and statistics (`signals:{symbol}:…`, `signals:all:…`;
+   * not the records, pages and counts, which go by key and by CacheTags), one instrument's market
+   * data (`market:{symbol}:…`). None for anything else.
+   */
+  patternTagsOf(key: string): readonly string[] {
+    if (!key.startsWith(this.keyStart)) return NO_TAGS;
+    const [family, identifier, rest] = key.slice(this.keyStart.length).split(':', 3);
+    if (rest === undefined || identifier === undefined) return NO_TAGS;
+    if ((family === 'users' && identifier !== 'session') || (family === 'signals' && !UNGROUPED_SIGNALS.has(identifier)) || family === 'market') return [this.groupTag(family, identifier)];
+    return NO_TAGS;
   }
 
-  /** One instrument's market data, or all market data. */
-  marketPattern(symbol?: string): string {
-    return symbol === undefined ? `${this.key('market')}:*` : `${this.key('market', escapeGlob(symbol))}:*`;
+  private get keyStart(): string {
+    return `${this.prefix}:`;
+  }
+
+  /** Every signal entry (one instrument's go by group tag). */
+  signalsPattern(): string {
+    return `${this.key('signals')}:*`;
+  }
+
+  /** All market data (one instrument's goes by group tag). */
+  marketPattern(): string {
+    return `${this.key('market')}:*`;
   }
 
   /** Everything this product wrote, and nothing else. */

@@ -81,6 +81,8 @@ export class CacheService {
     readonly bus: CacheBus,
     /** Loads a cold key once across instances. */
     readonly fleet: FleetFlights,
+    /** Tags every entry gets from its key alone, beside its own (CacheKeys.patternTagsOf). */
+    private readonly tagsOfKey: (key: string) => readonly string[] = () => [],
   ) {
     // Another instance's invalidation (or messages possibly missed) makes a load running here
     // suspect too: it may have read the data before the change, so it must not be written back.
@@ -332,8 +334,12 @@ export class CacheService {
    * cannot hear invalidations (bus down), nothing is written to the shared tier: what was loaded
    * may predate a change announced meanwhile, and other instances would read it.
    */
-  private write(entries: readonly CacheEntry[]): Promise<void> {
-    if (entries.length === 0 || (this.health.redisServing && !this.bus.coherent)) return Promise.resolve();
+  private write(given: readonly CacheEntry[]): Promise<void> {
+    if (given.length === 0 || (this.health.redisServing && !this.bus.coherent)) return Promise.resolve();
+    const entries = given.map((entry) => {
+      const keyTags = this.tagsOfKey(entry.key);
+      return keyTags.length === 0 ? entry : { ...entry, tags: [...(entry.tags ?? []), ...keyTags] };
+    });
     const write = this.measured(() => this.onServingTier((tier) => tier.mset(entries)), 'ok');
     this.writes.add(write);
     const landed = () => this.writes.delete(write);

@@ -115,13 +115,24 @@ export class RedisTier implements CacheTier {
     });
   }
 
-  /** One round trip to read the tag sets, one to unlink their members and the sets themselves. */
+  /**
+   * One round trip to read the tag sets, one to unlink their members and take them out of the
+   * sets. Only the members read leave a set (a set left empty is gone): an entry written between
+   * the two (a load after the change, landing meanwhile) stays listed, so that the next
+   * invalidation of its tag still finds it. Unlinking the whole set dropped it from the list.
+   */
   deleteTagged(tags: readonly string[]): Promise<number> {
     if (tags.length === 0) return Promise.resolve(0);
     return this.run(async (redis) => {
       const setKeys = tags.map(this.tagSetKey);
       const memberLists = await Promise.all(setKeys.map((setKey) => redis.zrange(setKey, '0', '-1')));
-      const [removed] = await Promise.all([this.unlink(redis, [...new Set(memberLists.flat())]), this.unlink(redis, setKeys)]);
+      const [removed] = await Promise.all([
+        this.unlink(redis, [...new Set(memberLists.flat())]),
+        ...setKeys.map(async (setKey, index) => {
+          const members = memberLists[index]!;
+          for (let start = 0; start < members.length; start += SCAN_BATCH) await redis.zrem(setKey, ...members.slice(start, start + SCAN_BATCH));
+        }),
+      ]);
       return removed;
     });
   }

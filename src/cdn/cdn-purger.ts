@@ -1,3 +1,4 @@
+import { isGroupTag } from '../cache/cache-keys';
 import { globToRegExp } from '../cache/glob';
 import type { Invalidation, InvalidationPart } from '../cache/invalidation-journal';
 import type { Logger } from '../logger';
@@ -80,7 +81,8 @@ export function purgeScopeOf(invalidation: Invalidation, responsesPattern: strin
         break;
       }
       case 'tags':
-        tags.push(...part.tags);
+        // Group tags name data entries only (CacheKeys.groupTag): no response carries one.
+        for (const tag of part.tags) if (!isGroupTag(tag)) tags.push(tag);
         break;
     }
   }

@@ -4,6 +4,8 @@ import { CacheApiResponse, CacheDatabaseQuery, CacheMarketData, CacheUserData, t
 import type { CacheKeys } from '../../src/cache/cache-keys';
 import type { CacheService } from '../../src/cache/cache.service';
 import { type Cache, createCache } from '../../src/cache/create-cache';
+import type { RedisPool } from '../../src/cache/redis-pool';
+import { RedisTier } from '../../src/cache/redis-tier';
 import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { eventually } from '../helpers/eventually';
@@ -131,11 +133,28 @@ describe('the two-tier cache on a real Redis', () => {
       await redis.set('other_app:users:1', 'not ours');
     });
 
-    const remaining = async () => (await redis.keys('ai_trading:*')).map((key) => key.slice('ai_trading:'.length)).sort();
+    // Entries only: the tag sets that group them (ai_trading:tags:…) are bookkeeping.
+    const remaining = async () =>
+      (await redis.keys('ai_trading:*'))
+        .map((key) => key.slice('ai_trading:'.length))
+        .filter((key) => !key.startsWith('tags:'))
+        .sort();
 
     it('removes one user and their derived entries, not users whose id starts the same', async () => {
       expect(await cache.invalidator.invalidateUserCache(1)).toBe(2);
       expect(await remaining()).toEqual(['market:EUR_USD:H1', 'market:GBP_USD:price', 'signals:EUR_USD:H1', 'signals:EUR_USD:latest', 'signals:GBP_USD:latest', 'users:10', 'users:10:statistics']);
+    });
+
+    it('removes what one write changed without scanning the keyspace: with 20,000 keys of another application on the server, no SCAN', async () => {
+      await redis.eval("for i=1,20000 do redis.call('SET','other_app:junk:'..i,'x') end", 0);
+      await service.mset([{ key: 'ai_trading:signals:all:list:abc', value: 'feed', ttlSeconds: 60 }]);
+      await redis.config('RESETSTAT');
+      expect(await cache.invalidator.invalidateSignalWrite({ id: 3, symbol: 'EUR_USD', userId: 1 }, [])).toBe(4);
+      expect(await cache.invalidator.invalidateUserCache(10)).toBe(2);
+      expect(await cache.invalidator.invalidateMarketCache('GBP_USD')).toBe(1);
+      expect(await redis.info('commandstats')).not.toMatch(/cmdstat_(scan|keys):/);
+      expect(await remaining()).toEqual(['market:EUR_USD:H1', 'signals:GBP_USD:latest', 'users:1']);
+      expect(await redis.dbsize()).toBeGreaterThan(20_000);
     });
 
     it('removes one instrument’s signals, or all signals', async () => {
@@ -160,7 +179,8 @@ describe('the two-tier cache on a real Redis', () => {
       expect(await cache.invalidator.invalidatePattern('signals:*:latest')).toBe(2);
       const lease = await cache.leases.tryAcquire(cache.keys.lease('warming'), 60_000);
       await redis.config('RESETSTAT');
-      expect(await cache.invalidator.invalidateAllCache()).toBe(7);
+      // 7 entries, and the 6 tag sets that group them by user, instrument and market.
+      expect(await cache.invalidator.invalidateAllCache()).toBe(13);
       expect(await redis.get('other_app:users:1')).toBe('not ours');
       // A lease another instance may be waiting on survives even "all".
       expect(await redis.exists(cache.keys.lease('warming'))).toBe(1);
@@ -170,6 +190,39 @@ describe('the two-tier cache on a real Redis', () => {
       expect(stats).toMatch(/cmdstat_scan:/);
       expect(stats).not.toMatch(/cmdstat_(keys|flushdb|flushall):/);
     });
+  });
+
+  it('keeps an entry written while its tag is being invalidated listed under the tag, so that the next invalidation finds it', async () => {
+    // The tier's client, with a write by someone else landing right after the tag set is read.
+    const client = new Redis(server.url);
+    let meanwhile: (() => Promise<unknown>) | undefined;
+    const interposed = new Proxy(client, {
+      get(target, name) {
+        const value: unknown = Reflect.get(target, name, target);
+        if (typeof value !== 'function') return value;
+        const method = value as (...args: unknown[]) => Promise<unknown>;
+        if (name !== 'zrange') return method.bind(target);
+        return async (...args: unknown[]) => {
+          const members = await method.apply(target, args);
+          const write = meanwhile;
+          meanwhile = undefined;
+          await write?.();
+          return members;
+        };
+      },
+    });
+    const tier = new RedisTier({ pick: () => interposed, cluster: false } as unknown as RedisPool, (tag) => `race:tags:${tag}`);
+    try {
+      await tier.mset([{ key: 'race:before', value: 'old', ttlSeconds: 60, tags: ['T'] }]);
+      meanwhile = () => tier.mset([{ key: 'race:after', value: 'new', ttlSeconds: 60, tags: ['T'] }]);
+
+      expect(await tier.deleteTagged(['T'])).toBe(1);
+      expect(await redis.get('race:after')).toBe('new');
+      expect(await tier.deleteTagged(['T'])).toBe(1);
+      expect(await redis.get('race:after')).toBeNull();
+    } finally {
+      client.disconnect();
+    }
   });
 
   describe('decorators', () => {

@@ -1,5 +1,5 @@
 import { OperationMetrics } from '../../src/cache/cache-metrics';
-import { CacheKeys, paramsHash } from '../../src/cache/cache-keys';
+import { CacheKeys, isGroupTag, paramsHash } from '../../src/cache/cache-keys';
 import { CorruptValueError, decode, encode } from '../../src/cache/codec';
 import { escapeGlob, globToRegExp } from '../../src/cache/glob';
 import { InvalidationJournal } from '../../src/cache/invalidation-journal';
@@ -24,10 +24,26 @@ describe('cache keys', () => {
     expect(paramsHash({ at: new Date('2026-01-01T00:00:00Z') })).toBe(paramsHash({ at: new Date('2026-01-01T00:00:00.000Z') }));
   });
 
-  it('escape identifiers inside patterns', () => {
-    expect(keys.signalsPattern('*')).toBe('ai_trading:signals:\\*:*');
-    expect(keys.userFacetsPattern('1')).toBe('ai_trading:users:1:*');
+  it('confine patterns to the prefix, escaping it', () => {
+    expect(keys.signalsPattern()).toBe('ai_trading:signals:*');
+    expect(new CacheKeys('a*b').allPattern()).toBe('a\\*b:*');
     expect(keys.scoped('signals:*')).toBe('ai_trading:signals:*');
+  });
+
+  it('give the entries of a user, an instrument or its market data the group tag their invalidations use, and no other entry one', () => {
+    expect(keys.patternTagsOf(keys.user(1, 'statistics'))).toEqual([keys.groupTag('users', 1)]);
+    expect(keys.patternTagsOf(keys.user(1, 'signals:10'))).toEqual([keys.groupTag('users', 1)]);
+    expect(keys.patternTagsOf(keys.signals('EUR_USD', 'list', 'abc'))).toEqual([keys.groupTag('signals', 'EUR_USD')]);
+    expect(keys.patternTagsOf(keys.signals('all', 'list', 'abc'))).toEqual([keys.groupTag('signals', 'all')]);
+    expect(keys.patternTagsOf(keys.signals('EUR_USD', 'statistics'))).toEqual([keys.groupTag('signals', 'EUR_USD')]);
+    expect(keys.patternTagsOf(keys.market('EUR_USD', 'H1'))).toEqual([keys.groupTag('market', 'EUR_USD')]);
+    expect(keys.patternTagsOf(keys.marketLastKnown('EUR_USD', 'price'))).toEqual([keys.groupTag('market', 'EUR_USD')]);
+    // By key or by CacheTags instead: the profile, sessions, signal records, pages and counts, responses; and other prefixes.
+    for (const key of [keys.user(1), keys.session('s1'), keys.signals('id', 3), keys.signalPage('feed', {}), keys.signalCount('feed'), keys.graphqlResponse('x'), new CacheKeys('other').user(1, 'statistics')]) {
+      expect(keys.patternTagsOf(key)).toEqual([]);
+    }
+    expect(isGroupTag(keys.groupTag('users', 1))).toBe(true);
+    expect(isGroupTag('User:1')).toBe(false);
   });
 });
 

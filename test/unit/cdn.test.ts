@@ -129,12 +129,13 @@ describe('what an invalidation purges from a CDN', () => {
     ['all cached responses: everything', { kind: 'pattern', pattern: keys.graphqlResponsesPattern() }, { kind: 'all' }],
     ['the whole prefix: everything', { kind: 'pattern', pattern: keys.allPattern() }, { kind: 'all' }],
     ['an operator glob that may reach responses: everything', { kind: 'pattern', pattern: keys.scoped('api:*') }, { kind: 'all' }],
-    ['a glob of data entries only: nothing', { kind: 'pattern', pattern: keys.userFacetsPattern(7) }, { kind: 'none' }],
+    ['a glob of data entries only: nothing', { kind: 'pattern', pattern: keys.scoped('users:7:*') }, { kind: 'none' }],
+    ['group tags (data entries only): nothing', { kind: 'tags', tags: [keys.groupTag('users', 7), keys.groupTag('signals', 'EUR_USD')] }, { kind: 'none' }],
     ['data keys: nothing', { kind: 'keys', keys: [keys.user(7), keys.signals('id', 3)] }, { kind: 'none' }],
     ['a response key: everything (a key names no tag)', { kind: 'keys', keys: [keys.graphqlResponse('v1:abc')] }, { kind: 'all' }],
     [
       'a batch: its tags, or everything when one part needs it',
-      { kind: 'batch', parts: [{ kind: 'keys', keys: [keys.user(7)] }, { kind: 'pattern', pattern: keys.signalsPattern('EUR_USD') }, { kind: 'tags', tags: ['Signal:3'] }] },
+      { kind: 'batch', parts: [{ kind: 'keys', keys: [keys.user(7)] }, { kind: 'pattern', pattern: keys.scoped('signals:EUR_USD:*') }, { kind: 'tags', tags: ['Signal:3'] }] },
       { kind: 'tags', tags: ['Signal:3'] },
     ],
   ])('%s', (_what, invalidation, expected) => {
