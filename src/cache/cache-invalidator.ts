@@ -4,15 +4,15 @@ import type { CacheService } from './cache.service';
 
 /**
  * The seed's invalidation vocabulary. Each method is one invalidation (its parts applied,
- * journaled and announced together) and returns how many entries it removed; patterns and group
- * tags come from CacheKeys, which escapes the identifiers it embeds and confines them to the
- * prefix. Each also evicts the cached GraphQL responses that show what it invalidates (by tag).
+ * journaled and announced together) and returns how many entries it removed; keys, group tags and
+ * patterns come from CacheKeys, whose patterns escape what they embed and stay within the prefix.
+ * Each also evicts the cached GraphQL responses that show what it invalidates (by tag).
  *
  * What one user, instrument or signal changed goes by key and by tag, never by pattern: a pattern
  * is a SCAN of the whole Redis keyspace, so a write took time in proportion to everything the
- * server holds (with 100,000 keys of another application on it, 64 ms for a profile update and 82
- * ms for a new signal, against 8 and 12). Patterns are left to what has no narrower name: "all
- * signals", "all market data", everything, and an operator's glob.
+ * server held (`npm run bench:writes`: 68-76 ms a write beside 100,000 keys of another
+ * application, 6-9 ms by tag). Patterns are left to what has no narrower name: "all signals", "all
+ * market data", everything, and an operator's glob.
  */
 export class CacheInvalidator {
   constructor(

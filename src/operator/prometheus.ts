@@ -330,10 +330,6 @@ export function registerMemoryMetrics(registry: Registry, parts: MemoryParts): v
   });
 }
 
-/**
- * Counts and times every HTTP request by route pattern (not raw URL) and status code, whether
- * Fastify answered it or the hit front did (see hit-front.ts).
- */
 /** Durations of HTTP requests by method and route: counts per bucket (not cumulative: the last is above every bound), their sum. */
 interface DurationSeries {
   readonly labels: Readonly<Record<'method' | 'route', string>>;
@@ -345,10 +341,11 @@ interface DurationSeries {
 const DURATION_BOUNDS_SECONDS: readonly number[] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 
 /**
- * HTTP requests and their durations, counted here in plain numbers and handed to prom-client when
- * scraped. A near hit costs a few tens of microseconds, and prom-client's own counting (a label
- * hash and checks per observation, even on a labelled child) took 3-10 % of it (side by side:
- * BENCHMARKS.md, "The hit front").
+ * Counts and times every HTTP request by route pattern (not raw URL) and status code, whether
+ * Fastify answered it or the hit front did (see hit-front.ts). Counted here in plain numbers and
+ * handed to prom-client when scraped: a near hit costs a few tens of microseconds, and
+ * prom-client's own counting (a label hash and checks per observation, even on a labelled child)
+ * took 3-10 % of it (side by side: BENCHMARKS.md, "The hit front").
  */
 export class HttpMetrics {
   /** By `method route status`: its requests and its duration series. */
