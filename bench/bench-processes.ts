@@ -1,5 +1,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 
+import type { Redis } from 'ioredis';
+
 /**
  * What the benchmarks share: each server they measure is a child process of the bench script
  * itself (`fork(__filename, ['serve', …])`), so that no server shares an event loop with the load
@@ -53,4 +55,14 @@ export function runEntry(work: () => Promise<unknown>, options: { stayUp?: boole
       process.exit(1);
     },
   );
+}
+
+/** Removes what a run left in Redis under a pattern (its keys, leases, bus membership), by SCAN, never KEYS. */
+export async function removeKeys(redis: Redis, pattern: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length > 0) await redis.unlink(...keys);
+  } while (cursor !== '0');
 }

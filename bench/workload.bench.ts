@@ -33,7 +33,7 @@ import { Redis } from 'ioredis';
 import { DEMO_SIGNAL_COUNT, DEMO_USER_COUNT, mulberry32 } from '../src/demo/demo-data';
 import * as documents from '../src/generated/graphql';
 import { DEMO_INSTRUMENTS, type Timeframe } from '../src/market/instruments';
-import { runEntry } from './bench-processes';
+import { removeKeys, runEntry } from './bench-processes';
 
 const SEED = 20_261_127;
 const CLIENTS = 24;
@@ -447,16 +447,9 @@ async function withRedis<T>(work: (redis: Redis) => Promise<T>): Promise<T> {
   }
 }
 
-/** Removes what a run left in Redis (its keys, leases, bus membership), by SCAN, never KEYS. */
-function removeKeys(prefix: string): Promise<void> {
-  return withRedis(async (redis) => {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.unlink(...keys);
-    } while (cursor !== '0');
-  });
+/** Removes what a run left in Redis (its keys, leases, bus membership). */
+function removeRunKeys(prefix: string): Promise<void> {
+  return withRedis((redis) => removeKeys(redis, `${prefix}*`));
 }
 
 // ---------------------------------------------------------------- both runs
@@ -526,7 +519,7 @@ async function measure(sequence: readonly Planned[]): Promise<Record<Mode, Run>>
     for (const target of targets) target.replay.close();
     await Promise.all(targets.map(async (target) => {
       await stopGateway(target.gateway);
-      await removeKeys(target.gateway.prefix);
+      await removeRunKeys(target.gateway.prefix);
     }));
   }
   const run = (target: Target): Run => ({
@@ -609,7 +602,7 @@ function claims(on: Run, off: Run): Claim[] {
   ];
 }
 
-/** What the machine was like at the start: its load, and the keys already in Redis (a pattern invalidation scans them all). */
+/** What the machine was like at the start: its load, and the keys already in Redis (an operator's pattern invalidation scans them all). */
 interface Machine {
   readonly loadAverage: number;
   readonly redisKeys: number;

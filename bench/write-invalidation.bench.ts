@@ -6,7 +6,8 @@
  *   npm run bench:writes     (tsc, then node dist/bench/write-invalidation.bench.js; prints a Markdown section)
  *
  * BENCH_REDIS_URL (default redis://127.0.0.1:6379); BENCH_OTHER_KEYS (default 100000). The other
- * application's keys live under a prefix of this run's own and are removed at the end.
+ * application's keys live under a prefix of this run's own, and each gateway's under its own: all
+ * are removed at the end.
  */
 import 'reflect-metadata';
 
@@ -17,7 +18,7 @@ import { Redis } from 'ioredis';
 import { createGateway } from '../src/app';
 import { loadConfig } from '../src/config';
 import { createLogger } from '../src/logger';
-import { median, runEntry, startServer } from './bench-processes';
+import { median, removeKeys, runEntry, startServer } from './bench-processes';
 
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const OTHER_KEYS = Number(process.env.BENCH_OTHER_KEYS ?? 100_000);
@@ -79,15 +80,6 @@ async function timeWrites(port: number, operation: Operation): Promise<number[]>
   return times;
 }
 
-async function removeKeys(redis: Redis, pattern: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 5000);
-    cursor = next;
-    if (keys.length > 0) await redis.unlink(...keys);
-  } while (cursor !== '0');
-}
-
 async function main(): Promise<void> {
   const redis = new Redis(REDIS_URL);
   const otherPrefix = `bench_other_app_${process.pid}`;
@@ -105,6 +97,7 @@ async function main(): Promise<void> {
       results.set(variant, byOperation);
       child.process.send({ type: 'stop' });
       await new Promise((resolve) => child.process.once('exit', resolve));
+      await removeKeys(redis, `bench_writes_${child.process.pid}[:~]*`);
       process.stdout.write(`${variant}: ${[...byOperation].map(([operation, times]) => `${operation} p50 ${median(times).toFixed(1)} ms`).join(', ')} (Redis held ${await redis.dbsize()} keys)\n`);
     }
   } finally {

@@ -35,7 +35,12 @@ export type KeyFamily = (typeof KEY_FAMILIES)[number];
  * group tag (groupTag), not by pattern.
  */
 export class CacheKeys {
-  constructor(readonly prefix: string) {}
+  /** Where every key of this prefix starts. */
+  private readonly keyStart: string;
+
+  constructor(readonly prefix: string) {
+    this.keyStart = `${prefix}:`;
+  }
 
   user(userId: number | string, facet?: string): string {
     return this.key('users', String(userId), ...(facet === undefined ? [] : [facet]));
@@ -149,7 +154,7 @@ export class CacheKeys {
   }
 
   /**
-   * The tag every entry under `{family}:{identifier}:…` is written with (see patternTagsOf): what
+   * The tag every entry under `{family}:{identifier}:…` is written with (see groupTagsOf): what
    * a write invalidates by, in place of the pattern that SCANs the whole keyspace (every key of
    * every prefix on the server) on each write. `keys:` keeps them apart from CacheTags' type names.
    */
@@ -163,16 +168,12 @@ export class CacheKeys {
    * not the records, pages and counts, which go by key and by CacheTags), one instrument's market
    * data (`market:{symbol}:…`). None for anything else.
    */
-  patternTagsOf(key: string): readonly string[] {
+  groupTagsOf(key: string): readonly string[] {
     if (!key.startsWith(this.keyStart)) return NO_TAGS;
     const [family, identifier, rest] = key.slice(this.keyStart.length).split(':', 3);
     if (rest === undefined || identifier === undefined) return NO_TAGS;
     if ((family === 'users' && identifier !== 'session') || (family === 'signals' && !UNGROUPED_SIGNALS.has(identifier)) || family === 'market') return [this.groupTag(family, identifier)];
     return NO_TAGS;
-  }
-
-  private get keyStart(): string {
-    return `${this.prefix}:`;
   }
 
   /** Every signal entry (one instrument's go by group tag). */

@@ -81,8 +81,8 @@ export class CacheService {
     readonly bus: CacheBus,
     /** Loads a cold key once across instances. */
     readonly fleet: FleetFlights,
-    /** Tags every entry gets from its key alone, beside its own (CacheKeys.patternTagsOf). */
-    private readonly tagsOfKey: (key: string) => readonly string[] = () => [],
+    /** Tags every entry gets from its key alone, beside its own (CacheKeys.groupTagsOf). */
+    private readonly tagsOfKey: (key: string) => readonly string[],
   ) {
     // Another instance's invalidation (or messages possibly missed) makes a load running here
     // suspect too: it may have read the data before the change, so it must not be written back.

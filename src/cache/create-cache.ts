@@ -131,7 +131,7 @@ export function createCache(config: Config, logger: Logger, wrappers?: CacheWrap
     pollMs: FLEET_FLIGHT_POLL_MS,
   });
   const fleet = wrappers === undefined ? flight : wrappers.fleet(flight);
-  const service = new CacheService(tiers, health, journal, config.cache.ttlSeconds, logger, config.redis.retryOnTimeout, bus, fleet, (key) => keys.patternTagsOf(key));
+  const service = new CacheService(tiers, health, journal, config.cache.ttlSeconds, logger, config.redis.retryOnTimeout, bus, fleet, (key) => keys.groupTagsOf(key));
   const redisLocation = describeTopology(config.redis.topology);
 
   return {

@@ -31,16 +31,16 @@ describe('cache keys', () => {
   });
 
   it('give the entries of a user, an instrument or its market data the group tag their invalidations use, and no other entry one', () => {
-    expect(keys.patternTagsOf(keys.user(1, 'statistics'))).toEqual([keys.groupTag('users', 1)]);
-    expect(keys.patternTagsOf(keys.user(1, 'signals:10'))).toEqual([keys.groupTag('users', 1)]);
-    expect(keys.patternTagsOf(keys.signals('EUR_USD', 'list', 'abc'))).toEqual([keys.groupTag('signals', 'EUR_USD')]);
-    expect(keys.patternTagsOf(keys.signals('all', 'list', 'abc'))).toEqual([keys.groupTag('signals', 'all')]);
-    expect(keys.patternTagsOf(keys.signals('EUR_USD', 'statistics'))).toEqual([keys.groupTag('signals', 'EUR_USD')]);
-    expect(keys.patternTagsOf(keys.market('EUR_USD', 'H1'))).toEqual([keys.groupTag('market', 'EUR_USD')]);
-    expect(keys.patternTagsOf(keys.marketLastKnown('EUR_USD', 'price'))).toEqual([keys.groupTag('market', 'EUR_USD')]);
+    expect(keys.groupTagsOf(keys.user(1, 'statistics'))).toEqual([keys.groupTag('users', 1)]);
+    expect(keys.groupTagsOf(keys.user(1, 'signals:10'))).toEqual([keys.groupTag('users', 1)]);
+    expect(keys.groupTagsOf(keys.signals('EUR_USD', 'list', 'abc'))).toEqual([keys.groupTag('signals', 'EUR_USD')]);
+    expect(keys.groupTagsOf(keys.signals('all', 'list', 'abc'))).toEqual([keys.groupTag('signals', 'all')]);
+    expect(keys.groupTagsOf(keys.signals('EUR_USD', 'statistics'))).toEqual([keys.groupTag('signals', 'EUR_USD')]);
+    expect(keys.groupTagsOf(keys.market('EUR_USD', 'H1'))).toEqual([keys.groupTag('market', 'EUR_USD')]);
+    expect(keys.groupTagsOf(keys.marketLastKnown('EUR_USD', 'price'))).toEqual([keys.groupTag('market', 'EUR_USD')]);
     // By key or by CacheTags instead: the profile, sessions, signal records, pages and counts, responses; and other prefixes.
     for (const key of [keys.user(1), keys.session('s1'), keys.signals('id', 3), keys.signalPage('feed', {}), keys.signalCount('feed'), keys.graphqlResponse('x'), new CacheKeys('other').user(1, 'statistics')]) {
-      expect(keys.patternTagsOf(key)).toEqual([]);
+      expect(keys.groupTagsOf(key)).toEqual([]);
     }
     expect(isGroupTag(keys.groupTag('users', 1))).toBe(true);
     expect(isGroupTag('User:1')).toBe(false);
