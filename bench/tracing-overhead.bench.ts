@@ -29,6 +29,7 @@ import 'reflect-metadata';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import { loadavg } from 'node:os';
+import { PerformanceObserver } from 'node:perf_hooks';
 
 import autocannon from 'autocannon';
 
@@ -62,7 +63,7 @@ const QUERY = `query Board($symbol: String!, $limit: Int!) {
 const BODY = JSON.stringify({ query: QUERY, variables: { symbol: 'EUR_USD', limit: 24 } });
 
 type ToChild = { type: 'stats' } | { type: 'stop' };
-type FromChild = { type: 'ready'; port: number } | { type: 'stats'; cpuMicros: number; hits: number };
+type FromChild = { type: 'ready'; port: number } | { type: 'stats'; cpuMicros: number; gcMicros: number; hits: number };
 
 // ---------------------------------------------------------------- child side
 
@@ -81,13 +82,18 @@ async function serve(variant: Variant, otlpEndpoint: string): Promise<void> {
   });
   const gateway = await createGateway(config, createLogger(config));
   const url = await gateway.listen();
+  // Time spent collecting garbage, which a traced hit's longer-lived objects can add to every request's share.
+  let gcMicros = 0;
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) gcMicros += entry.duration * 1000;
+  }).observe({ entryTypes: ['gc'] });
   process.on('message', (message: ToChild) => {
     if (message.type === 'stop') {
       void gateway.close().then(() => process.exit(0));
       return;
     }
     const cpu = process.cpuUsage();
-    process.send?.({ type: 'stats', cpuMicros: cpu.user + cpu.system, hits: gateway.responseCache?.metrics().near_hits ?? 0 } satisfies FromChild);
+    process.send?.({ type: 'stats', cpuMicros: cpu.user + cpu.system, gcMicros, hits: gateway.responseCache?.metrics().near_hits ?? 0 } satisfies FromChild);
   });
   process.send?.({ type: 'ready', port: Number(new URL(url).port) } satisfies FromChild);
 }
@@ -225,6 +231,7 @@ async function runPair(pair: number, receiver: Awaited<ReturnType<typeof startRe
       if (child.variant === 'tracing-10%') into.tracedRequests += run.requests;
       const row = into.rows.get(child.variant)!;
       const cpuPerRequest = (after.cpuMicros - before.cpuMicros) / run.requests;
+      const gcPerRequest = (after.gcMicros - before.gcMicros) / run.requests;
       row.rps.push(run.rps);
       row.p50.push(run.p50);
       row.p99.push(run.p99);
@@ -233,7 +240,7 @@ async function runPair(pair: number, receiver: Awaited<ReturnType<typeof startRe
       cpu.set(child.variant, cpuPerRequest);
       const perRequest = instructions.get(child.variant);
       process.stdout.write(
-        `pair ${pair + 1} round ${round + 1} ${child.variant.padEnd(12)} ${run.rps.toFixed(0).padStart(7)} req/s p50 ${run.p50} ms p99 ${run.p99} ms ${cpuPerRequest.toFixed(1)} µs CPU/req${perRequest === undefined ? '' : ` ${(perRequest / 1000).toFixed(0)}k instructions/req${split.get(child.variant) ?? ''}`}\n`,
+        `pair ${pair + 1} round ${round + 1} ${child.variant.padEnd(12)} ${run.rps.toFixed(0).padStart(7)} req/s p50 ${run.p50} ms p99 ${run.p99} ms ${cpuPerRequest.toFixed(1)} µs CPU/req (GC ${gcPerRequest.toFixed(2)})${perRequest === undefined ? '' : ` ${(perRequest / 1000).toFixed(0)}k instructions/req${split.get(child.variant) ?? ''}`}\n`,
       );
     };
     if (SIDE_BY_SIDE) await Promise.all(children.map(measure));

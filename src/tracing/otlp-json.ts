@@ -37,8 +37,7 @@ export function exportRequestJson(spans: readonly ReadableSpan[]): string {
       const scope = ofScope[0]!.instrumentationScope;
       out += `${firstScope ? '' : ','}{"scope":${scopeJson(scope)},"spans":[`;
       firstScope = false;
-      for (let i = 0; i < ofScope.length; i += 1) out += (i === 0 ? '' : ',') + spanJson(ofScope[i]!);
-      out += `]${schemaUrlJson(scope.schemaUrl)}}`;
+      out += `${ofScope.map(spanJson).join(',')}]${schemaUrlJson(scope.schemaUrl)}}`;
     }
     out += `]${schemaUrlJson(resource.schemaUrl)}}`;
   }

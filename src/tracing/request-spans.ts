@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-import { context, type Span, SpanStatusCode } from '@opentelemetry/api';
+import { type Span, SpanStatusCode } from '@opentelemetry/api';
 
 import type { Tracing } from './tracing';
 
@@ -37,7 +37,7 @@ export class RequestSpans {
         return;
       }
       if (started.span !== undefined) this.watch(request, response, started.span);
-      context.with(started.context, listener, undefined, request, response);
+      this.tracing.runIn(started.context, listener, request, response);
     };
   }
 

@@ -4,6 +4,7 @@ import {
   type Attributes,
   type Context,
   context,
+  type ContextManager,
   createContextKey,
   defaultTextMapGetter,
   defaultTextMapSetter,
@@ -13,7 +14,6 @@ import {
   SpanKind,
   SpanStatusCode,
   trace,
-  type Tracer,
 } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
@@ -24,7 +24,6 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
   AlwaysOffSampler,
   AlwaysOnSampler,
-  BasicTracerProvider,
   BatchSpanProcessor,
   ParentBasedSampler,
   type ReadableSpan,
@@ -36,6 +35,7 @@ import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 
 import type { TraceSamplerKind, TracingConfig } from '../config';
 import { exportRequestJson } from './otlp-json';
+import { RecordedSpan, SpanIds, type SpanSink } from './recorded-span';
 
 /** Marks the context of a GraphQL operation's span, so that Apollo's hooks name that span instead of opening another. */
 export const OPERATION_SPAN = createContextKey('trading-gateway operation span');
@@ -44,15 +44,6 @@ export const OPERATION_SPAN = createContextKey('trading-gateway operation span')
 const MAX_QUEUED_SPANS = 2048;
 const MAX_SPANS_PER_EXPORT = 512;
 const EXPORT_TIMEOUT_MS = 10_000;
-const SPAN_LIMITS = {
-  attributeCountLimit: 128,
-  // No cut: the longest value set is a SQL statement of the gateway's own, and a limit costs a length check of every string set.
-  attributeValueLengthLimit: Infinity,
-  linkCountLimit: 128,
-  eventCountLimit: 128,
-  attributePerEventCountLimit: 128,
-  attributePerLinkCountLimit: 128,
-};
 
 /**
  * The gateway's tracer: spans for requests and for what a request does (cache tiers, SQL, the
@@ -65,21 +56,21 @@ const SPAN_LIMITS = {
  * request creates no child spans and sets no attributes.
  */
 export class Tracing {
-  private readonly tracer: Tracer;
   private readonly propagator = new W3CTraceContextPropagator();
+  private readonly ids = new SpanIds();
 
   /**
-   * `provider` samples everything it is asked for: whether a request is traced is decided here,
-   * before the SDK is asked (see startRequest), by `sampler` (OTEL_TRACES_SAMPLER) for a request
-   * that continues a caller's trace and by `sampleRoot` (its decision for a trace that starts here).
+   * Whether a request is traced is decided here, once (see startRequest), by `sampler`
+   * (OTEL_TRACES_SAMPLER) for a request that continues a caller's trace and by `sampleRoot` (its
+   * decision for a trace that starts here); the spans made are recorded and go to `sink`.
    */
   constructor(
-    private readonly provider: BasicTracerProvider,
+    private readonly sink: SpanSink,
     private readonly sampler: Sampler,
     private readonly sampleRoot: () => boolean,
-  ) {
-    this.tracer = provider.getTracer('trading-gateway');
-  }
+    /** The API's context manager, called directly: the API's `context` looks its manager up on every call. */
+    private readonly contexts: ContextManager,
+  ) {}
 
   /**
    * The span of one HTTP request (kind SERVER), child of the caller's `traceparent` when it sent
@@ -87,9 +78,9 @@ export class Tracing {
    * has no trace to pass on, so that it runs exactly as without tracing. An unsampled request
    * with a caller's trace gets that trace as its context and no span (it is passed on, unsampled).
    *
-   * Deciding before the SDK spares an unsampled request the SDK's span (two random ids, a
-   * sampler call, an object): a trace that starts here is sampled by a draw with the sampler's
-   * ratio, which is what a ratio of a random trace id amounts to. `describe` names the span and
+   * Deciding first spares an unsampled request a span (random ids, a sampler call, an object): a
+   * trace that starts here is sampled by a draw with the sampler's ratio, which is what a ratio
+   * of a random trace id amounts to. `describe` names the span and
    * gives its first attributes from `subject`, asked only for a span that is recorded (a function
    * and its argument, not a closure: no garbage for the requests that are not sampled).
    */
@@ -102,13 +93,13 @@ export class Tracing {
       return { span: undefined, context: incoming };
     }
     const [name, attributes] = describe(subject);
-    const span = this.tracer.startSpan(name, { kind: SpanKind.SERVER, attributes }, incoming);
+    const span = this.start(name, SpanKind.SERVER, attributes, incoming);
     return { span, context: trace.setSpan(incoming, span) };
   }
 
   /** The active span when it is recorded: the span of whoever is asking (a request, an operation). */
   recordingSpan(): Span | undefined {
-    const span = trace.getSpan(context.active());
+    const span = trace.getSpan(this.contexts.active());
     return span?.isRecording() === true ? span : undefined;
   }
 
@@ -118,33 +109,44 @@ export class Tracing {
    * connection's context); `listener` itself outside any trace.
    */
   bindActive<Args extends unknown[]>(listener: (...args: Args) => void): (...args: Args) => void {
-    const active = context.active();
-    return active === ROOT_CONTEXT ? listener : context.bind(active, listener);
+    const active = this.contexts.active();
+    return active === ROOT_CONTEXT ? listener : (...args) => this.contexts.with(active, listener, undefined, ...args);
   }
 
   /** A child of the active span, or `undefined` when that span is not recording (unsampled, or no request around). */
   startChild(name: string, attributes?: Attributes, kind: SpanKind = SpanKind.INTERNAL): Span | undefined {
-    const parent = context.active();
+    const parent = this.contexts.active();
     if (trace.getSpan(parent)?.isRecording() !== true) return undefined;
-    return this.tracer.startSpan(name, { kind, attributes }, parent);
+    return this.start(name, kind, attributes, parent);
   }
 
   /** Runs `work` with `span` active, so that its children hang under it; `mark` tags that context (see OPERATION_SPAN). */
   within<T>(span: Span, work: () => T, mark?: symbol): T {
-    const withSpan = trace.setSpan(context.active(), span);
-    return context.with(mark === undefined ? withSpan : withSpan.setValue(mark, span), work);
+    const withSpan = trace.setSpan(this.contexts.active(), span);
+    return this.contexts.with(mark === undefined ? withSpan : withSpan.setValue(mark, span), work);
+  }
+
+  /** Calls `listener` with `args` in `active` (a request's context, from startRequest). */
+  runIn<Args extends unknown[]>(active: Context, listener: (...args: Args) => void, ...args: Args): void {
+    this.contexts.with(active, listener, undefined, ...args);
   }
 
   /** Adds `traceparent` (and `tracestate`) for the active span to outgoing headers; nothing without one. */
   inject(headers: Record<string, string>): void {
-    const active = context.active();
+    const active = this.contexts.active();
     const span = trace.getSpan(active);
     if (span !== undefined && isSpanContextValid(span.spanContext())) this.propagator.inject(active, headers, defaultTextMapSetter);
   }
 
   /** Exports what is queued, then stops. */
   shutdown(): Promise<void> {
-    return this.provider.shutdown();
+    return this.sink.processor.shutdown();
+  }
+
+  private start(name: string, kind: SpanKind, attributes: Attributes | undefined, parentContext: Context): Span {
+    const found = trace.getSpanContext(parentContext);
+    const parent = found !== undefined && isSpanContextValid(found) ? found : undefined;
+    return new RecordedSpan(name, kind, this.ids.of(parent), parent, attributes, this.sink);
   }
 }
 
@@ -174,27 +176,15 @@ export function failed(span: Span, error: unknown): void {
 
 /** Builds the tracer: sampler, resource, batch export; registers the async context the spans travel in. */
 export function createTracing(config: TracingConfig): Tracing {
-  // The context manager is process-wide by the API's design (log lines read it too); a second
-  // gateway in the same process (tests) shares the first one's.
-  const manager = new AsyncLocalStorageContextManager();
-  if (!context.setGlobalContextManager(manager.enable())) manager.disable();
-  const exporter = otlpJsonExporter(config);
-  const provider = new BasicTracerProvider({
-    resource: resourceFromAttributes({ ...config.resourceAttributes, [ATTR_SERVICE_NAME]: config.serviceName }),
-    // Every span asked for is sampled: requests are sampled by the Tracing before a span is asked for.
-    sampler: new AlwaysOnSampler(),
-    spanLimits: SPAN_LIMITS,
-    spanProcessors: [
-      new BatchSpanProcessor(exporter, {
-        scheduledDelayMillis: config.exportDelayMs,
-        maxQueueSize: MAX_QUEUED_SPANS,
-        maxExportBatchSize: MAX_SPANS_PER_EXPORT,
-        exportTimeoutMillis: EXPORT_TIMEOUT_MS,
-      }),
-    ],
+  const processor = new BatchSpanProcessor(otlpJsonExporter(config), {
+    scheduledDelayMillis: config.exportDelayMs,
+    maxQueueSize: MAX_QUEUED_SPANS,
+    maxExportBatchSize: MAX_SPANS_PER_EXPORT,
+    exportTimeoutMillis: EXPORT_TIMEOUT_MS,
   });
+  const resource = resourceFromAttributes({ ...config.resourceAttributes, [ATTR_SERVICE_NAME]: config.serviceName });
   const { kind, ratio } = config.sampler;
-  return new Tracing(provider, samplerOf(kind, ratio), rootSampling(kind, ratio));
+  return new Tracing({ processor, resource, scope: { name: 'trading-gateway' } }, samplerOf(kind, ratio), rootSampling(kind, ratio), processContexts());
 }
 
 /**
@@ -205,6 +195,32 @@ function otlpJsonExporter(config: TracingConfig): OTLPExporterBase<ReadableSpan[
   const options = convertLegacyHttpOptions({ url: config.tracesUrl, headers: { ...config.headers }, timeoutMillis: EXPORT_TIMEOUT_MS }, 'TRACES', 'v1/traces', { 'Content-Type': 'application/json' });
   const serializer = { serializeRequest: (spans: ReadableSpan[]) => Buffer.from(exportRequestJson(spans)), deserializeResponse: (body: Uint8Array) => JsonTraceSerializer.deserializeResponse(body) };
   return new OTLPExporterBase(createOtlpHttpExportDelegate(options, serializer, 'otlp_http_span_exporter', TraceExporterMetricsHelper, undefined));
+}
+
+/**
+ * The async context spans travel in. The API's context manager is process-wide by design (log
+ * lines read it through the API), so it is made and registered once: a second gateway in the
+ * same process (tests) shares it. Should another manager be registered already, the API's
+ * `context` is used as it is.
+ */
+function processContexts(): ContextManager {
+  if (registeredContexts === undefined) {
+    const manager = new AsyncLocalStorageContextManager().enable();
+    registeredContexts = context.setGlobalContextManager(manager) ? manager : apiContexts();
+  }
+  return registeredContexts;
+}
+let registeredContexts: ContextManager | undefined;
+
+function apiContexts(): ContextManager {
+  const contexts: ContextManager = {
+    active: () => context.active(),
+    with: (active, fn, thisArg, ...args) => context.with(active, fn, thisArg, ...args),
+    bind: (active, target) => context.bind(active, target),
+    enable: () => contexts,
+    disable: () => contexts,
+  };
+  return contexts;
 }
 
 /** A sampler's decision for a trace that starts at this gateway (no caller's trace). */
