@@ -83,8 +83,10 @@ function attributesJson(attributes: Attributes): string {
   let out = '[';
   let first = true;
   for (const key in attributes) {
-    if (!Object.hasOwn(attributes, key)) continue;
-    out += `${first ? '' : ','}{"key":${quote(key)},"value":${valueJson(attributes[key])}}`;
+    const value = attributes[key];
+    // Attributes given at a span's start are taken as they are: an empty one is left out, as the SDK leaves it out.
+    if (!Object.hasOwn(attributes, key) || value === undefined || value === null) continue;
+    out += `${first ? '' : ','}{"key":${quote(key)},"value":${valueJson(value)}}`;
     first = false;
   }
   return `${out}]`;

@@ -44,7 +44,9 @@ export interface SpanSink {
  * own code sets them, a few per span.
  */
 export class RecordedSpan implements Span, ReadableSpan {
-  readonly attributes: Attributes = {};
+  /** The attributes given at the start, as given (often one object for many spans), until one is set: then a copy of the span's own. */
+  attributes: Attributes;
+  private ownsAttributes: boolean;
   /** Made when the first is added: most spans have none. */
   private linkList: Link[] | undefined;
   private eventList: TimedEvent[] | undefined;
@@ -61,7 +63,8 @@ export class RecordedSpan implements Span, ReadableSpan {
     attributes: Attributes | undefined,
     private readonly sink: SpanSink,
   ) {
-    if (attributes !== undefined) this.setAttributes(attributes);
+    this.attributes = attributes ?? {};
+    this.ownsAttributes = attributes === undefined;
   }
 
   spanContext(): SpanContext {
@@ -73,7 +76,12 @@ export class RecordedSpan implements Span, ReadableSpan {
   }
 
   setAttribute(key: string, value: AttributeValue | undefined): this {
-    if (value !== undefined && value !== null && this.endedAt < 0) this.attributes[key] = value;
+    if (value === undefined || value === null || this.endedAt >= 0) return this;
+    if (!this.ownsAttributes) {
+      this.attributes = { ...this.attributes };
+      this.ownsAttributes = true;
+    }
+    this.attributes[key] = value;
     return this;
   }
 

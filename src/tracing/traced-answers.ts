@@ -17,7 +17,7 @@ import { endAfter, OPERATION_SPAN, type Tracing } from './tracing';
  */
 export class TracedAnswers<Context extends PolicyContext> extends CachedAnswers<Context> {
   /** Span names and attributes by operation: the hit front's repeats come with the same object each time. */
-  private readonly described = new WeakMap<ResolvedOperation, [string, Attributes]>();
+  private readonly described = new WeakMap<ResolvedOperation, OperationSpan>();
 
   constructor(
     private readonly tracing: Tracing,
@@ -34,14 +34,16 @@ export class TracedAnswers<Context extends PolicyContext> extends CachedAnswers<
     const asker = this.tracing.recordingSpan();
     if (asker !== undefined) {
       asker.setAttribute('gateway.cache', 'HIT');
-      this.tracing.startChild(...this.spanOf(operation))?.setAttributes({ 'gateway.cache': 'HIT', 'gateway.response_cache.tier': 'near' }).end();
+      const { name, nearHit } = this.spanOf(operation);
+      this.tracing.startChild(name, nearHit)?.end();
     }
     return found;
   }
 
   override answer(request: RequestHead, requestId: string, who: Identified<Context>, operation: ResolvedOperation, publicKey: string): Promise<CachedAnswer> {
     const asker = this.tracing.recordingSpan();
-    const span = asker === undefined ? undefined : this.tracing.startChild(...this.spanOf(operation));
+    const described = asker === undefined ? undefined : this.spanOf(operation);
+    const span = described === undefined ? undefined : this.tracing.startChild(described.name, described.attributes);
     if (asker === undefined || span === undefined) return super.answer(request, requestId, who, operation, publicKey);
     return endAfter(
       span,
@@ -55,18 +57,26 @@ export class TracedAnswers<Context extends PolicyContext> extends CachedAnswers<
   }
 
   /**
-   * The operation span's name and attributes, for a recorded span only: a look at the document's
-   * words, remembered.
+   * The operation span's name and attributes (and those of a near hit's, which has nothing else
+   * to add), for a recorded span only: a look at the document's words, remembered. The spans
+   * take these objects as they are (a span copies them only to add to them).
    */
-  private spanOf(operation: ResolvedOperation): [string, Attributes] {
+  private spanOf(operation: ResolvedOperation): OperationSpan {
     let described = this.described.get(operation);
     if (described === undefined) {
       const { type, name } = describeOperation(operation.query, operation.operationName);
-      described = [name === undefined ? type : `${type} ${name}`, name === undefined ? { 'graphql.operation.type': type } : { 'graphql.operation.type': type, 'graphql.operation.name': name }];
+      const attributes: Attributes = name === undefined ? { 'graphql.operation.type': type } : { 'graphql.operation.type': type, 'graphql.operation.name': name };
+      described = { name: name === undefined ? type : `${type} ${name}`, attributes, nearHit: { ...attributes, 'gateway.cache': 'HIT', 'gateway.response_cache.tier': 'near' } };
       this.described.set(operation, described);
     }
     return described;
   }
+}
+
+interface OperationSpan {
+  readonly name: string;
+  readonly attributes: Attributes;
+  readonly nearHit: Attributes;
 }
 
 /**

@@ -11,6 +11,7 @@ import {
   isSpanContextValid,
   ROOT_CONTEXT,
   type Span,
+  type SpanContext,
   SpanKind,
   SpanStatusCode,
   trace,
@@ -86,14 +87,16 @@ export class Tracing {
    */
   startRequest<Subject>(headers: IncomingHttpHeaders, describe: (subject: Subject) => readonly [name: string, attributes: Attributes], subject: Subject): { span: Span | undefined; context: Context } | undefined {
     const incoming = headers.traceparent === undefined ? ROOT_CONTEXT : this.propagator.extract(ROOT_CONTEXT, headers, defaultTextMapGetter);
-    const remote = trace.getSpanContext(incoming);
+    // The propagator reads any hex: an all-zero id is no trace (W3C), and one starts here instead.
+    const found = trace.getSpanContext(incoming);
+    const remote = found !== undefined && isSpanContextValid(found) ? found : undefined;
     if (remote === undefined) {
       if (!this.sampleRoot()) return undefined;
     } else if (this.sampler.shouldSample(incoming, remote.traceId, 'HTTP', SpanKind.SERVER, {}, []).decision !== SamplingDecision.RECORD_AND_SAMPLED) {
       return { span: undefined, context: incoming };
     }
     const [name, attributes] = describe(subject);
-    const span = this.start(name, SpanKind.SERVER, attributes, incoming);
+    const span = this.start(name, SpanKind.SERVER, attributes, remote);
     return { span, context: trace.setSpan(incoming, span) };
   }
 
@@ -115,9 +118,8 @@ export class Tracing {
 
   /** A child of the active span, or `undefined` when that span is not recording (unsampled, or no request around). */
   startChild(name: string, attributes?: Attributes, kind: SpanKind = SpanKind.INTERNAL): Span | undefined {
-    const parent = this.contexts.active();
-    if (trace.getSpan(parent)?.isRecording() !== true) return undefined;
-    return this.start(name, kind, attributes, parent);
+    const parent = trace.getSpan(this.contexts.active());
+    return parent?.isRecording() === true ? this.start(name, kind, attributes, parent.spanContext()) : undefined;
   }
 
   /** Runs `work` with `span` active, so that its children hang under it; `mark` tags that context (see OPERATION_SPAN). */
@@ -143,9 +145,8 @@ export class Tracing {
     return this.sink.processor.shutdown();
   }
 
-  private start(name: string, kind: SpanKind, attributes: Attributes | undefined, parentContext: Context): Span {
-    const found = trace.getSpanContext(parentContext);
-    const parent = found !== undefined && isSpanContextValid(found) ? found : undefined;
+  /** A recorded span under `parent`: a span of this gateway's, or a caller's that the propagator read (both valid). */
+  private start(name: string, kind: SpanKind, attributes: Attributes | undefined, parent: SpanContext | undefined): Span {
     return new RecordedSpan(name, kind, this.ids.of(parent), parent, attributes, this.sink);
   }
 }

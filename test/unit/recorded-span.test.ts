@@ -2,10 +2,12 @@ import { isSpanContextValid, type SpanContext, SpanKind, SpanStatusCode, TraceFl
 import { TraceState } from '@opentelemetry/core';
 import { JsonTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import type { ReadableSpan, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { AlwaysOnSampler, type ReadableSpan, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 
 import { exportRequestJson } from '../../src/tracing/otlp-json';
 import { RecordedSpan, SpanIds, type SpanSink } from '../../src/tracing/recorded-span';
+import { Tracing } from '../../src/tracing/tracing';
 
 /** A sink that keeps what ends. */
 function sink(): SpanSink & { readonly ended: ReadableSpan[] } {
@@ -89,5 +91,27 @@ describe('RecordedSpan', () => {
     const child = ids.of(remote);
     expect(child).toMatchObject({ traceId: remote.traceId, traceFlags: TraceFlags.SAMPLED, traceState: remote.traceState });
     expect(child.spanId).not.toBe(remote.spanId);
+  });
+});
+
+describe('Tracing.startRequest', () => {
+  const tracingTo = (to: SpanSink) => new Tracing(to, new AlwaysOnSampler(), () => true, new AsyncLocalStorageContextManager().enable());
+  const describeRequest = () => ['GET', { 'http.request.method': 'GET' }] as const;
+
+  it('continues a caller’s trace', () => {
+    const to = sink();
+    const started = tracingTo(to).startRequest({ traceparent: `00-${remote.traceId}-${remote.spanId}-01` }, describeRequest, undefined);
+    started?.span?.end();
+    expect(to.ended[0]).toMatchObject({ parentSpanContext: { traceId: remote.traceId, spanId: remote.spanId, isRemote: true } });
+    expect(to.ended[0]!.spanContext().traceId).toBe(remote.traceId);
+  });
+
+  it('starts a trace of its own for a traceparent with an all-zero id, which W3C says is none', () => {
+    const to = sink();
+    const started = tracingTo(to).startRequest({ traceparent: '00-00000000000000000000000000000000-b7ad6b7169203331-01' }, describeRequest, undefined);
+    started?.span?.end();
+    expect(to.ended).toHaveLength(1);
+    expect(to.ended[0]!.parentSpanContext).toBeUndefined();
+    expect(isSpanContextValid(to.ended[0]!.spanContext())).toBe(true);
   });
 });
