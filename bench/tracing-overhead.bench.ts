@@ -35,6 +35,7 @@ import autocannon from 'autocannon';
 
 import { createGateway } from '../src/app';
 import { loadConfig } from '../src/config';
+import { decodeExportRequest } from '../test/helpers/otlp-protobuf-decode';
 import { createLogger } from '../src/logger';
 import { askStats, median, runEntry, startServer } from './bench-processes';
 
@@ -114,17 +115,18 @@ async function start(variant: Variant, otlpEndpoint: string): Promise<Child> {
 
 const stats = (child: Child) => askStats<Extract<FromChild, { type: 'stats' }>>(child.process);
 
-/** A collector that takes OTLP/HTTP exports and keeps only counts: exports, bytes, request spans (SERVER kind). */
+/** A collector that takes OTLP/HTTP exports (protobuf or JSON) and keeps only counts: exports, bytes, request spans (SERVER kind). */
 async function startReceiver(): Promise<{ url: string; counts: { exports: number; bytes: number; requestSpans: number }; close(): void }> {
   const counts = { exports: 0, bytes: 0, requestSpans: 0 };
   const server = createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
-      const body = Buffer.concat(chunks).toString('utf8');
+      const body = Buffer.concat(chunks);
       counts.exports += 1;
       counts.bytes += body.length;
-      for (let at = body.indexOf('"kind":2'); at !== -1; at = body.indexOf('"kind":2', at + 1)) counts.requestSpans += 1;
+      const { resourceSpans } = request.headers['content-type'] === 'application/x-protobuf' ? decodeExportRequest(body) : (JSON.parse(body.toString('utf8')) as ReturnType<typeof decodeExportRequest>);
+      for (const { scopeSpans } of resourceSpans as { scopeSpans: { spans: { kind: number }[] }[] }[]) for (const { spans } of scopeSpans) counts.requestSpans += spans.filter((span) => span.kind === 2).length;
       response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
     });
   });

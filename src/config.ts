@@ -222,7 +222,11 @@ export interface TracingConfig {
   readonly sampler: { readonly kind: TraceSamplerKind; readonly ratio: number };
   /** Longest a finished span waits before it is exported with the others of its batch. */
   readonly exportDelayMs: number;
+  /** OTLP/HTTP's encoding: protobuf (its default) or JSON. */
+  readonly protocol: OtlpProtocol;
 }
+
+export type OtlpProtocol = 'http/protobuf' | 'http/json';
 
 export class ConfigError extends Error {
   constructor(
@@ -551,10 +555,13 @@ function readTracing(env: Env): TracingConfig | undefined {
   );
   const ratio = read(env, 'OTEL_TRACES_SAMPLER_ARG', z.coerce.number().min(0).max(1), '1');
   const exportDelayMs = read(env, 'OTEL_BSP_SCHEDULE_DELAY', integer(1, 600_000), '5000');
+  // gRPC is not offered: an endpoint for it would get HTTP, so the value is refused rather than ignored.
+  const protocols = z.enum(['http/protobuf', 'http/json']);
+  const protocol = read(env, 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL', protocols.optional(), undefined) ?? read(env, 'OTEL_EXPORTER_OTLP_PROTOCOL', protocols, 'http/protobuf');
   // The base endpoint is a collector's root: the signal's path is appended (the OTLP exporter specification).
   const tracesUrl = traces ?? (base === undefined ? undefined : `${base.replace(/\/+$/, '')}/v1/traces`);
   if (tracesUrl === undefined) return undefined;
-  return { tracesUrl, headers, serviceName, resourceAttributes, sampler: { kind, ratio }, exportDelayMs };
+  return { tracesUrl, headers, serviceName, resourceAttributes, sampler: { kind, ratio }, exportDelayMs, protocol };
 }
 
 /** Parses the process environment over `.env` (when present): a variable set in the environment wins. */

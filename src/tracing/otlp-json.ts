@@ -1,7 +1,8 @@
-import type { Attributes, HrTime, SpanContext } from '@opentelemetry/api';
+import type { Attributes, AttributeValue, HrTime, SpanContext } from '@opentelemetry/api';
 import type { InstrumentationScope } from '@opentelemetry/core';
-import type { Resource } from '@opentelemetry/resources';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+
+import { groupByResourceAndScope } from './otlp-groups';
 
 /**
  * The OTLP/JSON body of an export (ExportTraceServiceRequest), written as text in one pass: the
@@ -14,26 +15,13 @@ import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
  * propagator only accepts hex from a caller's `traceparent`.
  */
 export function exportRequestJson(spans: readonly ReadableSpan[]): string {
-  const byResource = new Map<Resource, Map<string, ReadableSpan[]>>();
-  for (const span of spans) {
-    let byScope = byResource.get(span.resource);
-    if (byScope === undefined) {
-      byScope = new Map();
-      byResource.set(span.resource, byScope);
-    }
-    const { name, version = '', schemaUrl = '' } = span.instrumentationScope;
-    const scopeKey = `${name}@${version}:${schemaUrl}`;
-    const ofScope = byScope.get(scopeKey);
-    if (ofScope === undefined) byScope.set(scopeKey, [span]);
-    else ofScope.push(span);
-  }
   let out = '{"resourceSpans":[';
   let firstResource = true;
-  for (const [resource, byScope] of byResource) {
+  for (const [resource, byScope] of groupByResourceAndScope(spans)) {
     out += `${firstResource ? '' : ','}{"resource":{"attributes":${attributesJson(resource.attributes)},"droppedAttributesCount":0${schemaUrlJson(resource.schemaUrl)}},"scopeSpans":[`;
     firstResource = false;
     let firstScope = true;
-    for (const ofScope of byScope.values()) {
+    for (const ofScope of byScope) {
       const scope = ofScope[0]!.instrumentationScope;
       out += `${firstScope ? '' : ','}{"scope":${scopeJson(scope)},"spans":[`;
       firstScope = false;
@@ -86,11 +74,36 @@ function attributesJson(attributes: Attributes): string {
     const value = attributes[key];
     // Attributes given at a span's start are taken as they are: an empty one is left out, as the SDK leaves it out.
     if (!Object.hasOwn(attributes, key) || value === undefined || value === null) continue;
-    out += `${first ? '' : ','}{"key":${quote(key)},"value":${valueJson(value)}}`;
+    out += (first ? '' : ',') + attributeJson(key, value);
     first = false;
   }
   return `${out}]`;
 }
+
+/**
+ * One attribute's entry. Spans repeat the same few (`gateway.cache` HIT, the method, the status):
+ * each key's most recent values have their entry remembered, which spares the export most of its
+ * pieces of text (and the garbage they make).
+ */
+function attributeJson(key: string, value: AttributeValue): string {
+  if (typeof value === 'object') return `{"key":${quote(key)},"value":${valueJson(value)}}`;
+  let ofKey = attributeEntries.get(key);
+  if (ofKey === undefined) {
+    if (attributeEntries.size >= 256) attributeEntries.clear();
+    ofKey = new Map();
+    attributeEntries.set(key, ofKey);
+  }
+  let entry = ofKey.get(value);
+  if (entry === undefined) {
+    entry = `{"key":${quote(key)},"value":${valueJson(value)}}`;
+    if (typeof value !== 'string' || value.length <= 256) {
+      if (ofKey.size >= 64) ofKey.clear();
+      ofKey.set(value, entry);
+    }
+  }
+  return entry;
+}
+const attributeEntries = new Map<string, Map<string | number | boolean, string>>();
 
 /** OTLP's AnyValue, as the SDK encodes one (integers as intValue, byte arrays in base64, nested lists and maps). */
 function valueJson(value: unknown): string {

@@ -197,19 +197,21 @@ function isTimeInput(value: Attributes | TimeInput | undefined): value is TimeIn
 }
 
 /**
- * Trace and span ids from the system's random source, a page at a time: an id is a slice of
- * bytes already drawn. (An all-zero id is invalid; at one in 2^64 it is drawn again anyway.)
+ * Trace and span ids from the system's random source, a page at a time: an id is a slice of the
+ * page's hex, drawn already. (An all-zero id is invalid; at one in 2^64 it is drawn again anyway.)
  */
 export class SpanIds {
   private readonly pool = Buffer.alloc(4096);
-  private at = this.pool.length;
+  private hex = '';
+  /** Where the next id starts in `hex`. */
+  private at = 0;
 
   traceId(): string {
-    return this.draw(16, '00000000000000000000000000000000');
+    return this.draw(32, '00000000000000000000000000000000');
   }
 
   spanId(): string {
-    return this.draw(8, '0000000000000000');
+    return this.draw(16, '0000000000000000');
   }
 
   /** The ids of a new span: in `parent`'s trace, else in a new one; sampled, since only sampled spans are made. */
@@ -217,14 +219,14 @@ export class SpanIds {
     return parent === undefined ? { traceId: this.traceId(), spanId: this.spanId(), traceFlags: TraceFlags.SAMPLED } : { traceId: parent.traceId, spanId: this.spanId(), traceFlags: TraceFlags.SAMPLED, traceState: parent.traceState };
   }
 
-  private draw(bytes: number, zero: string): string {
+  private draw(digits: number, zero: string): string {
     for (;;) {
-      if (this.at + bytes > this.pool.length) {
-        randomFillSync(this.pool);
+      if (this.at + digits > this.hex.length) {
+        this.hex = randomFillSync(this.pool).toString('hex');
         this.at = 0;
       }
-      const id = this.pool.toString('hex', this.at, this.at + bytes);
-      this.at += bytes;
+      const id = this.hex.slice(this.at, this.at + digits);
+      this.at += digits;
       if (id !== zero) return id;
     }
   }

@@ -20,7 +20,7 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPExporterBase } from '@opentelemetry/otlp-exporter-base';
 import { convertLegacyHttpOptions, createOtlpHttpExportDelegate } from '@opentelemetry/otlp-exporter-base/node-http';
-import { JsonTraceSerializer, TraceExporterMetricsHelper } from '@opentelemetry/otlp-transformer';
+import { JsonTraceSerializer, ProtobufTraceSerializer, TraceExporterMetricsHelper } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
   AlwaysOffSampler,
@@ -36,19 +36,20 @@ import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 
 import type { TraceSamplerKind, TracingConfig } from '../config';
 import { exportRequestJson } from './otlp-json';
+import { exportRequestProtobuf } from './otlp-protobuf';
 import { RecordedSpan, SpanIds, type SpanSink } from './recorded-span';
 
 /** Marks the context of a GraphQL operation's span, so that Apollo's hooks name that span instead of opening another. */
 export const OPERATION_SPAN = createContextKey('trading-gateway operation span');
 
-/** The SDK's defaults, given explicitly: its own environment fallbacks (OTEL_BSP_*, OTEL_SPAN_*) must never apply. */
+/** The SDK's batch defaults, given explicitly: its own environment fallbacks (OTEL_BSP_*) must never apply. */
 const MAX_QUEUED_SPANS = 2048;
 const MAX_SPANS_PER_EXPORT = 512;
 const EXPORT_TIMEOUT_MS = 10_000;
 
 /**
  * The gateway's tracer: spans for requests and for what a request does (cache tiers, SQL, the
- * market-data provider), exported in batches over OTLP/HTTP (JSON). Built by the composition root
+ * market-data provider), exported in batches over OTLP/HTTP (protobuf, or JSON). Built by the composition root
  * only when an OTLP endpoint is configured; the traced wrappers (traced-*.ts) take it, and nothing
  * else in the gateway knows about tracing.
  *
@@ -81,9 +82,9 @@ export class Tracing {
    *
    * Deciding first spares an unsampled request a span (random ids, a sampler call, an object): a
    * trace that starts here is sampled by a draw with the sampler's ratio, which is what a ratio
-   * of a random trace id amounts to. `describe` names the span and
-   * gives its first attributes from `subject`, asked only for a span that is recorded (a function
-   * and its argument, not a closure: no garbage for the requests that are not sampled).
+   * of a random trace id amounts to. `describe` names the span and gives its first attributes
+   * from `subject`, asked only for a span that is recorded (a function and its argument, not a
+   * closure: no garbage for the requests that are not sampled).
    */
   startRequest<Subject>(headers: IncomingHttpHeaders, describe: (subject: Subject) => readonly [name: string, attributes: Attributes], subject: Subject): { span: Span | undefined; context: Context } | undefined {
     const incoming = headers.traceparent === undefined ? ROOT_CONTEXT : this.propagator.extract(ROOT_CONTEXT, headers, defaultTextMapGetter);
@@ -177,7 +178,7 @@ export function failed(span: Span, error: unknown): void {
 
 /** Builds the tracer: sampler, resource, batch export; registers the async context the spans travel in. */
 export function createTracing(config: TracingConfig): Tracing {
-  const processor = new BatchSpanProcessor(otlpJsonExporter(config), {
+  const processor = new BatchSpanProcessor(otlpExporter(config), {
     scheduledDelayMillis: config.exportDelayMs,
     maxQueueSize: MAX_QUEUED_SPANS,
     maxExportBatchSize: MAX_SPANS_PER_EXPORT,
@@ -189,12 +190,15 @@ export function createTracing(config: TracingConfig): Tracing {
 }
 
 /**
- * OTLP/HTTP with JSON, as the SDK's OTLPTraceExporter sends it (its transport: retries,
- * timeout, concurrency bound), with the export body written by exportRequestJson.
+ * OTLP/HTTP as the SDK's OTLPTraceExporter sends it (its transport: retries, timeout, concurrency
+ * bound), with the export body written by exportRequestProtobuf or exportRequestJson.
  */
-function otlpJsonExporter(config: TracingConfig): OTLPExporterBase<ReadableSpan[]> {
-  const options = convertLegacyHttpOptions({ url: config.tracesUrl, headers: { ...config.headers }, timeoutMillis: EXPORT_TIMEOUT_MS }, 'TRACES', 'v1/traces', { 'Content-Type': 'application/json' });
-  const serializer = { serializeRequest: (spans: ReadableSpan[]) => Buffer.from(exportRequestJson(spans)), deserializeResponse: (body: Uint8Array) => JsonTraceSerializer.deserializeResponse(body) };
+function otlpExporter(config: TracingConfig): OTLPExporterBase<ReadableSpan[]> {
+  const json = config.protocol === 'http/json';
+  const options = convertLegacyHttpOptions({ url: config.tracesUrl, headers: { ...config.headers }, timeoutMillis: EXPORT_TIMEOUT_MS }, 'TRACES', 'v1/traces', { 'Content-Type': json ? 'application/json' : 'application/x-protobuf' });
+  const serializer = json
+    ? { serializeRequest: (spans: ReadableSpan[]) => Buffer.from(exportRequestJson(spans)), deserializeResponse: (body: Uint8Array) => JsonTraceSerializer.deserializeResponse(body) }
+    : { serializeRequest: exportRequestProtobuf, deserializeResponse: (body: Uint8Array) => ProtobufTraceSerializer.deserializeResponse(body) };
   return new OTLPExporterBase(createOtlpHttpExportDelegate(options, serializer, 'otlp_http_span_exporter', TraceExporterMetricsHelper, undefined));
 }
 

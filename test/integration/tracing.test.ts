@@ -3,10 +3,11 @@ import { createServer, request as httpRequest, type Server } from 'node:http';
 
 import { createLogger } from '../../src/logger';
 import { eventually } from '../helpers/eventually';
+import { decodeExportRequest } from '../helpers/otlp-protobuf-decode';
 import { RedisServer } from '../helpers/redis-server';
 import { startTestGateway, type TestGateway } from '../helpers/test-gateway';
 
-/** One span as the OTLP/HTTP JSON encoding carries it, attributes flattened. */
+/** One span as an OTLP/HTTP export carries it, attributes flattened. */
 interface ReceivedSpan {
   readonly traceId: string;
   readonly spanId: string;
@@ -21,7 +22,7 @@ interface ReceivedSpan {
 
 const SERVER = 2;
 
-/** A stand-in for a collector: accepts OTLP/HTTP JSON exports on POST /v1/traces and keeps their spans. */
+/** A stand-in for a collector: accepts OTLP/HTTP exports (protobuf or JSON) on POST /v1/traces and keeps their spans. */
 class OtlpReceiver {
   readonly spans: ReceivedSpan[] = [];
   readonly contentTypes = new Set<string>();
@@ -36,8 +37,11 @@ class OtlpReceiver {
           response.writeHead(404).end();
           return;
         }
-        this.contentTypes.add(request.headers['content-type'] ?? '');
-        this.receive(JSON.parse(Buffer.concat(chunks).toString('utf8')) as ExportRequest);
+        const contentType = request.headers['content-type'] ?? '';
+        this.contentTypes.add(contentType);
+        const body = Buffer.concat(chunks);
+        // OTLP/HTTP's two encodings, read into one shape.
+        this.receive((contentType === 'application/x-protobuf' ? decodeExportRequest(body) : JSON.parse(body.toString('utf8'))) as ExportRequest);
         response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
       });
     });
@@ -177,8 +181,8 @@ describe('OpenTelemetry tracing (OTLP/HTTP to a local receiver)', () => {
     const write = work.find((span) => span.name === 'response-cache.write');
     expect(write?.attributes['gateway.response_cache.stored']).toBe(true);
     expect(childrenOf(write!).map((span) => [span.name, span.attributes['cache.tier']])).toEqual([['cache.mset', 'redis']]);
-    // The exporter speaks OTLP's JSON encoding.
-    expect([...receiver.contentTypes]).toEqual(['application/json']);
+    // The exporter speaks OTLP/HTTP's default encoding, protobuf (OTEL_EXPORTER_OTLP_PROTOCOL: see the last test for JSON).
+    expect([...receiver.contentTypes]).toEqual(['application/x-protobuf']);
   });
 
   it('on a repeat: a span answered by the hit front with cache outcome HIT, from the near copy', async () => {
@@ -264,5 +268,31 @@ describe('OpenTelemetry tracing (OTLP/HTTP to a local receiver)', () => {
     expect(logs.some((line) => line.level === 50 && line.trace_id === caller.traceId && typeof line.span_id === 'string')).toBe(true);
     const { request } = treeOf(await receiver.trace(caller.traceId));
     expect(request.parentSpanId).toBe(caller.parentId);
+  });
+});
+
+describe('OpenTelemetry tracing with OTEL_EXPORTER_OTLP_PROTOCOL=http/json', () => {
+  const receiver = new OtlpReceiver();
+  let gw: TestGateway;
+
+  beforeAll(async () => {
+    const endpoint = await receiver.start();
+    gw = await startTestGateway({ OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_BSP_SCHEDULE_DELAY: '50' });
+  }, 60_000);
+
+  afterAll(async () => {
+    await gw?.close();
+    await receiver.close();
+  });
+
+  it('exports the same spans in OTLP’s JSON encoding', async () => {
+    const caller = callerTrace();
+    const response = await fetch(`${gw.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', traceparent: caller.traceparent }, body: JSON.stringify({ query: QUERY }) });
+    expect(response.status).toBe(200);
+    await response.text();
+    const { request, childrenOf } = treeOf(await receiver.trace(caller.traceId));
+    expect(request).toMatchObject({ name: 'POST /graphql', parentSpanId: caller.parentId, attributes: { 'http.response.status_code': 200, 'gateway.cache': 'MISS' } });
+    expect(childrenOf(request).map((span) => span.attributes['graphql.operation.type'])).toEqual(['query']);
+    expect([...receiver.contentTypes]).toEqual(['application/json']);
   });
 });

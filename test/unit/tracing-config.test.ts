@@ -29,7 +29,16 @@ describe('tracing configuration (the standard OTEL_* variables)', () => {
       resourceAttributes: {},
       sampler: { kind: 'parentbased_always_on', ratio: 1 },
       exportDelayMs: 5000,
+      protocol: 'http/protobuf',
     });
+  });
+
+  it('exports in protobuf or JSON (OTEL_EXPORTER_OTLP_PROTOCOL; the traces variable wins), and refuses gRPC, which it does not speak', () => {
+    const endpoint = { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' };
+    expect(tracingOf({ ...endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' })?.protocol).toBe('http/json');
+    expect(tracingOf({ ...endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/protobuf' })?.protocol).toBe('http/protobuf');
+    expect(refusal({ ...endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }).variable).toBe('OTEL_EXPORTER_OTLP_PROTOCOL');
+    expect(refusal({ ...endpoint, OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'grpc' }).variable).toBe('OTEL_EXPORTER_OTLP_TRACES_PROTOCOL');
   });
 
   it('reads headers and resource attributes as key=value lists with percent-encoded values', () => {
