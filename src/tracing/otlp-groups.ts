@@ -1,17 +1,24 @@
+import type { InstrumentationScope } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 
 /** Spans by resource, then by instrumentation scope, in the order they came: an OTLP export's nesting. */
 export function groupByResourceAndScope(spans: readonly ReadableSpan[]): Map<Resource, ReadableSpan[][]> {
   const byResource = new Map<Resource, Map<string, ReadableSpan[]>>();
+  // Spans of one tracer share their scope object: its key is made once per run of them.
+  let lastScope: InstrumentationScope | undefined;
+  let scopeKey = '';
   for (const span of spans) {
     let byScope = byResource.get(span.resource);
     if (byScope === undefined) {
       byScope = new Map();
       byResource.set(span.resource, byScope);
     }
-    const { name, version = '', schemaUrl = '' } = span.instrumentationScope;
-    const scopeKey = `${name}@${version}:${schemaUrl}`;
+    if (span.instrumentationScope !== lastScope) {
+      lastScope = span.instrumentationScope;
+      const { name, version = '', schemaUrl = '' } = lastScope;
+      scopeKey = `${name}@${version}:${schemaUrl}`;
+    }
     const ofScope = byScope.get(scopeKey);
     if (ofScope === undefined) byScope.set(scopeKey, [span]);
     else ofScope.push(span);
