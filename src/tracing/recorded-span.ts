@@ -31,12 +31,12 @@ export interface SpanSink {
  * A recorded span: the API's Span for the code that records it, the SDK's ReadableSpan for the
  * batch processor and the exporter that take it when it ends.
  *
- * Why not the SDK's span: a sampled request is one in ten between near hits of 30 µs, so its
- * tracing runs with cold caches, and there the SDK's span (limits, sanitising, a metrics hook, a
+ * Why not the SDK's span: a sampled request is one in ten between near hits of 30-50 µs, so its
+ * tracing runs with cold caches, and there the SDK's spans (limits, sanitising, a metrics hook, a
  * wall-clock read and two time conversions per span, a processor chain) cost 25-30 µs per sampled
- * request against 5-6 µs for this one (BENCHMARKS.md, "Tracing overhead", session 8). This one keeps
- * what a span needs when it is made, two clock readings and the attributes, and leaves the rest
- * (times as OTLP wants them) to the export, which runs once per batch.
+ * request with its context, and these about half (BENCHMARKS.md, "Tracing overhead", session 8).
+ * This one keeps what a span needs when it is made, two clock readings and the attributes, and
+ * leaves the rest (times as OTLP wants them) to the export, which runs once per batch.
  *
  * Times are read from the monotonic clock, on the process's origin (performance.timeOrigin): the
  * spans of one process agree with each other to the microsecond, which a wall-clock read per span
