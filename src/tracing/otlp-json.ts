@@ -2,6 +2,7 @@ import type { Attributes, AttributeValue, HrTime, SpanContext } from '@opentelem
 import type { InstrumentationScope } from '@opentelemetry/core';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 
+import { AttributeEntries } from './attribute-entries';
 import { groupByResourceAndScope } from './otlp-groups';
 
 /**
@@ -80,30 +81,12 @@ function attributesJson(attributes: Attributes): string {
   return `${out}]`;
 }
 
-/**
- * One attribute's entry. Spans repeat the same few (`gateway.cache` HIT, the method, the status):
- * each key's most recent values have their entry remembered, which spares the export most of its
- * pieces of text (and the garbage they make).
- */
+/** One attribute's entry; a scalar's is remembered (see AttributeEntries). */
 function attributeJson(key: string, value: AttributeValue): string {
-  if (typeof value === 'object') return `{"key":${quote(key)},"value":${valueJson(value)}}`;
-  let ofKey = attributeEntries.get(key);
-  if (ofKey === undefined) {
-    if (attributeEntries.size >= 256) attributeEntries.clear();
-    ofKey = new Map();
-    attributeEntries.set(key, ofKey);
-  }
-  let entry = ofKey.get(value);
-  if (entry === undefined) {
-    entry = `{"key":${quote(key)},"value":${valueJson(value)}}`;
-    if (typeof value !== 'string' || value.length <= 256) {
-      if (ofKey.size >= 64) ofKey.clear();
-      ofKey.set(value, entry);
-    }
-  }
-  return entry;
+  return typeof value === 'object' ? entryJson(key, value) : attributeEntries.of(key, value);
 }
-const attributeEntries = new Map<string, Map<string | number | boolean, string>>();
+const entryJson = (key: string, value: unknown) => `{"key":${quote(key)},"value":${valueJson(value)}}`;
+const attributeEntries = new AttributeEntries<string>(entryJson);
 
 /** OTLP's AnyValue, as the SDK encodes one (integers as intValue, byte arrays in base64, nested lists and maps). */
 function valueJson(value: unknown): string {

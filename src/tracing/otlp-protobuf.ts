@@ -2,6 +2,7 @@ import type { Attributes, HrTime, SpanContext } from '@opentelemetry/api';
 import type { InstrumentationScope } from '@opentelemetry/core';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 
+import { AttributeEntries, type ScalarValue } from './attribute-entries';
 import { groupByResourceAndScope } from './otlp-groups';
 
 /**
@@ -106,35 +107,20 @@ function writeAttributes(out: ProtoWriter, field: number, attributes: Attributes
   }
 }
 
-/**
- * A KeyValue entry of a string, number or boolean, encoded once: each key's most recent values
- * are remembered (bounded), so that a repeated attribute costs one copy.
- */
-function rememberedEntry(field: number, key: string, value: string | number | boolean): Uint8Array {
-  const ofField = (entries[field] ??= new Map());
-  let ofKey = ofField.get(key);
-  if (ofKey === undefined) {
-    if (ofField.size >= 256) ofField.clear();
-    ofKey = new Map();
-    ofField.set(key, ofKey);
-  }
-  let entry = ofKey.get(value);
-  if (entry === undefined) {
+/** A KeyValue entry of a scalar in `field`, remembered (see AttributeEntries): a repeated attribute costs one copy. */
+function rememberedEntry(field: number, key: string, value: ScalarValue): Uint8Array {
+  const ofField = (entriesByField[field] ??= new AttributeEntries((entryKey, entryValue) => {
     const writer = new ProtoWriter(64);
     const message = writer.begin(field);
-    writer.string(1, key);
-    writeAnyValue(writer, 2, value);
+    writer.string(1, entryKey);
+    writeAnyValue(writer, 2, entryValue);
     writer.end(message);
-    entry = writer.done();
-    if (typeof value !== 'string' || value.length <= 256) {
-      if (ofKey.size >= 64) ofKey.clear();
-      ofKey.set(value, entry);
-    }
-  }
-  return entry;
+    return writer.done();
+  }));
+  return ofField.of(key, value);
 }
-/** By field (a span's attributes, an event's, …), then key, then value. */
-const entries: Map<string, Map<string | number | boolean, Uint8Array>>[] = [];
+/** By field: a resource's, a span's, an event's or a link's attributes. */
+const entriesByField: AttributeEntries<Uint8Array>[] = [];
 
 /** OTLP's AnyValue, as the SDK encodes one (integers as int_value, other numbers as double_value, nested lists and maps). */
 function writeAnyValue(out: ProtoWriter, field: number, value: unknown): void {
