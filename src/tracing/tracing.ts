@@ -49,9 +49,9 @@ const EXPORT_TIMEOUT_MS = 10_000;
 
 /**
  * The gateway's tracer: spans for requests and for what a request does (cache tiers, SQL, the
- * market-data provider), exported in batches over OTLP/HTTP (protobuf, or JSON). Built by the composition root
- * only when an OTLP endpoint is configured; the traced wrappers (traced-*.ts) take it, and nothing
- * else in the gateway knows about tracing.
+ * market-data provider), exported in batches over OTLP/HTTP (protobuf, or JSON). Built by the
+ * composition root only when an OTLP endpoint is configured; the traced wrappers (traced-*.ts)
+ * take it, and nothing else in the gateway knows about tracing.
  *
  * The cost rule: sampling is decided once, at the request's span; every child goes through
  * `startChild`, which returns `undefined` unless the active span is recording, so an unsampled
