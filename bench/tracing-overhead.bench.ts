@@ -125,9 +125,10 @@ async function startReceiver(): Promise<{ url: string; counts: { exports: number
       const body = Buffer.concat(chunks);
       counts.exports += 1;
       counts.bytes += body.length;
-      const { resourceSpans } = request.headers['content-type'] === 'application/x-protobuf' ? decodeExportRequest(body) : (JSON.parse(body.toString('utf8')) as ReturnType<typeof decodeExportRequest>);
+      const protobuf = request.headers['content-type'] === 'application/x-protobuf';
+      const { resourceSpans } = protobuf ? decodeExportRequest(body) : (JSON.parse(body.toString('utf8')) as ReturnType<typeof decodeExportRequest>);
       for (const { scopeSpans } of resourceSpans as { scopeSpans: { spans: { kind: number }[] }[] }[]) for (const { spans } of scopeSpans) counts.requestSpans += spans.filter((span) => span.kind === 2).length;
-      response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      response.writeHead(200, { 'content-type': protobuf ? 'application/x-protobuf' : 'application/json' }).end(protobuf ? '' : '{}');
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

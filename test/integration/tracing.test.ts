@@ -41,8 +41,10 @@ class OtlpReceiver {
         this.contentTypes.add(contentType);
         const body = Buffer.concat(chunks);
         // OTLP/HTTP's two encodings, read into one shape.
-        this.receive((contentType === 'application/x-protobuf' ? decodeExportRequest(body) : JSON.parse(body.toString('utf8'))) as ExportRequest);
-        response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+        const protobuf = contentType === 'application/x-protobuf';
+        this.receive((protobuf ? decodeExportRequest(body) : JSON.parse(body.toString('utf8'))) as ExportRequest);
+        // A full success, as a collector answers it in each encoding (an empty ExportTraceServiceResponse).
+        response.writeHead(200, { 'content-type': contentType }).end(protobuf ? '' : '{}');
       });
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
