@@ -3,14 +3,14 @@ import type { InstrumentationScope } from '@opentelemetry/core';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 
 import { AttributeEntries } from './attribute-entries';
-import { groupByResourceAndScope } from './otlp-groups';
+import { groupByResourceAndScope, otlpFlags } from './otlp-common';
 
 /**
- * The OTLP/JSON body of an export (ExportTraceServiceRequest), written as text in one pass: the
- * same document the SDK's JsonTraceSerializer makes, which builds an object per span, attribute
- * and value, then stringifies and encodes it: 2.9-3.2 µs per span of a near hit in a loop, more
- * than starting and ending the span; this takes 1.8-2.0 µs, encoding included (BENCHMARKS.md,
- * "Tracing overhead"). The test (otlp-json.test.ts) holds the two to the same parsed document.
+ * The OTLP/JSON body of an export (ExportTraceServiceRequest), for OTEL_EXPORTER_OTLP_PROTOCOL=
+ * http/json (protobuf, otlp-protobuf.ts, is the default and the cheaper), written as text in one
+ * pass: the same document the SDK's JsonTraceSerializer makes, which builds an object per span,
+ * attribute and value, then stringifies it. The test (otlp-json.test.ts) holds the two to the
+ * same parsed document.
  *
  * Trace and span ids are written as they are: the SDK makes them as lowercase hex, and the
  * propagator only accepts hex from a caller's `traceparent`.
@@ -45,15 +45,11 @@ function spanJson(span: ReadableSpan): string {
   out += `,"events":[${span.events.map((event) => `{"attributes":${attributesJson(event.attributes ?? {})},"name":${JSON.stringify(event.name)},"timeUnixNano":"${nanos(event.time)}","droppedAttributesCount":${event.droppedAttributesCount ?? 0}}`).join(',')}]`;
   out += `,"droppedEventsCount":${span.droppedEventsCount},"status":{"code":${code}${message === undefined ? '' : `,"message":${JSON.stringify(message)}`}}`;
   out += `,"links":[${span.links
-    .map((link) => `{"attributes":${attributesJson(link.attributes ?? {})},"spanId":"${link.context.spanId}","traceId":"${link.context.traceId}"${traceStateJson(link.context)},"droppedAttributesCount":${link.droppedAttributesCount ?? 0},"flags":${flags(link.context.traceFlags, link.context.isRemote)}}`)
+    .map((link) => `{"attributes":${attributesJson(link.attributes ?? {})},"spanId":"${link.context.spanId}","traceId":"${link.context.traceId}"${traceStateJson(link.context)},"droppedAttributesCount":${link.droppedAttributesCount ?? 0},"flags":${otlpFlags(link.context.traceFlags, link.context.isRemote)}}`)
     .join(',')}]`;
-  return `${out},"droppedLinksCount":${span.droppedLinksCount},"flags":${flags(ids.traceFlags, parent?.isRemote)}}`;
+  return `${out},"droppedLinksCount":${span.droppedLinksCount},"flags":${otlpFlags(ids.traceFlags, parent?.isRemote)}}`;
 }
 
-/** OTLP's span flags: the W3C trace flags, and whether the parent is remote (known: bit 8; remote: bit 9). */
-function flags(traceFlags: number, remote: boolean | undefined): number {
-  return (traceFlags & 0xff) | 0x100 | (remote === true ? 0x200 : 0);
-}
 
 function traceStateJson(ids: SpanContext): string {
   return ids.traceState === undefined ? '' : `,"traceState":${JSON.stringify(ids.traceState.serialize())}`;

@@ -3,7 +3,7 @@ import type { InstrumentationScope } from '@opentelemetry/core';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 
 import { AttributeEntries, type ScalarValue } from './attribute-entries';
-import { groupByResourceAndScope } from './otlp-groups';
+import { groupByResourceAndScope, otlpFlags } from './otlp-common';
 
 /**
  * The OTLP/protobuf body of an export (ExportTraceServiceRequest, opentelemetry-proto's
@@ -71,7 +71,7 @@ function writeSpan(out: ProtoWriter, span: ReadableSpan): void {
     writeTraceState(out, 3, link.context);
     writeAttributes(out, 4, link.attributes ?? {});
     out.uint(5, link.droppedAttributesCount ?? 0);
-    out.fixed32(6, flags(link.context.traceFlags, link.context.isRemote));
+    out.fixed32(6, otlpFlags(link.context.traceFlags, link.context.isRemote));
     out.end(linkMessage);
   }
   out.uint(14, span.droppedLinksCount);
@@ -80,14 +80,10 @@ function writeSpan(out: ProtoWriter, span: ReadableSpan): void {
   if (statusMessage !== undefined) out.string(2, statusMessage);
   out.uint(3, code);
   out.end(status);
-  out.fixed32(16, flags(ids.traceFlags, parent?.isRemote));
+  out.fixed32(16, otlpFlags(ids.traceFlags, parent?.isRemote));
   out.end(message);
 }
 
-/** OTLP's span flags: the W3C trace flags, and whether the parent is remote (known: bit 8; remote: bit 9). */
-function flags(traceFlags: number, remote: boolean | undefined): number {
-  return (traceFlags & 0xff) | 0x100 | (remote === true ? 0x200 : 0);
-}
 
 function writeTraceState(out: ProtoWriter, field: number, ids: SpanContext): void {
   if (ids.traceState !== undefined) out.string(field, ids.traceState.serialize());
@@ -98,23 +94,23 @@ function writeAttributes(out: ProtoWriter, field: number, attributes: Attributes
     const value = attributes[key];
     // Attributes given at a span's start are taken as they are: an empty one is left out, as the SDK leaves it out.
     if (!Object.hasOwn(attributes, key) || value === undefined || value === null) continue;
-    if (typeof value === 'object') {
-      const entry = out.begin(field);
-      out.string(1, key);
-      writeAnyValue(out, 2, value);
-      out.end(entry);
-    } else out.bytes(rememberedEntry(field, key, value));
+    if (typeof value === 'object') writeKeyValue(out, field, key, value);
+    else out.bytes(rememberedEntry(field, key, value));
   }
+}
+
+function writeKeyValue(out: ProtoWriter, field: number, key: string, value: unknown): void {
+  const entry = out.begin(field);
+  out.string(1, key);
+  writeAnyValue(out, 2, value);
+  out.end(entry);
 }
 
 /** A KeyValue entry of a scalar in `field`, remembered (see AttributeEntries): a repeated attribute costs one copy. */
 function rememberedEntry(field: number, key: string, value: ScalarValue): Uint8Array {
   const ofField = (entriesByField[field] ??= new AttributeEntries((entryKey, entryValue) => {
     const writer = new ProtoWriter(64);
-    const message = writer.begin(field);
-    writer.string(1, entryKey);
-    writeAnyValue(writer, 2, entryValue);
-    writer.end(message);
+    writeKeyValue(writer, field, entryKey, entryValue);
     return writer.done();
   }));
   return ofField.of(key, value);
@@ -137,12 +133,7 @@ function writeAnyValue(out: ProtoWriter, field: number, value: unknown): void {
     out.end(list);
   } else if (typeof value === 'object' && value !== null) {
     const list = out.begin(6);
-    for (const [key, item] of Object.entries(value)) {
-      const entry = out.begin(1);
-      out.string(1, key);
-      writeAnyValue(out, 2, item);
-      out.end(entry);
-    }
+    for (const [key, item] of Object.entries(value)) writeKeyValue(out, 1, key, item);
     out.end(list);
   }
   out.end(message);

@@ -175,9 +175,19 @@ export class RecordedSpan implements Span, ReadableSpan {
     return this.sink.scope;
   }
 
-  readonly droppedAttributesCount = 0;
-  readonly droppedEventsCount = 0;
-  readonly droppedLinksCount = 0;
+  // Nothing is dropped (no limits): on the prototype, not three more fields on every span.
+
+  get droppedAttributesCount(): number {
+    return 0;
+  }
+
+  get droppedEventsCount(): number {
+    return 0;
+  }
+
+  get droppedLinksCount(): number {
+    return 0;
+  }
 }
 
 const UNSET: SpanStatus = { code: SpanStatusCode.UNSET };
@@ -206,17 +216,10 @@ export class SpanIds {
   /** Where the next id starts in `hex`. */
   private at = 0;
 
-  traceId(): string {
-    return this.draw(32, '00000000000000000000000000000000');
-  }
-
-  spanId(): string {
-    return this.draw(16, '0000000000000000');
-  }
-
   /** The ids of a new span: in `parent`'s trace, else in a new one; sampled, since only sampled spans are made. */
   of(parent: SpanContext | undefined): SpanContext {
-    return parent === undefined ? { traceId: this.traceId(), spanId: this.spanId(), traceFlags: TraceFlags.SAMPLED } : { traceId: parent.traceId, spanId: this.spanId(), traceFlags: TraceFlags.SAMPLED, traceState: parent.traceState };
+    const spanId = this.draw(16, '0000000000000000');
+    return parent === undefined ? { traceId: this.draw(32, '00000000000000000000000000000000'), spanId, traceFlags: TraceFlags.SAMPLED } : { traceId: parent.traceId, spanId, traceFlags: TraceFlags.SAMPLED, traceState: parent.traceState };
   }
 
   private draw(digits: number, zero: string): string {

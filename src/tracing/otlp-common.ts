@@ -25,3 +25,8 @@ export function groupByResourceAndScope(spans: readonly ReadableSpan[]): Map<Res
   }
   return new Map([...byResource].map(([resource, byScope]) => [resource, [...byScope.values()]]));
 }
+
+/** OTLP's span and link flags: the W3C trace flags, and whether the parent is remote (known: bit 8; remote: bit 9). */
+export function otlpFlags(traceFlags: number, remote: boolean | undefined): number {
+  return (traceFlags & 0xff) | 0x100 | (remote === true ? 0x200 : 0);
+}
