@@ -1,9 +1,9 @@
-import { isSpanContextValid, type SpanContext, SpanKind, SpanStatusCode, TraceFlags } from '@opentelemetry/api';
+import { isSpanContextValid, type SpanContext, SpanKind, SpanStatusCode, trace, TraceFlags } from '@opentelemetry/api';
 import { TraceState } from '@opentelemetry/core';
 import { JsonTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { AlwaysOnSampler, type ReadableSpan, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { AlwaysOffSampler, AlwaysOnSampler, type ReadableSpan, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 
 import { exportRequestJson } from '../../src/tracing/otlp-json';
 import { RecordedSpan, SpanIds, type SpanSink } from '../../src/tracing/recorded-span';
@@ -104,6 +104,18 @@ describe('Tracing.startRequest', () => {
     started?.span?.end();
     expect(to.ended[0]).toMatchObject({ parentSpanContext: { traceId: remote.traceId, spanId: remote.spanId, isRemote: true } });
     expect(to.ended[0]!.spanContext().traceId).toBe(remote.traceId);
+  });
+
+  it('runs the request in a context that holds its span, and a caller’s trace passed on unsampled in one that holds that trace', () => {
+    const to = sink();
+    const started = tracingTo(to).startRequest({}, describeRequest, undefined);
+    expect(started?.span).toBeDefined();
+    expect(trace.getSpan(started!.context)).toBe(started!.span);
+    const unsampled = new Tracing(to, new AlwaysOffSampler(), () => false, new AsyncLocalStorageContextManager().enable());
+    const passedOn = unsampled.startRequest({ traceparent: `00-${remote.traceId}-${remote.spanId}-01` }, describeRequest, undefined);
+    expect(passedOn?.span).toBeUndefined();
+    expect(trace.getSpanContext(passedOn!.context)).toMatchObject({ traceId: remote.traceId, spanId: remote.spanId, isRemote: true });
+    expect(unsampled.startRequest({}, describeRequest, undefined)).toBeUndefined();
   });
 
   it('starts a trace of its own for a traceparent with an all-zero id, which W3C says is none', () => {
