@@ -35,8 +35,8 @@ import autocannon from 'autocannon';
 
 import { createGateway } from '../src/app';
 import { loadConfig } from '../src/config';
-import { decodeExportRequest } from '../test/helpers/otlp-protobuf-decode';
 import { createLogger } from '../src/logger';
+import { readExportRequest } from '../test/helpers/otlp-protobuf-decode';
 import { askStats, median, runEntry, startServer } from './bench-processes';
 
 const VARIANTS = ['tracing-off', 'tracing-10%'] as const;
@@ -126,7 +126,7 @@ async function startReceiver(): Promise<{ url: string; counts: { exports: number
       counts.exports += 1;
       counts.bytes += body.length;
       const protobuf = request.headers['content-type'] === 'application/x-protobuf';
-      const { resourceSpans } = protobuf ? decodeExportRequest(body) : (JSON.parse(body.toString('utf8')) as ReturnType<typeof decodeExportRequest>);
+      const { resourceSpans } = readExportRequest(body, request.headers['content-type']);
       for (const { scopeSpans } of resourceSpans as { scopeSpans: { spans: { kind: number }[] }[] }[]) for (const { spans } of scopeSpans) counts.requestSpans += spans.filter((span) => span.kind === 2).length;
       response.writeHead(200, { 'content-type': protobuf ? 'application/x-protobuf' : 'application/json' }).end(protobuf ? '' : '{}');
     });

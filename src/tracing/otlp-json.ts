@@ -50,7 +50,6 @@ function spanJson(span: ReadableSpan): string {
   return `${out},"droppedLinksCount":${span.droppedLinksCount},"flags":${otlpFlags(ids.traceFlags, parent?.isRemote)}}`;
 }
 
-
 function traceStateJson(ids: SpanContext): string {
   return ids.traceState === undefined ? '' : `,"traceState":${JSON.stringify(ids.traceState.serialize())}`;
 }

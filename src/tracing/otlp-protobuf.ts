@@ -84,7 +84,6 @@ function writeSpan(out: ProtoWriter, span: ReadableSpan): void {
   out.end(message);
 }
 
-
 function writeTraceState(out: ProtoWriter, field: number, ids: SpanContext): void {
   if (ids.traceState !== undefined) out.string(field, ids.traceState.serialize());
 }

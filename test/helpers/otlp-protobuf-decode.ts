@@ -9,6 +9,11 @@ export function decodeExportRequest(bytes: Uint8Array): { resourceSpans: Record<
   return exportTraceServiceRequest(bytes) as { resourceSpans: Record<string, unknown>[] };
 }
 
+/** An OTLP/HTTP export body in either encoding, by its content type, read into the one shape above. */
+export function readExportRequest(body: Buffer, contentType: string | undefined): { resourceSpans: Record<string, unknown>[] } {
+  return contentType === 'application/x-protobuf' ? decodeExportRequest(body) : (JSON.parse(body.toString('utf8')) as { resourceSpans: Record<string, unknown>[] });
+}
+
 type WireValue = number | bigint | Uint8Array;
 type Read = (value: WireValue) => unknown;
 

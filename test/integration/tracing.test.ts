@@ -3,7 +3,7 @@ import { createServer, request as httpRequest, type Server } from 'node:http';
 
 import { createLogger } from '../../src/logger';
 import { eventually } from '../helpers/eventually';
-import { decodeExportRequest } from '../helpers/otlp-protobuf-decode';
+import { readExportRequest } from '../helpers/otlp-protobuf-decode';
 import { RedisServer } from '../helpers/redis-server';
 import { startTestGateway, type TestGateway } from '../helpers/test-gateway';
 
@@ -39,12 +39,9 @@ class OtlpReceiver {
         }
         const contentType = request.headers['content-type'] ?? '';
         this.contentTypes.add(contentType);
-        const body = Buffer.concat(chunks);
-        // OTLP/HTTP's two encodings, read into one shape.
-        const protobuf = contentType === 'application/x-protobuf';
-        this.receive((protobuf ? decodeExportRequest(body) : JSON.parse(body.toString('utf8'))) as ExportRequest);
+        this.receive(readExportRequest(Buffer.concat(chunks), contentType));
         // A full success, as a collector answers it in each encoding (an empty ExportTraceServiceResponse).
-        response.writeHead(200, { 'content-type': contentType }).end(protobuf ? '' : '{}');
+        response.writeHead(200, { 'content-type': contentType }).end(contentType === 'application/x-protobuf' ? '' : '{}');
       });
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
