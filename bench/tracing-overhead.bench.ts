@@ -1,15 +1,19 @@
 /**
  * What tracing costs the hottest path: near hits of one query, answered by the hit front, with
  * tracing off and with tracing on at 10 % sampling (OTEL_TRACES_SAMPLER=traceidratio, ARG 0.1),
- * exporting to a local OTLP/HTTP receiver that counts and discards. Both gateways run at once, each
- * a child process of its own over the same kind of data, and are loaded in turn, alternating, in
- * the same sitting; the report is each round's ratio and their median.
+ * exporting to a local OTLP/HTTP receiver (a process of its own, as a collector is) that counts and
+ * discards. Both gateways run at once, each a child process of its own over the same kind of data,
+ * and are loaded in turn, alternating, in the same sitting; the report is each round's ratio and
+ * their median.
  *
  *   npm run bench:tracing     (tsc, then node dist/bench/tracing-overhead.bench.js; prints a Markdown section)
  *
  * BENCH_PAIRS (default 4: fresh pairs of processes), BENCH_ROUNDS (default 4, per pair), BENCH_REDIS_URL (default redis://127.0.0.1:6379); BENCH_TRACED_SAMPLER replaces
  * traceidratio (always_off: the cost of tracing on with nothing sampled), BENCH_SAMPLE_RATIO its argument (default 0.1),
- * BENCH_CPU_PROF a folder for CPU profiles; BENCH_SIDE_BY_SIDE=0 loads the two gateways of a pair in turn in each round
+ * BENCH_CPU_PROF a folder for CPU profiles; BENCH_RECEIVER=inline runs the receiver in the load generator's process, as
+ * before 2026-11-28 (it then decodes each export between two of the load generator's turns; 6 A/B runs
+ * in one sitting: 1.062 against 1.041 for a receiver of its own, median of 36 rounds each);
+ * BENCH_SIDE_BY_SIDE=0 loads the two gateways of a pair in turn in each round
  * instead of at once.
  *
  * Side by side is the default because it is the precise one on a shared machine: both gateways
@@ -53,6 +57,7 @@ const TRACED_SAMPLER = process.env.BENCH_TRACED_SAMPLER ?? 'traceidratio';
 const SAMPLE_RATIO = Number(process.env.BENCH_SAMPLE_RATIO ?? 0.1);
 const RATE = process.env.BENCH_RATE === undefined ? undefined : Number(process.env.BENCH_RATE);
 const SIDE_BY_SIDE = process.env.BENCH_SIDE_BY_SIDE !== '0';
+const RECEIVER_INLINE = process.env.BENCH_RECEIVER === 'inline';
 
 const QUERY = `query Board($symbol: String!, $limit: Int!) {
   signals(symbol: $symbol, limit: $limit) {
@@ -115,31 +120,57 @@ async function start(variant: Variant, otlpEndpoint: string): Promise<Child> {
 
 const stats = (child: Child) => askStats<Extract<FromChild, { type: 'stats' }>>(child.process);
 
-/** A collector that takes OTLP/HTTP exports (protobuf or JSON) and keeps only counts: exports, bytes, request spans (SERVER kind). */
-async function startReceiver(): Promise<{ url: string; counts: { exports: number; bytes: number; requestSpans: number }; close(): void }> {
-  const counts = { exports: 0, bytes: 0, requestSpans: 0 };
+/**
+ * The OTLP receiver, a process of its own (BENCH_RECEIVER=inline: in the load generator's), so that
+ * decoding exports takes nothing from the load generator: a collector that takes OTLP/HTTP exports
+ * (protobuf or JSON) and keeps only counts, asked for with `{ type: 'stats' }`.
+ */
+async function receive(): Promise<Receiver> {
+  const counts = { requestSpans: 0 };
   const server = createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
-      const body = Buffer.concat(chunks);
-      counts.exports += 1;
-      counts.bytes += body.length;
       const protobuf = request.headers['content-type'] === 'application/x-protobuf';
-      const { resourceSpans } = readExportRequest(body, request.headers['content-type']);
+      const { resourceSpans } = readExportRequest(Buffer.concat(chunks), request.headers['content-type']);
       for (const { scopeSpans } of resourceSpans as { scopeSpans: { spans: { kind: number }[] }[] }[]) for (const { spans } of scopeSpans) counts.requestSpans += spans.filter((span) => span.kind === 2).length;
       response.writeHead(200, { 'content-type': protobuf ? 'application/x-protobuf' : 'application/json' }).end(protobuf ? '' : '{}');
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
-    counts,
-    close: () => {
-      server.closeAllConnections();
-      server.close();
-    },
+  const port = (server.address() as { port: number }).port;
+  const close = () => {
+    server.closeAllConnections();
+    server.close();
   };
+  return { url: `http://127.0.0.1:${port}`, requestSpans: () => Promise.resolve(counts.requestSpans), close };
+}
+
+interface Receiver {
+  readonly url: string;
+  /** Request spans (SERVER kind) received so far. */
+  requestSpans(): Promise<number>;
+  close(): void;
+}
+
+async function startReceiver(): Promise<Receiver> {
+  if (RECEIVER_INLINE) return receive();
+  const { process: child, port } = await startServer(__filename, ['receive'], 'OTLP receiver');
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requestSpans: async () => (await askStats<{ requestSpans: number }>(child)).requestSpans,
+    close: () => child.send({ type: 'stop' } satisfies ToChild),
+  };
+}
+
+/** The receiver's process: `receive`, answering over IPC. */
+async function serveReceiver(): Promise<void> {
+  const receiver = await receive();
+  process.on('message', (message: ToChild) => {
+    if (message.type === 'stop') process.exit(0);
+    void receiver.requestSpans().then((requestSpans) => process.send?.({ type: 'stats', requestSpans }));
+  });
+  process.send?.({ type: 'ready', port: Number(new URL(receiver.url).port) } satisfies FromChild);
 }
 
 async function load(child: Child, seconds: number) {
@@ -190,7 +221,7 @@ interface Rows {
  * Several pairs (BENCH_PAIRS) because a process has luck of its own (where its code is placed,
  * when it collects): two processes of the same build differed by up to 15 % in one sitting.
  */
-async function runPair(pair: number, receiver: Awaited<ReturnType<typeof startReceiver>>, into: Rows): Promise<number> {
+async function runPair(pair: number, receiver: Receiver, into: Rows): Promise<number> {
   // Which starts first alternates from pair to pair.
   const variants = pair % 2 === 0 ? VARIANTS : [...VARIANTS].reverse();
   const children = [await start(variants[0], receiver.url), await start(variants[1], receiver.url)];
@@ -210,7 +241,7 @@ async function runPair(pair: number, receiver: Awaited<ReturnType<typeof startRe
   await Promise.all(children.map((child) => load(child, WARMUP_SECONDS)));
   // The warm-up's spans arrive within one export delay (5 s): counted out before the timed rounds.
   await new Promise((resolve) => setTimeout(resolve, 6_000));
-  const spansBefore = receiver.counts.requestSpans;
+  const spansBefore = await receiver.requestSpans();
   for (let round = 0; round < ROUNDS; round += 1) {
     // Both loaded at once, each by its own load; or (BENCH_SIDE_BY_SIDE=0) in turn, alternating
     // which goes first, so that neither always runs on a machine the other has just warmed.
@@ -260,7 +291,7 @@ async function runPair(pair: number, receiver: Awaited<ReturnType<typeof startRe
       return exited;
     }),
   );
-  return receiver.counts.requestSpans - spansBefore;
+  return (await receiver.requestSpans()) - spansBefore;
 }
 
 async function main(): Promise<void> {
@@ -281,7 +312,7 @@ async function main(): Promise<void> {
   const lines = [
     `Command: \`npm run bench:tracing\` (${new Date().toISOString().slice(0, 10)}, Node ${process.version}, 2 cores, Redis on loopback, \`uptime\` load ${loadavg()
       .map((value) => value.toFixed(2))
-      .join(' / ')} at the end). Near hits of one query (24 EUR_USD signals with author and price) as POST, answered by the hit front; autocannon, ${CONNECTIONS} connections${RATE === undefined ? '' : ` held at ${RATE} req/s`}. ${PAIRS} pairs of gateways, each pair two fresh processes (tracing off, tracing on) up together, started in turns (off first in odd pairs, on first in even ones): ${WARMUP_SECONDS} s warm-up each, then ${ROUNDS} rounds of ${RUN_SECONDS} s ${SIDE_BY_SIDE ? 'loading both at once, each with its own 50 connections' : 'alternating between the two (`BENCH_SIDE_BY_SIDE=0`)'}; medians over all rounds. Tracing on: \`OTEL_TRACES_SAMPLER=${TRACED_SAMPLER}\`, \`OTEL_TRACES_SAMPLER_ARG=${SAMPLE_RATIO}\`, exporting over OTLP/HTTP to a receiver in the load generator's process that counts and discards; it received ${exported} request spans for the ${tracedRequests} timed requests (${((exported / Math.max(1, tracedRequests)) * 100).toFixed(1)} % sampled).`,
+      .join(' / ')} at the end). Near hits of one query (24 EUR_USD signals with author and price) as POST, answered by the hit front; autocannon, ${CONNECTIONS} connections${RATE === undefined ? '' : ` held at ${RATE} req/s`}. ${PAIRS} pairs of gateways, each pair two fresh processes (tracing off, tracing on) up together, started in turns (off first in odd pairs, on first in even ones): ${WARMUP_SECONDS} s warm-up each, then ${ROUNDS} rounds of ${RUN_SECONDS} s ${SIDE_BY_SIDE ? 'loading both at once, each with its own 50 connections' : 'alternating between the two (`BENCH_SIDE_BY_SIDE=0`)'}; medians over all rounds. Tracing on: \`OTEL_TRACES_SAMPLER=${TRACED_SAMPLER}\`, \`OTEL_TRACES_SAMPLER_ARG=${SAMPLE_RATIO}\`, exporting over OTLP/HTTP to a receiver ${RECEIVER_INLINE ? "in the load generator's process" : 'in a process of its own'} that counts and discards; it received ${exported} request spans for the ${tracedRequests} timed requests (${((exported / Math.max(1, tracedRequests)) * 100).toFixed(1)} % sampled).`,
     '',
     '| gateway | req/s | p50 ms | p99 ms | server CPU µs/req | instructions/req (user + kernel) |',
     '|---|---:|---:|---:|---:|---:|',
@@ -300,6 +331,8 @@ async function main(): Promise<void> {
 
 if (process.argv[2] === 'serve') {
   runEntry(() => serve(process.argv[3] as Variant, process.argv[4] ?? ''), { stayUp: true });
+} else if (process.argv[2] === 'receive') {
+  runEntry(serveReceiver, { stayUp: true });
 } else {
   runEntry(main);
 }
