@@ -14,7 +14,7 @@
  * before 2026-11-28 (it then decodes each export between two of the load generator's turns; 6 A/B runs
  * in one sitting: 1.062 against 1.041 for a receiver of its own, median of 36 rounds each);
  * BENCH_SIDE_BY_SIDE=0 loads the two gateways of a pair in turn in each round
- * instead of at once.
+ * instead of at once; BENCH_NODE_FLAGS, node options for both gateways (`--max-semi-space-size=16`).
  *
  * Side by side is the default because it is the precise one on a shared machine: both gateways
  * see whatever else the machine does in a round, so their CPU per request compares. With tracing
@@ -33,7 +33,8 @@ import 'reflect-metadata';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import { loadavg } from 'node:os';
-import { PerformanceObserver } from 'node:perf_hooks';
+import { constants, type NodeGCPerformanceDetail, PerformanceObserver } from 'node:perf_hooks';
+import { getHeapSpaceStatistics } from 'node:v8';
 
 import autocannon from 'autocannon';
 
@@ -58,6 +59,7 @@ const SAMPLE_RATIO = Number(process.env.BENCH_SAMPLE_RATIO ?? 0.1);
 const RATE = process.env.BENCH_RATE === undefined ? undefined : Number(process.env.BENCH_RATE);
 const SIDE_BY_SIDE = process.env.BENCH_SIDE_BY_SIDE !== '0';
 const RECEIVER_INLINE = process.env.BENCH_RECEIVER === 'inline';
+const NODE_FLAGS = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
 
 const QUERY = `query Board($symbol: String!, $limit: Int!) {
   signals(symbol: $symbol, limit: $limit) {
@@ -69,7 +71,7 @@ const QUERY = `query Board($symbol: String!, $limit: Int!) {
 const BODY = JSON.stringify({ query: QUERY, variables: { symbol: 'EUR_USD', limit: 24 } });
 
 type ToChild = { type: 'stats' } | { type: 'stop' };
-type FromChild = { type: 'ready'; port: number } | { type: 'stats'; cpuMicros: number; gcMicros: number; hits: number };
+type FromChild = { type: 'ready'; port: number } | { type: 'stats'; cpuMicros: number; gcMicros: number; scavenges: number; majors: number; youngBytes: number; hits: number };
 
 // ---------------------------------------------------------------- child side
 
@@ -88,10 +90,19 @@ async function serve(variant: Variant, otlpEndpoint: string): Promise<void> {
   });
   const gateway = await createGateway(config, createLogger(config));
   const url = await gateway.listen();
-  // Time spent collecting garbage, which a traced hit's longer-lived objects can add to every request's share.
+  // Time spent collecting garbage, and how often the young and the old generation were collected:
+  // spans that outlive their request made V8 grow the young generation (or promote them), which
+  // slowed every request (BENCHMARKS.md, "Tracing overhead", session 11).
   let gcMicros = 0;
+  let scavenges = 0;
+  let majors = 0;
   new PerformanceObserver((list) => {
-    for (const entry of list.getEntries()) gcMicros += entry.duration * 1000;
+    for (const entry of list.getEntries()) {
+      gcMicros += entry.duration * 1000;
+      const { kind } = (entry as unknown as { detail: NodeGCPerformanceDetail }).detail;
+      if (kind === constants.NODE_PERFORMANCE_GC_MINOR) scavenges += 1;
+      else if (kind === constants.NODE_PERFORMANCE_GC_MAJOR) majors += 1;
+    }
   }).observe({ entryTypes: ['gc'] });
   process.on('message', (message: ToChild) => {
     if (message.type === 'stop') {
@@ -99,7 +110,8 @@ async function serve(variant: Variant, otlpEndpoint: string): Promise<void> {
       return;
     }
     const cpu = process.cpuUsage();
-    process.send?.({ type: 'stats', cpuMicros: cpu.user + cpu.system, gcMicros, hits: gateway.responseCache?.metrics().near_hits ?? 0 } satisfies FromChild);
+    const youngBytes = getHeapSpaceStatistics().find((space) => space.space_name === 'new_space')?.space_size ?? 0;
+    process.send?.({ type: 'stats', cpuMicros: cpu.user + cpu.system, gcMicros, scavenges, majors, youngBytes, hits: gateway.responseCache?.metrics().near_hits ?? 0 } satisfies FromChild);
   });
   process.send?.({ type: 'ready', port: Number(new URL(url).port) } satisfies FromChild);
 }
@@ -115,7 +127,7 @@ interface Child {
 async function start(variant: Variant, otlpEndpoint: string): Promise<Child> {
   // BENCH_CPU_PROF=<dir>: each gateway writes a V8 CPU profile there when it stops.
   const profile = process.env.BENCH_CPU_PROF === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`, `--cpu-prof-name=${variant}.cpuprofile`];
-  return { variant, ...(await startServer(__filename, ['serve', variant, otlpEndpoint], variant, { execArgv: profile })) };
+  return { variant, ...(await startServer(__filename, ['serve', variant, otlpEndpoint], variant, { execArgv: [...profile, ...NODE_FLAGS] })) };
 }
 
 const stats = (child: Child) => askStats<Extract<FromChild, { type: 'stats' }>>(child.process);
@@ -274,7 +286,7 @@ async function runPair(pair: number, receiver: Receiver, into: Rows): Promise<nu
       cpu.set(child.variant, cpuPerRequest);
       const perRequest = instructions.get(child.variant);
       process.stdout.write(
-        `pair ${pair + 1} round ${round + 1} ${child.variant.padEnd(12)} ${run.rps.toFixed(0).padStart(7)} req/s p50 ${run.p50} ms p99 ${run.p99} ms ${cpuPerRequest.toFixed(1)} µs CPU/req (GC ${gcPerRequest.toFixed(2)})${perRequest === undefined ? '' : ` ${(perRequest / 1000).toFixed(0)}k instructions/req${split.get(child.variant) ?? ''}`}\n`,
+        `pair ${pair + 1} round ${round + 1} ${child.variant.padEnd(12)} ${run.rps.toFixed(0).padStart(7)} req/s p50 ${run.p50} ms p99 ${run.p99} ms ${cpuPerRequest.toFixed(1)} µs CPU/req (GC ${gcPerRequest.toFixed(2)}: ${after.scavenges - before.scavenges} scavenges, ${after.majors - before.majors} major, young generation ${(after.youngBytes / 2 ** 20).toFixed(0)} MiB)${perRequest === undefined ? '' : ` ${(perRequest / 1000).toFixed(0)}k instructions/req${split.get(child.variant) ?? ''}`}\n`,
       );
     };
     if (SIDE_BY_SIDE) await Promise.all(children.map(measure));
