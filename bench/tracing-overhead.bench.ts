@@ -90,9 +90,9 @@ async function serve(variant: Variant, otlpEndpoint: string): Promise<void> {
   });
   const gateway = await createGateway(config, createLogger(config));
   const url = await gateway.listen();
-  // Time spent collecting garbage, and how often the young and the old generation were collected:
-  // spans that outlive their request made V8 grow the young generation (or promote them), which
-  // slowed every request (BENCHMARKS.md, "Tracing overhead", session 11).
+  // Time spent collecting garbage, how often the young and the old generation were collected, and
+  // the young generation's size: sampled requests make V8 double it sooner, or, held small, promote
+  // queued spans (BENCHMARKS.md, "Tracing overhead", session 11).
   let gcMicros = 0;
   let scavenges = 0;
   let majors = 0;
