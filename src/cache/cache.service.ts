@@ -139,7 +139,8 @@ export class CacheService {
    * Read-through with single flight: concurrent callers for one key share one lookup and at most
    * one `load`, in this process and (through a lease in Redis) across instances. The result is
    * cached for `ttlSeconds` unless an invalidation happened meanwhile; `tagsOf` tags it (see
-   * CacheTags) so that an invalidation can reach it without knowing its key.
+   * CacheTags) so that an invalidation can reach it without knowing its key. The caller has the
+   * value as soon as it is loaded: the write lands behind it (a round trip less on every miss).
    */
   getOrSet<T>(key: string, load: () => Promise<T>, ttlSeconds: number, tagsOf?: (value: T) => readonly string[]): Promise<T> {
     const epoch = this.epoch;
@@ -153,8 +154,7 @@ export class CacheService {
         async () => {
           this.loads += 1;
           const loaded = await load();
-          if (this.epoch === epoch) await this.set(key, loaded, ttlSeconds, tagsOf?.(loaded));
-          return loaded;
+          return { value: loaded, stored: this.epoch === epoch ? this.behind(this.set(key, loaded, ttlSeconds, tagsOf?.(loaded))) : Promise.resolve() };
         },
       );
       if (fromFleet) this.fleetCoalesced += 1;
@@ -166,7 +166,7 @@ export class CacheService {
 
   /**
    * The batch form of getOrSet, for DataLoaders: one multi-get for all ids, one `loadMissing`
-   * call for the misses only, one multi-set to write them back. `null` results (unknown ids) are
+   * call for the misses only, one multi-set to write them back, behind the answer. `null` results (unknown ids) are
    * returned but not cached, so an entity created later is seen at once. `tagsOf` tags each
    * entry written (see CacheTags), so that an invalidation can reach it without knowing its key.
    */
@@ -187,10 +187,12 @@ export class CacheService {
     const loaded = await loadMissing(missing);
     const byId = new Map(missing.map((id, index) => [id, loaded[index] ?? null]));
     if (this.epoch === epoch) {
-      await this.mset(missing.flatMap((id) => {
-        const value = byId.get(id);
-        return value === null || value === undefined ? [] : [{ key: keyOf(id), value, ttlSeconds, tags: tagsOf?.(value, id) }];
-      }));
+      void this.behind(
+        this.mset(missing.flatMap((id) => {
+          const value = byId.get(id);
+          return value === null || value === undefined ? [] : [{ key: keyOf(id), value, ttlSeconds, tags: tagsOf?.(value, id) }];
+        })),
+      );
     }
     return ids.map((id, index) => cached[index] ?? byId.get(id) ?? null);
   }
@@ -230,9 +232,12 @@ export class CacheService {
     return this.measured(() => this.onServingTier((tier) => tier.mget(keys)), 'ok');
   }
 
-  /** Writes raw values, optionally tagged so that deleteTagged can evict them as a group. */
+  /**
+   * Writes raw values, optionally tagged so that deleteTagged can evict them as a group. For
+   * writes behind an answer: the promise settles when the write has landed and never rejects.
+   */
   setRaw(entries: readonly CacheEntry[]): Promise<void> {
-    return this.write(entries);
+    return this.behind(this.write(entries));
   }
 
   /**
@@ -347,11 +352,23 @@ export class CacheService {
     return write;
   }
 
+  /**
+   * A write that an answer does not wait for: it was registered with the writes under way when
+   * issued (so invalidations still wait for it), and a failure is logged instead of thrown at
+   * nobody. Settles when the write has landed.
+   */
+  private behind(write: Promise<void>): Promise<void> {
+    return write.catch((error: unknown) => {
+      this.logger.warn({ err: error }, 'cache: a write behind an answer failed');
+    });
+  }
+
   private forgetFlights(): void {
     for (const flight of this.flightGroups) flight.forgetAll();
   }
 
-  private async writesLanded(): Promise<void> {
+  /** Settles once every write under way has landed (an invalidation's wait, and a close's). */
+  async writesLanded(): Promise<void> {
     if (this.writes.size > 0) await Promise.allSettled([...this.writes]);
   }
 

@@ -157,6 +157,9 @@ export function createCache(config: Config, logger: Logger, wrappers?: CacheWrap
     },
     async close() {
       health.stop();
+      // Writes behind the last answers, and the leases they hold, land before the tiers go.
+      await service.writesLanded();
+      await flight.released();
       memoryTier.close();
       await Promise.all([pool.close(), bus.close()]);
     },

@@ -1,4 +1,4 @@
-import type { LeaseManager } from './lease';
+import type { Lease, LeaseManager } from './lease';
 
 export interface FleetFlightOptions {
   /** Longest a caller waits for another instance's load before loading itself; also the lease's life. 0 turns the fleet-wide flight off. */
@@ -7,10 +7,19 @@ export interface FleetFlightOptions {
   readonly pollMs: number;
 }
 
+/**
+ * What a load gives: its value, for the caller at once, and the store of that value under way
+ * (settles when it has landed, never rejects), which the lease waits for.
+ */
+export interface Loaded<T> {
+  readonly value: T;
+  readonly stored: Promise<void>;
+}
+
 /** What the cache service and the response cache need of a fleet-wide flight (FleetFlight, or a wrapper of it). */
 export interface FleetFlights {
   /** See FleetFlight.run. */
-  run<T>(key: string, peek: () => Promise<T | undefined>, load: () => Promise<T>): Promise<{ value: T; joined: boolean }>;
+  run<T>(key: string, peek: () => Promise<T | undefined>, load: () => Promise<Loaded<T>>): Promise<{ value: T; joined: boolean }>;
 }
 
 /**
@@ -21,6 +30,9 @@ export interface FleetFlights {
  * the lease is local and every instance loads (they could not share the result anyway).
  */
 export class FleetFlight implements FleetFlights {
+  /** Leases still held for stores under way (see run). */
+  private readonly releasing = new Set<Promise<void>>();
+
   constructor(
     private readonly leases: Pick<LeaseManager, 'tryAcquire' | 'isHeld'>,
     /** The lease that stands for a key's load. */
@@ -31,21 +43,27 @@ export class FleetFlight implements FleetFlights {
   ) {}
 
   /**
-   * `peek` reads the shared result (`undefined` while there is none); `load` computes and stores
-   * it, and runs under the lease so that the lease is released only once the result is stored.
-   * `joined` tells that the value is another instance's result.
+   * `peek` reads the shared result (`undefined` while there is none); `load` computes it and
+   * starts storing it. The caller has the value as soon as it is computed, while the lease is
+   * held until the store has landed: the others never find the lease gone and the result not
+   * there yet. `joined` tells that the value is another instance's result.
    */
-  async run<T>(key: string, peek: () => Promise<T | undefined>, load: () => Promise<T>): Promise<{ value: T; joined: boolean }> {
-    if (this.options.waitMs === 0 || !this.redisServing()) return { value: await load(), joined: false };
+  async run<T>(key: string, peek: () => Promise<T | undefined>, load: () => Promise<Loaded<T>>): Promise<{ value: T; joined: boolean }> {
+    if (this.options.waitMs === 0 || !this.redisServing()) return { value: (await load()).value, joined: false };
     const leaseKey = this.leaseKeyOf(key);
-    const lease = await this.leases.tryAcquire(leaseKey, this.options.waitMs);
+    // One round trip for both: the lease, and a look for a result that the leader before us may
+    // have stored (and released its lease) since our miss. A look that cannot be made is no result.
+    const [lease, found] = await Promise.all([this.leases.tryAcquire(leaseKey, this.options.waitMs), peek().catch(() => undefined)]);
+    if (lease === null && found !== undefined) return { value: found, joined: true };
     if (lease !== null) {
+      let stored: Promise<void> | undefined;
       try {
-        // The leader before us may have stored and released between our miss and our lease.
-        const stored = await peek();
-        return stored === undefined ? { value: await load(), joined: false } : { value: stored, joined: true };
+        if (found !== undefined) return { value: found, joined: true };
+        const loaded = await load();
+        stored = loaded.stored;
+        return { value: loaded.value, joined: false };
       } finally {
-        await lease.release();
+        this.releaseAfter(lease, stored);
       }
     }
     const deadline = Date.now() + this.options.waitMs;
@@ -62,6 +80,18 @@ export class FleetFlight implements FleetFlights {
         break;
       }
     }
-    return { value: await load(), joined: false };
+    return { value: (await load()).value, joined: false };
+  }
+
+  /** Settles once every lease held for a store under way is released (before the connections close). */
+  async released(): Promise<void> {
+    await Promise.all([...this.releasing]);
+  }
+
+  private releaseAfter(lease: Pick<Lease, 'release'>, stored: Promise<void> | undefined): void {
+    const release = () => lease.release();
+    const released = (stored ?? Promise.resolve()).then(release, release);
+    this.releasing.add(released);
+    void released.finally(() => this.releasing.delete(released));
   }
 }

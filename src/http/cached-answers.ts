@@ -3,7 +3,8 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { type ApolloServer, HeaderMap, type HTTPGraphQLRequest } from '@apollo/server';
 
 import type { PolicyContext } from '../graphql/response-cache/cache-policy';
-import type { ResponseCache, StoredResponse } from '../graphql/response-cache/response-cache';
+import type { Loaded } from '../cache/fleet-flight';
+import type { KeptResponse, ResponseCache, StoredResponse } from '../graphql/response-cache/response-cache';
 import type { ResolvedOperation } from './remembered-requests';
 
 /** Who is asking, resolved once per request. */
@@ -51,7 +52,7 @@ export class CachedAnswers<Context extends PolicyContext> {
     const result = await responseCache.singleFlight(privateKey, async (): Promise<FlightResult> => {
       const found = await responseCache.sharedLookup(publicKey, privateKey);
       if (found !== undefined) return fromStored(found);
-      const execute = async (): Promise<FlightResult> => {
+      const execute = async (): Promise<Loaded<FlightResult>> => {
         responseCache.noteExecution();
         const context = who.context(requestId);
         const epoch = responseCache.epoch();
@@ -59,17 +60,18 @@ export class CachedAnswers<Context extends PolicyContext> {
         const body = Buffer.from(response.body.kind === 'complete' ? response.body.string : await collect(response.body.asyncIterator), 'utf8');
         const status = response.status ?? 200;
         const policy = context.responsePolicy;
-        let stored: StoredResponse | undefined;
+        let kept: KeptResponse | undefined;
         if (status === 200 && policy !== undefined && policy.ttlSeconds > 0) {
-          stored = await responseCache.store(policy.scope === 'PUBLIC' ? publicKey : privateKey, body, policy, epoch);
+          kept = responseCache.store(policy.scope === 'PUBLIC' ? publicKey : privateKey, body, policy, epoch);
         } else {
           responseCache.noteUncacheable();
         }
-        return { shareable: policy?.isQuery === true, answer: stored === undefined ? { kind: 'uncached', status, headers: [...response.headers], body } : { kind: 'stored', stored, marker: 'MISS' } };
+        const answer: CachedAnswer = kept === undefined ? { kind: 'uncached', status, headers: [...response.headers], body } : { kind: 'stored', stored: kept.response, marker: 'MISS' };
+        return { value: { shareable: policy?.isQuery === true, answer }, stored: kept?.landed ?? Promise.resolve() };
       };
       // A mutation is never shared, so no other instance should wait for it (the test is loose: a
       // query that merely mentions the word only forgoes the fleet-wide flight).
-      return MAY_WRITE.test(operation.query) ? execute() : responseCache.fleetFlight(publicKey, privateKey, fromStored, execute);
+      return MAY_WRITE.test(operation.query) ? (await execute()).value : responseCache.fleetFlight(publicKey, privateKey, fromStored, execute);
     });
     return result.answer;
   }

@@ -1,6 +1,6 @@
 import { context } from '@opentelemetry/api';
 
-import type { FleetFlights } from '../cache/fleet-flight';
+import type { FleetFlights, Loaded } from '../cache/fleet-flight';
 import { failed, type Tracing } from './tracing';
 
 /**
@@ -15,7 +15,7 @@ export class TracedFleetFlight implements FleetFlights {
     private readonly tracing: Tracing,
   ) {}
 
-  async run<T>(key: string, peek: () => Promise<T | undefined>, load: () => Promise<T>): Promise<{ value: T; joined: boolean }> {
+  async run<T>(key: string, peek: () => Promise<T | undefined>, load: () => Promise<Loaded<T>>): Promise<{ value: T; joined: boolean }> {
     const span = this.tracing.startChild('cache.fleet_flight');
     if (span === undefined) return this.inner.run(key, peek, load);
     const caller = context.active();

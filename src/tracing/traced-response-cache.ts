@@ -1,7 +1,7 @@
 import type { CacheKeys } from '../cache/cache-keys';
 import type { CacheService } from '../cache/cache.service';
 import type { CacheScope } from '../graphql/response-cache/cache-policy';
-import { ResponseCache, type ResponseCacheOptions, type StoredResponse } from '../graphql/response-cache/response-cache';
+import { type KeptResponse, ResponseCache, type ResponseCacheOptions, type StoredResponse } from '../graphql/response-cache/response-cache';
 import { endAfter, type Tracing } from './tracing';
 
 /**
@@ -29,14 +29,15 @@ export class TracedResponseCache extends ResponseCache {
     );
   }
 
-  override store(key: string, body: Buffer, policy: { ttlSeconds: number; scope: CacheScope; tags: ReadonlySet<string> }, epoch: number): Promise<StoredResponse | undefined> {
+  override store(key: string, body: Buffer, policy: { ttlSeconds: number; scope: CacheScope; tags: ReadonlySet<string> }, epoch: number): KeptResponse | undefined {
     const span = this.tracing.startChild('response-cache.write', { 'gateway.response_cache.ttl_seconds': policy.ttlSeconds, 'gateway.response_cache.scope': policy.scope });
     if (span === undefined) return super.store(key, body, policy, epoch);
-    return endAfter(
-      span,
-      () => this.tracing.within(span, () => super.store(key, body, policy, epoch)),
-      // Not stored: an invalidation came in while it was executed, so it may show old data.
-      (done, stored) => done.setAttribute('gateway.response_cache.stored', stored !== undefined),
-    );
+    const kept = this.tracing.within(span, () => super.store(key, body, policy, epoch));
+    // Not stored: an invalidation came in while it was executed, so it may show old data.
+    span.setAttribute('gateway.response_cache.stored', kept !== undefined);
+    // The write lands behind the answer: the span ends with it, after the operation's.
+    if (kept === undefined) span.end();
+    else void kept.landed.then(() => span.end());
+    return kept;
   }
 }

@@ -107,6 +107,33 @@ describe('the two-tier cache on a real Redis', () => {
       expect(service.metricsReport()).toMatchObject({ loads: 1, coalesced: 99 });
     });
 
+    it('answers a miss before its write lands, and keeps the lease until it has', async () => {
+      // The write is held for a while below: a command timeout that outlasts the hold.
+      const patient = cacheFor(server, { REDIS_TIMEOUT: '4' });
+      await patient.start();
+      try {
+        const key = patient.keys.user(21);
+        const value = await patient.service.getOrSet(
+          key,
+          async () => {
+            // From here the server holds every write (and serves reads) until the pause ends.
+            await redis.call('CLIENT', 'PAUSE', '1500', 'WRITE');
+            return { id: 21 };
+          },
+          60,
+        );
+        expect(value).toEqual({ id: 21 });
+        expect(await redis.exists(key)).toBe(0);
+        expect(await redis.exists(patient.keys.flightLease(key))).toBe(1);
+        await redis.call('CLIENT', 'UNPAUSE');
+        await eventually(async () => (await redis.exists(key)) === 1 && (await redis.exists(patient.keys.flightLease(key))) === 0, 2_000, 'stored, then the lease released');
+        expect(await patient.service.get(key)).toEqual({ id: 21 });
+      } finally {
+        await redis.call('CLIENT', 'UNPAUSE');
+        await patient.close();
+      }
+    });
+
     it('does not cache a load that an invalidation overtook', async () => {
       let release!: () => void;
       const slowLoad = service.getOrSet('ai_trading:users:7', () => new Promise<string>((resolve) => (release = () => resolve('before update'))), 60);

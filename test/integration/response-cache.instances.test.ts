@@ -46,7 +46,7 @@ describe('caches across gateway instances', () => {
     const a = await instance(true);
     const b = await instance(true);
     const { publicKey, privateKey } = a.responses.keysFor(OPERATION, 'anonymous')!;
-    await a.responses.store(publicKey, Buffer.from('{"data":{"user":{"name":"old"}}}'), POLICY, a.responses.epoch());
+    await a.responses.store(publicKey, Buffer.from('{"data":{"user":{"name":"old"}}}'), POLICY, a.responses.epoch())?.landed;
     expect((await a.responses.lookup(publicKey, privateKey))?.tier).toBe('near');
     expect((await b.responses.lookup(publicKey, privateKey))?.tier).toBe('shared');
     expect((await b.responses.lookup(publicKey, privateKey))?.tier).toBe('near');
@@ -104,7 +104,7 @@ describe('caches across gateway instances', () => {
     const redis = new Redis(server.url);
     try {
       const { publicKey, privateKey } = a.responses.keysFor({ ...OPERATION, variables: { v: 6 } }, 'anonymous')!;
-      await a.responses.store(publicKey, Buffer.from('{"data":{"user":{"name":"near"}}}'), POLICY, a.responses.epoch());
+      await a.responses.store(publicKey, Buffer.from('{"data":{"user":{"name":"near"}}}'), POLICY, a.responses.epoch())?.landed;
       expect((await a.responses.lookup(publicKey, privateKey))?.tier).toBe('near');
       await redis.call('CLIENT', 'KILL', 'TYPE', 'pubsub');
       await eventually(() => !a.cache.service.bus.coherent, 2_000, 'the bus noticed');
@@ -124,7 +124,7 @@ describe('caches across gateway instances', () => {
   it('reads every hit from Redis when the near cache is off', async () => {
     const a = await instance(false);
     const { publicKey, privateKey } = a.responses.keysFor({ ...OPERATION, variables: { v: 2 } }, 'anonymous')!;
-    await a.responses.store(publicKey, Buffer.from('{"data":{}}'), POLICY, a.responses.epoch());
+    await a.responses.store(publicKey, Buffer.from('{"data":{}}'), POLICY, a.responses.epoch())?.landed;
     expect((await a.responses.lookup(publicKey, privateKey))?.tier).toBe('shared');
     expect((await a.responses.lookup(publicKey, privateKey))?.tier).toBe('shared');
   });
@@ -134,7 +134,7 @@ describe('caches across gateway instances', () => {
     const { publicKey, privateKey } = a.responses.keysFor({ ...OPERATION, variables: { v: 3 } }, 'anonymous')!;
     const epoch = a.responses.epoch();
     await a.cache.invalidator.invalidateUserCache(1);
-    expect(await a.responses.store(publicKey, Buffer.from('{"data":{"user":{"name":"old"}}}'), POLICY, epoch)).toBeUndefined();
+    expect(a.responses.store(publicKey, Buffer.from('{"data":{"user":{"name":"old"}}}'), POLICY, epoch)).toBeUndefined();
     expect(await a.responses.lookup(publicKey, privateKey)).toBeUndefined();
   });
 
@@ -163,6 +163,35 @@ describe('caches across gateway instances', () => {
     expect(a.cache.service.metricsReport().fleet_coalesced + b.cache.service.metricsReport().fleet_coalesced).toBe(1);
   });
 
+  it('answers a miss before its response lands in Redis, and keeps the lease until it has: another instance asking meanwhile takes that response', async () => {
+    // Writes are held for a while below: a command timeout that outlasts the hold.
+    const generous = { REDIS_TIMEOUT: '4' };
+    const [a, b] = [await instance(false, generous), await instance(false, generous)];
+    const redis = new Redis(server.url);
+    try {
+      const { publicKey, privateKey } = a.responses.keysFor({ ...OPERATION, variables: { v: 8 } }, 'anonymous')!;
+      const body = '{"data":{"user":{"name":"executed by a"}}}';
+      const answered = await a.responses.fleetFlight(publicKey, privateKey, () => 'taken from Redis', async () => {
+        // From here the server holds every write (and serves reads) until the pause ends: A's store waits.
+        await redis.call('CLIENT', 'PAUSE', '1500', 'WRITE');
+        const kept = a.responses.store(publicKey, Buffer.from(body), POLICY, a.responses.epoch())!;
+        return { value: 'executed by a', stored: kept.landed };
+      });
+      expect(answered).toBe('executed by a');
+      expect(await redis.exists(publicKey)).toBe(0);
+
+      const executeB = jest.fn(() => Promise.resolve({ value: 'executed by b', stored: Promise.resolve() }));
+      const taken = await b.responses.fleetFlight(publicKey, privateKey, (response) => response.body.toString(), executeB);
+      expect(taken).toBe(body);
+      expect(executeB).not.toHaveBeenCalled();
+      expect(b.responses.metrics().fleet_coalesced).toBe(1);
+      await eventually(async () => (await redis.exists(a.cache.keys.flightLease(privateKey))) === 0, 2_000, 'the lease released');
+    } finally {
+      await redis.call('CLIENT', 'UNPAUSE');
+      redis.disconnect();
+    }
+  });
+
   it('stops waiting when the leading instance fails, and loads itself', async () => {
     const [a, b] = [await instance(false), await instance(false)];
     const key = a.cache.keys.api('expensive', { v: 2 });
@@ -189,7 +218,7 @@ describe('caches across gateway instances', () => {
   it('clears near copies when its subscriber reconnects (messages may have been lost)', async () => {
     const a = await instance(true);
     const { publicKey, privateKey } = a.responses.keysFor({ ...OPERATION, variables: { v: 5 } }, 'anonymous')!;
-    await a.responses.store(publicKey, Buffer.from('{"data":{}}'), POLICY, a.responses.epoch());
+    await a.responses.store(publicKey, Buffer.from('{"data":{}}'), POLICY, a.responses.epoch())?.landed;
     expect(a.responses.metrics().near_entries).toBeGreaterThan(0);
     await server.restart();
     await eventually(() => a.responses.metrics().near_entries === 0, 10_000);

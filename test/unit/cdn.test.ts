@@ -297,9 +297,10 @@ describe('the CDN purger', () => {
     cdn.status = () => 503;
     const purger = purgerWith({ retryBaseMs: 20, maxRetryDelayMs: 60 });
     await purger.invalidated(tags('User:1'));
-    await eventually(() => cdn.requests.length >= 6, 2_000, 'six attempts');
+    await eventually(() => cdn.requests.length >= 7, 2_000, 'seven attempts');
     const gaps = cdn.requests.slice(1).map((request, index) => request.at - cdn.requests[index]!.at);
-    expect(Math.max(...gaps)).toBeLessThan(60 + 50);
+    // Uncapped, the last gaps would be 320 and 640 ms; the slack is for a busy machine's timers (118 ms seen).
+    expect(Math.max(...gaps)).toBeLessThan(60 + 150);
   });
 
   it('bounds what waits while the CDN is unreachable: past the bound it becomes one full purge, sent when the CDN is back', async () => {

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import type { BusEvent } from '../../cache/cache-bus';
 import type { CacheKeys } from '../../cache/cache-keys';
 import type { CacheService } from '../../cache/cache.service';
+import type { Loaded } from '../../cache/fleet-flight';
 import type { SingleFlight } from '../../cache/single-flight';
 import { TaggedLru } from '../../cache/tagged-lru';
 import type { CacheScope } from './cache-policy';
@@ -30,6 +31,12 @@ export interface StoredResponse {
 }
 
 export type HitTier = 'near' | 'shared';
+
+/** A response stored: what to answer with now, and its copy in the shared tier landing (see ResponseCache.store). */
+export interface KeptResponse {
+  readonly response: StoredResponse;
+  readonly landed: Promise<void>;
+}
 
 export interface ResponseCacheOptions {
   /** In-process copy in front of Redis; `false` reads Redis on every hit. */
@@ -134,10 +141,11 @@ export class ResponseCache {
 
   /**
    * A query that missed on every tier runs on one instance of the fleet; the others wait, bounded,
-   * for the response it stores (see FleetFlight). `execute` runs under the lease and stores before
-   * it returns; `fromStored` turns another instance's stored response into the caller's result.
+   * for the response it stores (see FleetFlight). `execute` runs under the lease and starts its
+   * store; the lease is held until that lands. `fromStored` turns another instance's stored
+   * response into the caller's result.
    */
-  async fleetFlight<T>(publicKey: string, privateKey: string, fromStored: (response: StoredResponse) => T, execute: () => Promise<T>): Promise<T> {
+  async fleetFlight<T>(publicKey: string, privateKey: string, fromStored: (response: StoredResponse) => T, execute: () => Promise<Loaded<T>>): Promise<T> {
     const peek = async () => {
       const found = await this.readShared(publicKey, privateKey);
       return found === undefined ? undefined : fromStored(found);
@@ -161,8 +169,13 @@ export class ResponseCache {
     return shared;
   }
 
-  /** Stores a response unless an invalidation happened since `epoch` (it may show old data). */
-  async store(key: string, body: Buffer, policy: { ttlSeconds: number; scope: CacheScope; tags: ReadonlySet<string> }, epoch: number): Promise<StoredResponse | undefined> {
+  /**
+   * Stores a response unless an invalidation happened since `epoch` (it may show old data). The
+   * near copy is kept at once; the shared tier's copy lands behind the answer (`landed`, which
+   * never rejects), tracked by the cache like any write under way, so an invalidation still
+   * waits for it.
+   */
+  store(key: string, body: Buffer, policy: { ttlSeconds: number; scope: CacheScope; tags: ReadonlySet<string> }, epoch: number): KeptResponse | undefined {
     if (this.cache.invalidationEpoch !== epoch) return undefined;
     const response: StoredResponse = {
       body,
@@ -172,10 +185,10 @@ export class ResponseCache {
       scope: policy.scope,
       tags: [...policy.tags],
     };
-    await this.cache.setRaw([{ key, value: encodeStored(response), ttlSeconds: policy.ttlSeconds, tags: response.tags }]);
+    const landed = this.cache.setRaw([{ key, value: encodeStored(response), ttlSeconds: policy.ttlSeconds, tags: response.tags }]);
     this.counters.stores += 1;
     this.remember(key, response, epoch);
-    return response;
+    return { response, landed };
   }
 
   /** Capture before executing; pass to store, which refuses if an invalidation happened since. */
