@@ -1,4 +1,6 @@
-import { type ChildProcess, fork } from 'node:child_process';
+import { type ChildProcess, fork, spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
 
 import type { Redis } from 'ioredis';
 
@@ -65,4 +67,39 @@ export async function removeKeys(redis: Redis, pattern: string): Promise<void> {
     cursor = next;
     if (keys.length > 0) await redis.unlink(...keys);
   } while (cursor !== '0');
+}
+
+/** A port free on loopback now (the server that asks for it is started right after). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/**
+ * A gateway as deployed (`node {main}`, the entry point of a build) listening on `port`, with
+ * exactly `env` and in a directory without a .env, so that nothing on this machine changes what
+ * is measured. Resolves once its readiness check answers.
+ */
+export async function spawnGateway(main: string, env: NodeJS.ProcessEnv, port: number, label: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [main], { cwd: tmpdir(), env, stdio: ['ignore', 'inherit', 'inherit'] });
+  const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`${label} exited with ${code}`))));
+  exited.catch(() => undefined);
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const ready = await Promise.race([fetch(`http://127.0.0.1:${port}/health/ready`).then((response) => response.ok, () => false), exited]);
+    if (ready) return child;
+    if (Date.now() > deadline) throw new Error(`${label} was not ready within 120 s`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+/** SIGTERM, and the process's exit (a gateway's graceful shutdown). */
+export async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
 }

@@ -19,11 +19,11 @@
  * invalidate what they change. Market data comes from the simulated provider, which waits
  * MARKET_SIM_LATENCY_MS per call like a remote API, so that a call saved is time saved.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { Agent, createServer, request } from 'node:http';
-import { loadavg, tmpdir } from 'node:os';
+import { Agent, request } from 'node:http';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
@@ -33,7 +33,7 @@ import { Redis } from 'ioredis';
 import { DEMO_SIGNAL_COUNT, DEMO_USER_COUNT, mulberry32 } from '../src/demo/demo-data';
 import * as documents from '../src/generated/graphql';
 import { DEMO_INSTRUMENTS, type Timeframe } from '../src/market/instruments';
-import { removeKeys, runEntry } from './bench-processes';
+import { freePort, removeKeys, runEntry, spawnGateway, stopProcess } from './bench-processes';
 
 const SEED = 20_261_127;
 const CLIENTS = 24;
@@ -374,14 +374,6 @@ function total(scrape: Scrape, name: string, labels: Record<string, string> = {}
   return sum;
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 interface Gateway {
   readonly process: ChildProcess;
   readonly port: number;
@@ -415,26 +407,7 @@ function gatewayEnv(mode: Mode, port: number, prefix: string, adminToken: string
 async function startGateway(mode: Mode, adminToken: string): Promise<Gateway> {
   const port = await freePort();
   const prefix = `bench_workload_${process.pid}_${mode}`;
-  const child = spawn(process.execPath, [MAIN], { cwd: tmpdir(), env: gatewayEnv(mode, port, prefix, adminToken), stdio: ['ignore', 'inherit', 'inherit'] });
-  const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`the gateway (${mode}) exited with ${code}`))));
-  exited.catch(() => undefined);
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    const ready = await Promise.race([
-      fetch(`http://127.0.0.1:${port}/health/ready`).then((response) => response.ok, () => false),
-      exited,
-    ]);
-    if (ready) return { process: child, port, prefix };
-    if (Date.now() > deadline) throw new Error(`the gateway (${mode}) was not ready within 120 s`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
-
-async function stopGateway(gateway: Gateway): Promise<void> {
-  if (gateway.process.exitCode !== null) return;
-  const exited = new Promise((resolve) => gateway.process.once('exit', resolve));
-  gateway.process.kill('SIGTERM');
-  await exited;
+  return { process: await spawnGateway(MAIN, gatewayEnv(mode, port, prefix, adminToken), port, `the gateway (${mode})`), port, prefix };
 }
 
 async function withRedis<T>(work: (redis: Redis) => Promise<T>): Promise<T> {
@@ -518,7 +491,7 @@ async function measure(sequence: readonly Planned[]): Promise<Record<Mode, Run>>
   } finally {
     for (const target of targets) target.replay.close();
     await Promise.all(targets.map(async (target) => {
-      await stopGateway(target.gateway);
+      await stopProcess(target.gateway.process);
       await removeRunKeys(target.gateway.prefix);
     }));
   }

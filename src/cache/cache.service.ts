@@ -166,9 +166,10 @@ export class CacheService {
 
   /**
    * The batch form of getOrSet, for DataLoaders: one multi-get for all ids, one `loadMissing`
-   * call for the misses only, one multi-set to write them back, behind the answer. `null` results (unknown ids) are
-   * returned but not cached, so an entity created later is seen at once. `tagsOf` tags each
-   * entry written (see CacheTags), so that an invalidation can reach it without knowing its key.
+   * call for the misses only, one multi-set to write them back, behind the answer. `null`
+   * results (unknown ids) are returned but not cached, so an entity created later is seen at
+   * once. `tagsOf` tags each entry written (see CacheTags), so that an invalidation can reach it
+   * without knowing its key.
    */
   async getManyOrLoad<Id, Value>(
     ids: readonly Id[],

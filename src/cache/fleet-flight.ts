@@ -54,7 +54,6 @@ export class FleetFlight implements FleetFlights {
     // One round trip for both: the lease, and a look for a result that the leader before us may
     // have stored (and released its lease) since our miss. A look that cannot be made is no result.
     const [lease, found] = await Promise.all([this.leases.tryAcquire(leaseKey, this.options.waitMs), peek().catch(() => undefined)]);
-    if (lease === null && found !== undefined) return { value: found, joined: true };
     if (lease !== null) {
       let stored: Promise<void> | undefined;
       try {
@@ -66,6 +65,7 @@ export class FleetFlight implements FleetFlights {
         this.releaseAfter(lease, stored);
       }
     }
+    if (found !== undefined) return { value: found, joined: true };
     const deadline = Date.now() + this.options.waitMs;
     while (Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, this.options.pollMs));

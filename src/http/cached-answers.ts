@@ -2,8 +2,8 @@ import type { IncomingHttpHeaders } from 'node:http';
 
 import { type ApolloServer, HeaderMap, type HTTPGraphQLRequest } from '@apollo/server';
 
-import type { PolicyContext } from '../graphql/response-cache/cache-policy';
 import type { Loaded } from '../cache/fleet-flight';
+import type { PolicyContext } from '../graphql/response-cache/cache-policy';
 import type { KeptResponse, ResponseCache, StoredResponse } from '../graphql/response-cache/response-cache';
 import type { ResolvedOperation } from './remembered-requests';
 
