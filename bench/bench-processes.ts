@@ -80,8 +80,8 @@ export async function freePort(): Promise<number> {
 
 /**
  * A gateway as deployed (`node {main}`, the entry point of a build) listening on `port`, with
- * exactly `env` and in a directory without a .env, so that nothing on this machine changes what
- * is measured. Resolves once its readiness check answers.
+ * exactly `env` (see demoGatewayEnv) and in a directory without a .env. Resolves once its
+ * readiness check answers.
  */
 export async function spawnGateway(main: string, env: NodeJS.ProcessEnv, port: number, label: string): Promise<ChildProcess> {
   const child = spawn(process.execPath, [main], { cwd: tmpdir(), env, stdio: ['ignore', 'inherit', 'inherit'] });
@@ -102,4 +102,28 @@ export async function stopProcess(child: ChildProcess): Promise<void> {
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGTERM');
   await exited;
+}
+
+/**
+ * What a bench's gateway runs with: production mode, the embedded database with the demo seed,
+ * the simulated provider, no warming (every run starts cold), and a key prefix of its own; no
+ * other variable of this shell, so that nothing on this machine changes what is measured.
+ * `extra` adds to it or overrides it.
+ */
+export function demoGatewayEnv(settings: { port: number; prefix: string; redisUrl: string; adminToken: string }, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    NODE_ENV: 'production',
+    HOST: '127.0.0.1',
+    PORT: String(settings.port),
+    LOG_LEVEL: 'warn',
+    SEED_DEMO_DATA: 'true',
+    PGLITE_DATA_DIR: 'memory://',
+    REDIS_URL: settings.redisUrl,
+    CACHE_KEY_PREFIX: settings.prefix,
+    ADMIN_API_TOKEN: settings.adminToken,
+    CACHE_WARMING_ENABLED: 'false',
+    MARKET_DATA_PROVIDER: 'simulated',
+    ...extra,
+  };
 }

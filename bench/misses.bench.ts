@@ -27,7 +27,7 @@ import { Redis } from 'ioredis';
 
 import { DEMO_USER_COUNT, mulberry32 } from '../src/demo/demo-data';
 import { UsersDocument, UserWithSignalsDocument } from '../src/generated/graphql';
-import { freePort, median, removeKeys, runEntry, spawnGateway, stopProcess } from './bench-processes';
+import { demoGatewayEnv, freePort, median, removeKeys, runEntry, spawnGateway, stopProcess } from './bench-processes';
 
 const ROUNDS = Math.min(Number(process.env.BENCH_ROUNDS ?? 400), DEMO_USER_COUNT - 1);
 /** Rounds sent first and not counted: connections, JIT and the database's first plans settle. */
@@ -66,23 +66,8 @@ function targets(): Target[] {
 async function start(target: Target, index: number): Promise<Running> {
   const port = await freePort();
   const prefix = `bench_misses_${process.pid}_${index}`;
-  const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
-    NODE_ENV: 'production',
-    HOST: '127.0.0.1',
-    PORT: String(port),
-    LOG_LEVEL: 'warn',
-    SEED_DEMO_DATA: 'true',
-    PGLITE_DATA_DIR: 'memory://',
-    REDIS_URL,
-    CACHE_KEY_PREFIX: prefix,
-    ADMIN_API_TOKEN: randomBytes(24).toString('hex'),
-    // Warming would fill the cache before the first request: every miss here is a miss.
-    CACHE_WARMING_ENABLED: 'false',
-    MARKET_DATA_PROVIDER: 'simulated',
-    CACHE_ENABLED: String(target.caches),
-    RESPONSE_CACHE_ENABLED: String(target.caches),
-  };
+  const caches = String(target.caches);
+  const env = demoGatewayEnv({ port, prefix, redisUrl: REDIS_URL, adminToken: randomBytes(24).toString('hex') }, { CACHE_ENABLED: caches, RESPONSE_CACHE_ENABLED: caches });
   const child = await spawnGateway(target.main, env, port, target.label);
   return { ...target, port, prefix, stop: () => stopProcess(child), latencyMs: { Users: [], UserWithSignals: [] } };
 }

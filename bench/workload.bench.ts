@@ -33,7 +33,7 @@ import { Redis } from 'ioredis';
 import { DEMO_SIGNAL_COUNT, DEMO_USER_COUNT, mulberry32 } from '../src/demo/demo-data';
 import * as documents from '../src/generated/graphql';
 import { DEMO_INSTRUMENTS, type Timeframe } from '../src/market/instruments';
-import { freePort, removeKeys, runEntry, spawnGateway, stopProcess } from './bench-processes';
+import { demoGatewayEnv, freePort, removeKeys, runEntry, spawnGateway, stopProcess } from './bench-processes';
 
 const SEED = 20_261_127;
 const CLIENTS = 24;
@@ -61,7 +61,7 @@ const MAIN = join(__dirname, '..', 'src', 'main.js');
 
 const MODES = ['off', 'on'] as const;
 type Mode = (typeof MODES)[number];
-/** What each run sets; everything else is the same (see gatewayEnv). */
+/** What each run sets; everything else is the same (see demoGatewayEnv). */
 const MODE_ENV: Record<Mode, Record<string, string>> = {
   on: { CACHE_ENABLED: 'true', RESPONSE_CACHE_ENABLED: 'true' },
   off: { CACHE_ENABLED: 'false', RESPONSE_CACHE_ENABLED: 'false' },
@@ -380,34 +380,10 @@ interface Gateway {
   readonly prefix: string;
 }
 
-/**
- * Everything both runs share. The child gets no other variable of this shell and runs in a
- * directory without a .env, so that nothing on this machine changes what is measured.
- */
-function gatewayEnv(mode: Mode, port: number, prefix: string, adminToken: string): NodeJS.ProcessEnv {
-  return {
-    PATH: process.env.PATH,
-    NODE_ENV: 'production',
-    HOST: '127.0.0.1',
-    PORT: String(port),
-    LOG_LEVEL: 'warn',
-    SEED_DEMO_DATA: 'true',
-    PGLITE_DATA_DIR: 'memory://',
-    REDIS_URL,
-    CACHE_KEY_PREFIX: prefix,
-    ADMIN_API_TOKEN: adminToken,
-    // Warming would fill the cache before the first request: both runs start cold instead.
-    CACHE_WARMING_ENABLED: 'false',
-    MARKET_DATA_PROVIDER: 'simulated',
-    MARKET_SIM_LATENCY_MS: String(PROVIDER_LATENCY_MS),
-    ...MODE_ENV[mode],
-  };
-}
-
 async function startGateway(mode: Mode, adminToken: string): Promise<Gateway> {
   const port = await freePort();
   const prefix = `bench_workload_${process.pid}_${mode}`;
-  return { process: await spawnGateway(MAIN, gatewayEnv(mode, port, prefix, adminToken), port, `the gateway (${mode})`), port, prefix };
+  return { process: await spawnGateway(MAIN, demoGatewayEnv({ port, prefix, redisUrl: REDIS_URL, adminToken }, { MARKET_SIM_LATENCY_MS: String(PROVIDER_LATENCY_MS), ...MODE_ENV[mode] }), port, `the gateway (${mode})`), port, prefix };
 }
 
 async function withRedis<T>(work: (redis: Redis) => Promise<T>): Promise<T> {

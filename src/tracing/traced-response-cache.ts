@@ -2,7 +2,7 @@ import type { CacheKeys } from '../cache/cache-keys';
 import type { CacheService } from '../cache/cache.service';
 import type { CacheScope } from '../graphql/response-cache/cache-policy';
 import { type KeptResponse, ResponseCache, type ResponseCacheOptions, type StoredResponse } from '../graphql/response-cache/response-cache';
-import { endAfter, type Tracing } from './tracing';
+import { endAfter, failed, type Tracing } from './tracing';
 
 /**
  * The response cache with its shared-tier reads and its writes as spans (`response-cache.read`
@@ -32,7 +32,14 @@ export class TracedResponseCache extends ResponseCache {
   override store(key: string, body: Buffer, policy: { ttlSeconds: number; scope: CacheScope; tags: ReadonlySet<string> }, epoch: number): KeptResponse | undefined {
     const span = this.tracing.startChild('response-cache.write', { 'gateway.response_cache.ttl_seconds': policy.ttlSeconds, 'gateway.response_cache.scope': policy.scope });
     if (span === undefined) return super.store(key, body, policy, epoch);
-    const kept = this.tracing.within(span, () => super.store(key, body, policy, epoch));
+    let kept: KeptResponse | undefined;
+    try {
+      kept = this.tracing.within(span, () => super.store(key, body, policy, epoch));
+    } catch (error) {
+      failed(span, error);
+      span.end();
+      throw error;
+    }
     // Not stored: an invalidation came in while it was executed, so it may show old data.
     span.setAttribute('gateway.response_cache.stored', kept !== undefined);
     // The write lands behind the answer: the span ends with it, after the operation's.
