@@ -88,7 +88,7 @@ export class FleetFlight implements FleetFlights {
     await Promise.all([...this.releasing]);
   }
 
-  private releaseAfter(lease: Pick<Lease, 'release'>, stored: Promise<void> | undefined): void {
+  private releaseAfter(lease: Lease, stored: Promise<void> | undefined): void {
     const release = () => lease.release();
     const released = (stored ?? Promise.resolve()).then(release, release);
     this.releasing.add(released);

@@ -4,7 +4,7 @@ import { type ApolloServer, HeaderMap, type HTTPGraphQLRequest } from '@apollo/s
 
 import type { Loaded } from '../cache/fleet-flight';
 import type { PolicyContext } from '../graphql/response-cache/cache-policy';
-import type { KeptResponse, ResponseCache, StoredResponse } from '../graphql/response-cache/response-cache';
+import type { ResponseCache, StoredResponse } from '../graphql/response-cache/response-cache';
 import type { ResolvedOperation } from './remembered-requests';
 
 /** Who is asking, resolved once per request. */
@@ -60,14 +60,14 @@ export class CachedAnswers<Context extends PolicyContext> {
         const body = Buffer.from(response.body.kind === 'complete' ? response.body.string : await collect(response.body.asyncIterator), 'utf8');
         const status = response.status ?? 200;
         const policy = context.responsePolicy;
-        let kept: KeptResponse | undefined;
+        let kept: Loaded<StoredResponse> | undefined;
         if (status === 200 && policy !== undefined && policy.ttlSeconds > 0) {
           kept = responseCache.store(policy.scope === 'PUBLIC' ? publicKey : privateKey, body, policy, epoch);
         } else {
           responseCache.noteUncacheable();
         }
-        const answer: CachedAnswer = kept === undefined ? { kind: 'uncached', status, headers: [...response.headers], body } : { kind: 'stored', stored: kept.response, marker: 'MISS' };
-        return { value: { shareable: policy?.isQuery === true, answer }, stored: kept?.landed ?? Promise.resolve() };
+        const answer: CachedAnswer = kept === undefined ? { kind: 'uncached', status, headers: [...response.headers], body } : { kind: 'stored', stored: kept.value, marker: 'MISS' };
+        return { value: { shareable: policy?.isQuery === true, answer }, stored: kept?.stored ?? Promise.resolve() };
       };
       // A mutation is never shared, so no other instance should wait for it (the test is loose: a
       // query that merely mentions the word only forgoes the fleet-wide flight).

@@ -1,7 +1,8 @@
 import type { CacheKeys } from '../cache/cache-keys';
 import type { CacheService } from '../cache/cache.service';
 import type { CacheScope } from '../graphql/response-cache/cache-policy';
-import { type KeptResponse, ResponseCache, type ResponseCacheOptions, type StoredResponse } from '../graphql/response-cache/response-cache';
+import type { Loaded } from '../cache/fleet-flight';
+import { ResponseCache, type ResponseCacheOptions, type StoredResponse } from '../graphql/response-cache/response-cache';
 import { endAfter, failed, type Tracing } from './tracing';
 
 /**
@@ -29,10 +30,10 @@ export class TracedResponseCache extends ResponseCache {
     );
   }
 
-  override store(key: string, body: Buffer, policy: { ttlSeconds: number; scope: CacheScope; tags: ReadonlySet<string> }, epoch: number): KeptResponse | undefined {
+  override store(key: string, body: Buffer, policy: { ttlSeconds: number; scope: CacheScope; tags: ReadonlySet<string> }, epoch: number): Loaded<StoredResponse> | undefined {
     const span = this.tracing.startChild('response-cache.write', { 'gateway.response_cache.ttl_seconds': policy.ttlSeconds, 'gateway.response_cache.scope': policy.scope });
     if (span === undefined) return super.store(key, body, policy, epoch);
-    let kept: KeptResponse | undefined;
+    let kept: Loaded<StoredResponse> | undefined;
     try {
       kept = this.tracing.within(span, () => super.store(key, body, policy, epoch));
     } catch (error) {
@@ -44,7 +45,7 @@ export class TracedResponseCache extends ResponseCache {
     span.setAttribute('gateway.response_cache.stored', kept !== undefined);
     // The write lands behind the answer: the span ends with it, after the operation's.
     if (kept === undefined) span.end();
-    else void kept.landed.then(() => span.end());
+    else void kept.stored.then(() => span.end());
     return kept;
   }
 }

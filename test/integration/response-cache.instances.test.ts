@@ -46,7 +46,7 @@ describe('caches across gateway instances', () => {
     const a = await instance(true);
     const b = await instance(true);
     const { publicKey, privateKey } = a.responses.keysFor(OPERATION, 'anonymous')!;
-    await a.responses.store(publicKey, Buffer.from('{"data":{"user":{"name":"old"}}}'), POLICY, a.responses.epoch())?.landed;
+    await a.responses.store(publicKey, Buffer.from('{"data":{"user":{"name":"old"}}}'), POLICY, a.responses.epoch())?.stored;
     expect((await a.responses.lookup(publicKey, privateKey))?.tier).toBe('near');
     expect((await b.responses.lookup(publicKey, privateKey))?.tier).toBe('shared');
     expect((await b.responses.lookup(publicKey, privateKey))?.tier).toBe('near');
@@ -104,7 +104,7 @@ describe('caches across gateway instances', () => {
     const redis = new Redis(server.url);
     try {
       const { publicKey, privateKey } = a.responses.keysFor({ ...OPERATION, variables: { v: 6 } }, 'anonymous')!;
-      await a.responses.store(publicKey, Buffer.from('{"data":{"user":{"name":"near"}}}'), POLICY, a.responses.epoch())?.landed;
+      await a.responses.store(publicKey, Buffer.from('{"data":{"user":{"name":"near"}}}'), POLICY, a.responses.epoch())?.stored;
       expect((await a.responses.lookup(publicKey, privateKey))?.tier).toBe('near');
       await redis.call('CLIENT', 'KILL', 'TYPE', 'pubsub');
       await eventually(() => !a.cache.service.bus.coherent, 2_000, 'the bus noticed');
@@ -124,7 +124,7 @@ describe('caches across gateway instances', () => {
   it('reads every hit from Redis when the near cache is off', async () => {
     const a = await instance(false);
     const { publicKey, privateKey } = a.responses.keysFor({ ...OPERATION, variables: { v: 2 } }, 'anonymous')!;
-    await a.responses.store(publicKey, Buffer.from('{"data":{}}'), POLICY, a.responses.epoch())?.landed;
+    await a.responses.store(publicKey, Buffer.from('{"data":{}}'), POLICY, a.responses.epoch())?.stored;
     expect((await a.responses.lookup(publicKey, privateKey))?.tier).toBe('shared');
     expect((await a.responses.lookup(publicKey, privateKey))?.tier).toBe('shared');
   });
@@ -175,7 +175,7 @@ describe('caches across gateway instances', () => {
         // From here the server holds every write (and serves reads) until the pause ends: A's store waits.
         await redis.call('CLIENT', 'PAUSE', '1500', 'WRITE');
         const kept = a.responses.store(publicKey, Buffer.from(body), POLICY, a.responses.epoch())!;
-        return { value: 'executed by a', stored: kept.landed };
+        return { value: 'executed by a', stored: kept.stored };
       });
       expect(answered).toBe('executed by a');
       expect(await redis.exists(publicKey)).toBe(0);
@@ -218,7 +218,7 @@ describe('caches across gateway instances', () => {
   it('clears near copies when its subscriber reconnects (messages may have been lost)', async () => {
     const a = await instance(true);
     const { publicKey, privateKey } = a.responses.keysFor({ ...OPERATION, variables: { v: 5 } }, 'anonymous')!;
-    await a.responses.store(publicKey, Buffer.from('{"data":{}}'), POLICY, a.responses.epoch())?.landed;
+    await a.responses.store(publicKey, Buffer.from('{"data":{}}'), POLICY, a.responses.epoch())?.stored;
     expect(a.responses.metrics().near_entries).toBeGreaterThan(0);
     await server.restart();
     await eventually(() => a.responses.metrics().near_entries === 0, 10_000);

@@ -32,12 +32,6 @@ export interface StoredResponse {
 
 export type HitTier = 'near' | 'shared';
 
-/** A response stored: what to answer with now, and its copy in the shared tier landing (see ResponseCache.store). */
-export interface KeptResponse {
-  readonly response: StoredResponse;
-  readonly landed: Promise<void>;
-}
-
 export interface ResponseCacheOptions {
   /** In-process copy in front of Redis; `false` reads Redis on every hit. */
   readonly nearEnabled: boolean;
@@ -170,12 +164,12 @@ export class ResponseCache {
   }
 
   /**
-   * Stores a response unless an invalidation happened since `epoch` (it may show old data). The
-   * near copy is kept at once; the shared tier's copy lands behind the answer (`landed`, which
-   * never rejects), tracked by the cache like any write under way, so an invalidation still
-   * waits for it.
+   * Stores a response unless an invalidation happened since `epoch` (it may show old data): the
+   * response to answer with, and its store under way. The near copy is kept at once; the shared
+   * tier's copy lands behind the answer, tracked by the cache like any write under way, so an
+   * invalidation still waits for it.
    */
-  store(key: string, body: Buffer, policy: { ttlSeconds: number; scope: CacheScope; tags: ReadonlySet<string> }, epoch: number): KeptResponse | undefined {
+  store(key: string, body: Buffer, policy: { ttlSeconds: number; scope: CacheScope; tags: ReadonlySet<string> }, epoch: number): Loaded<StoredResponse> | undefined {
     if (this.cache.invalidationEpoch !== epoch) return undefined;
     const response: StoredResponse = {
       body,
@@ -185,10 +179,10 @@ export class ResponseCache {
       scope: policy.scope,
       tags: [...policy.tags],
     };
-    const landed = this.cache.setRaw([{ key, value: encodeStored(response), ttlSeconds: policy.ttlSeconds, tags: response.tags }]);
+    const stored = this.cache.setRaw([{ key, value: encodeStored(response), ttlSeconds: policy.ttlSeconds, tags: response.tags }]);
     this.counters.stores += 1;
     this.remember(key, response, epoch);
-    return { response, landed };
+    return { value: response, stored };
   }
 
   /** Capture before executing; pass to store, which refuses if an invalidation happened since. */
