@@ -1,24 +1,59 @@
 import type { Logger } from '../logger';
 import { TierUnavailableError } from './cache-tier';
-import { createCommandClient, pingAll, type RedisClient, type RedisConnectionOptions } from './redis-client';
+import { createCommandClient, pingAll, reconnectDelayMs, type RedisClient, type RedisConnectionOptions } from './redis-client';
 
 export interface RedisPoolOptions extends RedisConnectionOptions {
   /** Connections kept open (REDIS_POOL_SIZE); a Cluster client already holds one per master, so it is not multiplied. */
   readonly size: number;
 }
 
-/** A fixed set of command clients used round-robin; see createCommandClient for why nothing ever queues. */
+/**
+ * A fixed set of command clients used round-robin; see createCommandClient for why nothing ever
+ * queues. The set stays whole: a client that ioredis gives up on is connected again.
+ */
 export class RedisPool {
   private readonly connections: RedisClient[];
   private cursor = 0;
+  private closing = false;
+  private readonly revivals = new Set<NodeJS.Timeout>();
 
-  constructor(options: RedisPoolOptions, logger: Logger) {
+  constructor(
+    private readonly options: RedisPoolOptions,
+    private readonly logger: Logger,
+  ) {
     const size = options.topology.kind === 'cluster' ? 1 : options.size;
     this.connections = Array.from({ length: size }, (_, index) => {
       const connection = createCommandClient(options, `trading-gateway-${index}`);
       // Without a listener ioredis would print every reconnection error; the health monitor reports state changes instead.
       connection.on('error', (error: Error) => logger.debug({ err: error, connection: index }, 'redis connection error'));
+      this.reviveOnEnd(connection, index);
       return connection;
+    });
+  }
+
+  /**
+   * Our retry strategies never give up, yet ioredis can still end a client for good: a Sentinel
+   * client whose failover detector hears +switch-master while the client is asking a sentinel
+   * where the master is has its connector closed under it, and that reconnection attempt ends
+   * the client instead of retrying. In a loaded run that took every client of the pool, and the
+   * cache stayed on its memory tier after the failover. So an end we did not ask for is followed
+   * by a new connection, with the same backoff as ioredis's own attempts.
+   */
+  private reviveOnEnd(connection: RedisClient, index: number): void {
+    let attempt = 0;
+    connection.on('ready', () => {
+      attempt = 0;
+    });
+    connection.on('end', () => {
+      if (this.closing) return;
+      attempt += 1;
+      this.logger.info({ connection: index, attempt }, 'redis connection ended by the client library; connecting it again');
+      const revival = setTimeout(() => {
+        this.revivals.delete(revival);
+        if (!this.closing && connection.status === 'end') connection.connect().catch(() => undefined);
+      }, reconnectDelayMs(attempt, this.options.maxReconnectDelayMs));
+      revival.unref();
+      this.revivals.add(revival);
     });
   }
 
@@ -55,6 +90,8 @@ export class RedisPool {
    * keep reconnecting, and the process alive, once the sentinels are gone).
    */
   async close(): Promise<void> {
+    this.closing = true;
+    for (const revival of this.revivals) clearTimeout(revival);
     await Promise.all(
       this.connections.map(async (connection) => {
         if (connection.status === 'ready') await connection.quit().catch(() => undefined);
