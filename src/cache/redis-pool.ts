@@ -35,9 +35,9 @@ export class RedisPool {
    * Our retry strategies never give up, yet ioredis can still end a client for good: a Sentinel
    * client whose failover detector hears +switch-master while the client is asking a sentinel
    * where the master is has its connector closed under it, and that reconnection attempt ends
-   * the client instead of retrying. In a loaded run that took every client of the pool, and the
-   * cache stayed on its memory tier after the failover. So an end we did not ask for is followed
-   * by a new connection, with the same backoff as ioredis's own attempts.
+   * the client instead of retrying (test/integration/redis-pool.sentinel.test.ts). Once every
+   * client of the pool has ended, the cache stays on its memory tier for good. So an end we did
+   * not ask for is followed by a new connection, with the same backoff as ioredis's own attempts.
    */
   private reviveOnEnd(connection: RedisClient, index: number): void {
     let attempt = 0;
