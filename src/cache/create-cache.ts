@@ -20,6 +20,12 @@ import { RedisTier } from './redis-tier';
 
 /** Invalidations kept while Redis is unreachable before they collapse into one namespace-wide reset. */
 const JOURNAL_MAX_ENTRIES = 1_000;
+/**
+ * How far back before an outage its replay reaches (InvalidationJournal.reopen): well beyond
+ * what a replica lags on a working link (milliseconds) or an append-only file fsynced every
+ * second loses, since a replay costs only deletes.
+ */
+const JOURNAL_LOSS_WINDOW_MS = 10_000;
 const MEMORY_PURGE_INTERVAL_MS = 30_000;
 /** How often an instance waiting for another's load looks for its result: well under a typical load. */
 const FLEET_FLIGHT_POLL_MS = 20;
@@ -87,7 +93,7 @@ export function createCache(config: Config, logger: Logger, wrappers?: CacheWrap
     redis: new MeasuredTier(wrap(storing ? redisTier : new NullTier('redis')), families),
     memory: Object.assign(new MeasuredTier(wrap(storing ? memoryTier : new NullTier('memory')), families), { clear: () => memoryTier.clear() }),
   };
-  const journal = new InvalidationJournal(JOURNAL_MAX_ENTRIES, keys.allPattern());
+  const journal = new InvalidationJournal({ maxEntries: JOURNAL_MAX_ENTRIES, everythingPattern: keys.allPattern(), lossWindowMs: JOURNAL_LOSS_WINDOW_MS });
   const bus = new CacheBus(
     {
       channel: keys.busChannel(),
@@ -100,6 +106,10 @@ export function createCache(config: Config, logger: Logger, wrappers?: CacheWrap
     () => pool.pick(),
     logger,
   );
+  // Made here or announced by another instance: an outage may have to replay it (InvalidationJournal.reopen).
+  bus.onEvent((event) => {
+    if (event.kind === 'invalidation') journal.remember(event.invalidation);
+  });
   const health = new RedisHealth(
     {
       ping: async () => {
@@ -124,6 +134,8 @@ export function createCache(config: Config, logger: Logger, wrappers?: CacheWrap
     { checkIntervalMs: config.redis.healthCheckIntervalMs, unhealthyAfterMs: UNHEALTHY_AFTER_MS },
     logger,
   );
+  // Until a check has replayed what the lost server may not have passed on (InvalidationJournal.reopen).
+  pool.onConnectionLost(() => health.reportFailure(new Error('a Redis connection was lost')));
   const leases = new LeaseManager(redisTier, logger);
   const flight = new FleetFlight(leases, (key) => keys.flightLease(key), () => health.redisServing, {
     // Without a cache another instance's result is never found: waiting for it would only delay the load.

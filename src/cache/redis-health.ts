@@ -114,6 +114,9 @@ export class RedisHealth {
       this.pingSentAtMs = undefined;
     }
     if (this.state.serving === 'redis') return;
+    // What Redis took shortly before the outage may not have survived it (the replica a failover
+    // promoted, a server restarted after a crash): replayed too, first, on every attempt.
+    this.journal.reopen(this.state.sinceMs);
     // Replay in order; stop at the first failure and keep what is left for the next check.
     for (let next = this.journal.peek(); next !== undefined; next = this.journal.peek()) {
       try {

@@ -16,6 +16,7 @@ export class RedisPool {
   private cursor = 0;
   private closing = false;
   private readonly revivals = new Set<NodeJS.Timeout>();
+  private readonly lostListeners: (() => void)[] = [];
 
   constructor(
     private readonly options: RedisPoolOptions,
@@ -27,8 +28,24 @@ export class RedisPool {
       // Without a listener ioredis would print every reconnection error; the health monitor reports state changes instead.
       connection.on('error', (error: Error) => logger.debug({ err: error, connection: index }, 'redis connection error'));
       this.reviveOnEnd(connection, index);
+      connection.on('ready', () => {
+        connection.once('close', () => {
+          if (!this.closing) for (const listener of this.lostListeners) listener();
+        });
+      });
       return connection;
     });
+  }
+
+  /**
+   * Called when a connection that was ready closes. The server behind it may be another one when
+   * it comes back (a failover, a restart), and may lack what the last one had just acknowledged;
+   * a reconnection can take less than a health check's interval, so the check cannot be relied
+   * on to notice. (In a Cluster, a client closes only when every node is gone; a failed master
+   * is noticed by the health check, which pings them all.)
+   */
+  onConnectionLost(listener: () => void): void {
+    this.lostListeners.push(listener);
   }
 
   /**

@@ -346,8 +346,8 @@ describe('the two-tier cache when Redis fails', () => {
     expect(ms).toBeLessThan(COMMAND_TIMEOUT_MS + SLACK_MS);
     expect(await cache.service.getOrSet('ai_trading:users:1', () => Promise.resolve({ name: 'from the database' }), 60)).toEqual({ name: 'from the database' });
     expect(await cache.service.get('ai_trading:users:1')).toEqual({ name: 'from the database' });
+    // (Whether a command failed first, and counted an error, depends on whether the cut connection was noticed before it.)
     expect(cache.service.healthReport()).toMatchObject({ status: 'degraded', connection_healthy: false, fallback_enabled: true });
-    expect(cache.service.metricsReport().errors).toBeGreaterThan(0);
   });
 
   it('never waits longer than the command timeout when Redis is frozen', async () => {

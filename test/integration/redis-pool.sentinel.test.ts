@@ -4,7 +4,7 @@ import { createLogger } from '../../src/logger';
 import { loadConfig } from '../../src/config';
 import { eventually } from '../helpers/eventually';
 import { MASTER_NAME, RedisSentinelGroup } from '../helpers/redis-sentinel';
-import { SlowProxy } from '../helpers/slow-proxy';
+import { TcpProxy } from '../helpers/tcp-proxy';
 
 const SIZE = 8;
 
@@ -16,12 +16,12 @@ const SIZE = 8;
  */
 describe('the Redis pool through a slow Sentinel failover', () => {
   let group: RedisSentinelGroup;
-  let proxy: SlowProxy;
+  let proxy: TcpProxy;
   let pool: RedisPool;
 
   beforeAll(async () => {
     group = await RedisSentinelGroup.start();
-    proxy = await SlowProxy.start(group.sentinel.port, 150);
+    proxy = await TcpProxy.start(group.sentinel.port, { delayMs: 150 });
     pool = new RedisPool(
       {
         topology: { kind: 'sentinel', sentinels: [{ host: '127.0.0.1', port: proxy.port }], masterName: MASTER_NAME, sentinelPassword: undefined },

@@ -109,7 +109,7 @@ describe('operation metrics', () => {
 
 describe('the invalidation journal', () => {
   it('keeps invalidations in order until each is confirmed', () => {
-    const journal = new InvalidationJournal(10, 'p:*');
+    const journal = new InvalidationJournal({ maxEntries: 10, everythingPattern: 'p:*', lossWindowMs: 10_000 });
     const first = { kind: 'keys', keys: ['p:a'] } as const;
     journal.add(first);
     journal.add({ kind: 'pattern', pattern: 'p:b:*' });
@@ -119,10 +119,73 @@ describe('the invalidation journal', () => {
   });
 
   it('collapses into one namespace-wide invalidation when full', () => {
-    const journal = new InvalidationJournal(3, 'p:*');
+    const journal = new InvalidationJournal({ maxEntries: 3, everythingPattern: 'p:*', lossWindowMs: 10_000 });
     for (let i = 0; i < 10; i += 1) journal.add({ kind: 'keys', keys: [`p:${i}`] });
     expect(journal.size).toBe(1);
     expect(journal.peek()).toEqual({ kind: 'pattern', pattern: 'p:*' });
+  });
+
+  describe('after an outage, the invalidations Redis may have lost with it', () => {
+    let nowMs = 0;
+    const journal = () => new InvalidationJournal({ maxEntries: 3, everythingPattern: 'p:*', lossWindowMs: 1_000, now: () => nowMs });
+    const drain = (from: InvalidationJournal) => {
+      const replayed = [];
+      for (let next = from.peek(); next !== undefined; next = from.peek()) {
+        replayed.push(next);
+        from.done(next);
+      }
+      return replayed;
+    };
+    beforeEach(() => {
+      nowMs = 10_000;
+    });
+
+    it('reopens those of the loss window before the outage and during it, in order, before the pending ones', () => {
+      const subject = journal();
+      const tooOld = { kind: 'keys', keys: ['p:old'] } as const;
+      const before = { kind: 'keys', keys: ['p:before'] } as const;
+      const during = { kind: 'pattern', pattern: 'p:during:*' } as const;
+      subject.remember(tooOld);
+      nowMs = 10_600;
+      subject.remember(before);
+      nowMs = 11_500; // the outage began at 11,200: `tooOld` is 1,200 ms before it
+      subject.remember(during);
+      subject.add(during); // journaled as well, since Redis could not take it: replayed once
+
+      subject.reopen(11_200);
+      expect(subject.size).toBe(2);
+      expect(drain(subject)).toEqual([before, during]);
+    });
+
+    it('reopens them again on the next attempt, and nothing once the window has passed', () => {
+      const subject = journal();
+      const made = { kind: 'tags', tags: ['users:7'] } as const;
+      subject.remember(made);
+      subject.reopen(10_500);
+      expect(drain(subject)).toEqual([made]);
+      // A replay that failed part way: the next attempt starts again from what may be lost.
+      subject.reopen(10_500);
+      expect(drain(subject)).toEqual([made]);
+
+      nowMs = 20_000;
+      subject.remember({ kind: 'keys', keys: ['p:later'] });
+      subject.reopen(19_500);
+      expect(drain(subject)).toEqual([{ kind: 'keys', keys: ['p:later'] }]);
+    });
+
+    it('collapses into one namespace-wide invalidation when the window holds more than it keeps', () => {
+      const subject = journal();
+      for (let i = 0; i < 5; i += 1) subject.remember({ kind: 'keys', keys: [`p:${i}`] });
+      subject.reopen(nowMs);
+      // The fourth found three kept: it became the namespace-wide one; the fifth came after it.
+      expect(drain(subject)).toEqual([{ kind: 'pattern', pattern: 'p:*' }, { kind: 'keys', keys: ['p:4'] }]);
+    });
+
+    it('has nothing to reopen when nothing was invalidated', () => {
+      const subject = journal();
+      subject.reopen(nowMs);
+      expect(subject.size).toBe(0);
+    });
   });
 });
 
