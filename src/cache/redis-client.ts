@@ -15,6 +15,13 @@ export interface RedisConnectionOptions {
   readonly maxReconnectDelayMs: number;
 }
 
+/**
+ * How long a connection being closed may wait for the server's side of the close before its
+ * socket is destroyed (ioredis's default is 2 s). A server that is frozen or gone never answers,
+ * and the wait kept a stopping process alive; one that answers does so within milliseconds.
+ */
+const DISCONNECT_GRACE_MS = 100;
+
 /** Exponential backoff with jitter, so that a fleet of gateways does not reconnect in lockstep. */
 export function reconnectDelayMs(attempt: number, maxMs: number): number {
   return Math.min(50 * 2 ** Math.min(attempt, 10), maxMs) + Math.floor(Math.random() * 100);
@@ -40,6 +47,7 @@ export function createCommandClient(options: RedisConnectionOptions, connectionN
     autoResendUnfulfilledCommands: false,
     disableClientInfo: true,
     connectionName,
+    disconnectTimeout: DISCONNECT_GRACE_MS,
   } satisfies RedisOptions;
   const retryStrategy = (attempt: number) => reconnectDelayMs(attempt, options.maxReconnectDelayMs);
   if (topology.kind === 'cluster') {
@@ -81,6 +89,7 @@ export function createSubscriberClient(options: RedisConnectionOptions, attempt:
     disableClientInfo: true,
     connectionName: 'trading-gateway-bus',
     retryStrategy: () => null,
+    disconnectTimeout: DISCONNECT_GRACE_MS,
   };
   if (topology.kind === 'cluster') return new Redis({ ...base, ...toAddress(topology.nodes[attempt % topology.nodes.length]!) });
   if (topology.kind === 'sentinel') return new Redis({ ...base, db: options.db, ...sentinelOptions(topology, options.timeoutMs, options.maxReconnectDelayMs) });

@@ -29,6 +29,9 @@ describe('caches across gateway instances', () => {
     const cache = createCache(config, createLogger(config));
     await cache.start();
     caches.push(cache);
+    // On a loaded machine the bus's first heartbeat can come back after start() has given up
+    // waiting, and the instance begins on its memory tier: the cases here are about Redis.
+    await eventually(() => cache.service.healthReport().connection_healthy, 5_000, 'the instance on Redis');
     const responses = new ResponseCache(cache.service, cache.keys, { nearEnabled: near, nearMaxBytes: 1_000_000, nearMaxTtlSeconds: 30, schemaVersion: 'v1', maxTokens: 10_000 });
     return { cache, responses };
   };
