@@ -131,11 +131,10 @@ export function createCache(config: Config, logger: Logger, wrappers?: CacheWrap
       },
     },
     journal,
-    { checkIntervalMs: config.redis.healthCheckIntervalMs, unhealthyAfterMs: UNHEALTHY_AFTER_MS },
+    { checkIntervalMs: config.redis.healthCheckIntervalMs, unhealthyAfterMs: UNHEALTHY_AFTER_MS, everyOutageMayLoseWrites: pool.cluster },
     logger,
   );
-  // Until a check has replayed what the lost server may not have passed on (InvalidationJournal.reopen).
-  pool.onConnectionLost(() => health.reportFailure(new Error('a Redis connection was lost')));
+  pool.onConnectionLost(() => health.reportConnectionLost());
   const leases = new LeaseManager(redisTier, logger);
   const flight = new FleetFlight(leases, (key) => keys.flightLease(key), () => health.redisServing, {
     // Without a cache another instance's result is never found: waiting for it would only delay the load.

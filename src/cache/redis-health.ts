@@ -14,6 +14,11 @@ export interface RedisHealthOptions {
   /** Time on the memory tier after which the status is `unhealthy` rather than `degraded`. */
   readonly unhealthyAfterMs: number;
   /**
+   * Whether any outage may have cost Redis what it had just acknowledged, even with no connection
+   * seen lost (a Cluster, whose client hides its nodes' connections); see reportConnectionLost.
+   */
+  readonly everyOutageMayLoseWrites?: boolean;
+  /**
    * A health PING unanswered for longer than this turns the status `degraded` at once, without
    * waiting for it (or any command) to time out. Default: one check interval, at least
    * MIN_STALLED_PING_MS; a healthy Redis answers in a millisecond or two.
@@ -46,6 +51,8 @@ export class RedisHealth {
   /** When the PING under way was sent. */
   private pingSentAtMs: number | undefined;
   private readonly stalledPingMs: number;
+  /** Whether this outage may have cost Redis writes it had acknowledged (see reportConnectionLost). */
+  private writesMayBeLost = false;
 
   constructor(
     private readonly ports: RedisHealthPorts,
@@ -74,6 +81,17 @@ export class RedisHealth {
   /** A Redis command failed: serve from memory until a check brings Redis back. */
   reportFailure(error: unknown): void {
     this.switchToMemory(error, this.now());
+  }
+
+  /**
+   * A connection that was up closed. The server may come back as another one (a failover, a
+   * restart after a crash) without what the last one had just acknowledged: recent invalidations
+   * are replayed before Redis serves again. A slow or frozen server that kept its connections
+   * keeps its data, so a timeout alone replays only what was journaled.
+   */
+  reportConnectionLost(): void {
+    this.writesMayBeLost = true;
+    this.switchToMemory(new Error('a Redis connection was lost'), this.now());
   }
 
   /** `sinceMs`: when the trouble began (a failed PING's, when it was sent). */
@@ -116,7 +134,7 @@ export class RedisHealth {
     if (this.state.serving === 'redis') return;
     // What Redis took shortly before the outage may not have survived it (the replica a failover
     // promoted, a server restarted after a crash): replayed too, first, on every attempt.
-    this.journal.reopen(this.state.sinceMs);
+    if (this.writesMayBeLost || this.options.everyOutageMayLoseWrites === true) this.journal.reopen(this.state.sinceMs);
     // Replay in order; stop at the first failure and keep what is left for the next check.
     for (let next = this.journal.peek(); next !== undefined; next = this.journal.peek()) {
       try {
@@ -130,6 +148,7 @@ export class RedisHealth {
     const outageMs = this.now() - this.state.sinceMs;
     this.ports.beforeSwitchBack();
     this.state = { serving: 'redis' };
+    this.writesMayBeLost = false;
     this.logger.info({ outageMs }, 'cache: Redis reachable, serving from Redis');
   }
 }
