@@ -29,9 +29,19 @@ export class RedisServer {
 
   /** `persistent` keeps data across restarts (append-only file), as a production Redis would. */
   static async start(options: ServerOptions & { persistent?: boolean } = {}): Promise<RedisServer> {
-    const server = new RedisServer(await freePort(), options.persistent ?? false, options);
-    await server.launch();
-    return server;
+    // The port was free when picked, but another process may take it (or, in cluster mode, the
+    // bus port 10000 above it, often an outgoing connection's) before the server binds it: the
+    // server then exits at once, and another port is tried.
+    for (let attempt = 1; ; attempt += 1) {
+      const server = new RedisServer(await freePort(), options.persistent ?? false, options);
+      try {
+        await server.launch();
+        return server;
+      } catch (error) {
+        await server.stop();
+        if (!(error instanceof ServerExited) || attempt === 5) throw error;
+      }
+    }
   }
 
   /** The server's own folder (its data and, in cluster mode, its nodes file). */
@@ -83,11 +93,19 @@ export class RedisServer {
     this.process = spawn('redis-server', this.options.configFile === undefined ? args : [configFile, ...args], {
       stdio: 'ignore',
     });
+    const child = this.process;
     for (let attempt = 0; attempt < 100; attempt += 1) {
       if (await pings(this.port)) return;
+      if (child.exitCode !== null || child.signalCode !== null) throw new ServerExited(this.port);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     throw new Error(`redis-server on port ${this.port} did not start`);
+  }
+}
+
+class ServerExited extends Error {
+  constructor(port: number) {
+    super(`redis-server on port ${port} exited as it started (its port taken?)`);
   }
 }
 
