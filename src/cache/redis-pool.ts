@@ -27,39 +27,35 @@ export class RedisPool {
       const connection = createCommandClient(options, `trading-gateway-${index}`);
       // Without a listener ioredis would print every reconnection error; the health monitor reports state changes instead.
       connection.on('error', (error: Error) => logger.debug({ err: error, connection: index }, 'redis connection error'));
-      this.reviveOnEnd(connection, index);
-      connection.on('ready', () => {
-        connection.once('close', () => {
-          if (!this.closing) for (const listener of this.lostListeners) listener();
-        });
-      });
+      this.watch(connection, index);
       return connection;
     });
   }
 
   /**
-   * Called when a connection that was ready closes. The server behind it may be another one when
-   * it comes back (a failover, a restart), and may lack what the last one had just acknowledged;
-   * a reconnection can take less than a health check's interval, so the check cannot be relied
-   * on to notice. (In a Cluster, a client closes only when every node is gone; a failed master
-   * is noticed by the health check, which pings them all.)
+   * Called when a connection that was ready closes (see RedisHealth.reportConnectionLost); it may
+   * be back before a health check would notice. A Cluster client closes only once every node is gone.
    */
   onConnectionLost(listener: () => void): void {
     this.lostListeners.push(listener);
   }
 
   /**
-   * Our retry strategies never give up, yet ioredis can still end a client for good: a Sentinel
+   * Reports a ready connection's close (onConnectionLost), and revives an ended one. Our retry
+   * strategies never give up, yet ioredis can still end a client for good: a Sentinel
    * client whose failover detector hears +switch-master while the client is asking a sentinel
    * where the master is has its connector closed under it, and that reconnection attempt ends
    * the client instead of retrying (test/integration/redis-pool.sentinel.test.ts). Once every
    * client of the pool has ended, the cache stays on its memory tier for good. So an end we did
    * not ask for is followed by a new connection, with the same backoff as ioredis's own attempts.
    */
-  private reviveOnEnd(connection: RedisClient, index: number): void {
+  private watch(connection: RedisClient, index: number): void {
     let attempt = 0;
     connection.on('ready', () => {
       attempt = 0;
+      connection.once('close', () => {
+        if (!this.closing) for (const listener of this.lostListeners) listener();
+      });
     });
     connection.on('end', () => {
       if (this.closing) return;

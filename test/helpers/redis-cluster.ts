@@ -45,7 +45,7 @@ export class RedisCluster {
   async waitUntilHealthy(timeoutMs = 20_000): Promise<void> {
     const started = Date.now();
     for (;;) {
-      const infos = await Promise.all(this.nodes.map((node) => this.command(node, 'CLUSTER', 'INFO').catch(() => '')));
+      const infos = await Promise.all(this.nodes.map((node) => node.cli('CLUSTER', 'INFO').catch(() => '')));
       if (infos.every((info) => info.includes('cluster_state:ok') && info.includes('cluster_slots_ok:16384'))) return;
       if (Date.now() - started > timeoutMs) throw new Error(`cluster not healthy after ${timeoutMs} ms:\n${infos.join('\n')}`);
       await new Promise((resolve) => setTimeout(resolve, 100));
@@ -54,13 +54,8 @@ export class RedisCluster {
 
   /** Keys this node holds under a prefix (SCAN, so a big node is never blocked). */
   async keysOn(node: RedisServer, pattern: string): Promise<string[]> {
-    const output = await this.command(node, '--scan', '--pattern', pattern);
+    const output = await node.cli('--scan', '--pattern', pattern);
     return output.split('\n').filter((line) => line !== '');
-  }
-
-  async command(node: RedisServer, ...args: string[]): Promise<string> {
-    const { stdout } = await run('redis-cli', ['-p', String(node.port), ...args], { timeout: 5_000 });
-    return stdout;
   }
 
   async stop(): Promise<void> {

@@ -1,10 +1,5 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-
 import { eventually } from './eventually';
 import { RedisServer } from './redis-server';
-
-const run = promisify(execFile);
 
 /** The name Sentinel monitors the master under. */
 export const MASTER_NAME = 'gateway-master';
@@ -52,7 +47,7 @@ export class RedisSentinelGroup {
   }
 
   async get(server: RedisServer, key: string): Promise<string> {
-    return (await run('redis-cli', ['-p', String(server.port), 'GET', key], { timeout: 5_000 })).stdout.trim();
+    return server.cli('GET', key);
   }
 
   async stop(): Promise<void> {
@@ -60,10 +55,10 @@ export class RedisSentinelGroup {
   }
 
   async info(server: RedisServer, section: string): Promise<string> {
-    return (await run('redis-cli', ['-p', String(server.port), 'INFO', section], { timeout: 5_000 })).stdout;
+    return server.cli('INFO', section);
   }
 
   private async sentinelCommand(...args: string[]): Promise<string> {
-    return (await run('redis-cli', ['-p', String(this.sentinel.port), 'SENTINEL', ...args], { timeout: 5_000 })).stdout;
+    return this.sentinel.cli('SENTINEL', ...args);
   }
 }

@@ -1,8 +1,11 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
 
 interface ServerOptions {
   /** Options after the defaults (cluster mode, replication); given the port and the server's own folder. */
@@ -51,6 +54,11 @@ export class RedisServer {
 
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
+  }
+
+  /** One `redis-cli` command against this server, outside any client under test; its output, trimmed. */
+  async cli(...args: string[]): Promise<string> {
+    return (await run('redis-cli', ['-p', String(this.port), ...args], { timeout: 5_000 })).stdout.trim();
   }
 
   /** SIGKILL: the connection drops at once, as in a crash. */

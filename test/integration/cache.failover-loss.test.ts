@@ -1,18 +1,9 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-
 import { type Cache, createCache } from '../../src/cache/create-cache';
 import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { eventually } from '../helpers/eventually';
 import { RedisServer } from '../helpers/redis-server';
 import { TcpProxy } from '../helpers/tcp-proxy';
-
-const run = promisify(execFile);
-
-async function cli(server: RedisServer, ...args: string[]): Promise<string> {
-  return (await run('redis-cli', ['-p', String(server.port), ...args], { timeout: 5_000 })).stdout.trim();
-}
 
 /**
  * Redis acknowledges a write before its replica has it. A failover that promotes a replica which
@@ -29,7 +20,7 @@ describe('an invalidation the old master acknowledged and the promoted replica n
   beforeEach(async () => {
     master = await RedisServer.start();
     replica = await RedisServer.start({ args: () => ['--replicaof', '127.0.0.1', String(master.port)] });
-    await eventually(async () => (await cli(replica, 'INFO', 'replication')).includes('master_link_status:up'), 15_000, 'replica in sync');
+    await eventually(async () => (await replica.cli('INFO', 'replication')).includes('master_link_status:up'), 15_000, 'replica in sync');
     endpoint = await TcpProxy.start(master.port);
   });
 
@@ -57,12 +48,12 @@ describe('an invalidation the old master acknowledged and the promoted replica n
   /** Cached on the master and on the replica; then the replica stops receiving, and the master takes the invalidation alone. */
   async function invalidatedOnTheMasterOnly(writer: Cache): Promise<void> {
     await writer.service.set(writer.keys.user(2), 'before the change', 60);
-    await eventually(async () => (await cli(replica, 'GET', 'failover:users:2')).includes('before the change'), 5_000, 'replicated');
+    await eventually(async () => (await replica.cli('GET', 'failover:users:2')).includes('before the change'), 5_000, 'replicated');
     // The replication stream behind: what the master takes from now on, the replica never gets.
-    await cli(replica, 'REPLICAOF', 'NO', 'ONE');
+    await replica.cli('REPLICAOF', 'NO', 'ONE');
     await writer.invalidator.invalidateUserCache(2);
-    expect(await cli(master, 'GET', 'failover:users:2')).toBe('');
-    expect(await cli(replica, 'GET', 'failover:users:2')).toContain('before the change');
+    expect(await master.cli('GET', 'failover:users:2')).toBe('');
+    expect(await replica.cli('GET', 'failover:users:2')).toContain('before the change');
   }
 
   async function failover(): Promise<void> {
@@ -82,7 +73,7 @@ describe('an invalidation the old master acknowledged and the promoted replica n
     await invalidatedOnTheMasterOnly(cache);
     await failover();
     expect(await readAfterRecovery(cache)).toBeUndefined();
-    expect(await cli(replica, 'GET', 'failover:users:2')).toBe('');
+    expect(await replica.cli('GET', 'failover:users:2')).toBe('');
   });
 
   it('is replayed by another instance that heard of it, when the one that made it is gone', async () => {
@@ -93,6 +84,6 @@ describe('an invalidation the old master acknowledged and the promoted replica n
     await writer.close();
     await failover();
     expect(await readAfterRecovery(reader)).toBeUndefined();
-    expect(await cli(replica, 'GET', 'failover:users:2')).toBe('');
+    expect(await replica.cli('GET', 'failover:users:2')).toBe('');
   });
 });
