@@ -5,6 +5,7 @@ import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { eventually } from '../helpers/eventually';
 import { RedisCluster } from '../helpers/redis-cluster';
+import type { RedisServer } from '../helpers/redis-server';
 import { startTestGateway, TEST_ADMIN_TOKEN, type TestGateway } from '../helpers/test-gateway';
 
 const COMMAND_TIMEOUT_MS = 300;
@@ -109,6 +110,56 @@ describe('the cache on a Redis Cluster', () => {
     expect(await cache.service.get(invalidated)).toBeUndefined();
     await cache.service.set(cache.keys.user('after'), 'written', 60);
     expect(await cache.service.get(cache.keys.user('after'))).toBe('written');
+  });
+
+  /**
+   * A master that crashes and comes back from its last snapshot (RDB persistence, or a replica
+   * behind it promoted) has lost what it acknowledged since: an invalidation made just before the
+   * crash is undone there, and the old value is back. The cluster client hides its nodes'
+   * connections, so every outage counts as one that may have lost writes.
+   */
+  describe('an invalidation a master acknowledged and then lost in a crash', () => {
+    /** `key` cached, on the master that holds it and in that master's snapshot; then invalidated on that master alone. */
+    const invalidatedAfterTheSnapshot = async (writer: Cache, id: number) => {
+      const key = writer.keys.user(id);
+      await writer.service.set(key, 'before the change', 60);
+      const holders = (await Promise.all(cluster.nodes.map(async (node) => ((await node.cli('EXISTS', key)) === '1' ? node : undefined)))).filter((node) => node !== undefined);
+      expect(holders).toHaveLength(1);
+      const holder = holders[0]!;
+      expect(await holder.cli('SAVE')).toBe('OK');
+      await writer.invalidator.invalidateUserCache(id);
+      expect(await holder.cli('EXISTS', key)).toBe('0');
+      return { key, holder };
+    };
+
+    /** Killed (nothing saved), restarted from the snapshot: the invalidated value is back on the node until the cache replays. */
+    const crashAndRestart = async (holder: RedisServer, cache: Cache) => {
+      await holder.kill();
+      await eventually(() => !cache.service.healthReport().connection_healthy, 5_000, 'the crash noticed');
+      await holder.restart();
+      await cluster.waitUntilHealthy();
+      await eventually(() => cache.service.healthReport().connection_healthy, 15_000, 'back on Redis');
+      expect(cache.service.healthReport()).toMatchObject({ status: 'healthy', pending_invalidations: 0 });
+    };
+
+    it('is replayed on the restarted master by the instance that made it', async () => {
+      const cache = await cacheOn('lost-own');
+      const { key, holder } = await invalidatedAfterTheSnapshot(cache, 11);
+      await crashAndRestart(holder, cache);
+      expect(await cache.service.get(key)).toBeUndefined();
+      expect(await holder.cli('EXISTS', key)).toBe('0');
+    });
+
+    it('is replayed by another instance that heard of it, when the one that made it is gone', async () => {
+      const writer = await cacheOn('lost-heard');
+      const reader = await cacheOn('lost-heard');
+      const { key, holder } = await invalidatedAfterTheSnapshot(writer, 12);
+      caches.splice(caches.indexOf(writer), 1);
+      await writer.close();
+      await crashAndRestart(holder, reader);
+      expect(await reader.service.get(key)).toBeUndefined();
+      expect(await holder.cli('EXISTS', key)).toBe('0');
+    });
   });
 
   describe('behind a whole gateway', () => {
