@@ -302,6 +302,8 @@ describe('the two-tier cache on a real Redis', () => {
       await feed.candles('EUR_USD', 'H1');
       await feed.candles('EUR_USD', 'H1');
       expect(feed.calls).toBe(5);
+      // A miss answers before its value has landed in Redis.
+      await service.writesLanded();
       expect(await redis.ttl('ai_trading:users:5')).toBeGreaterThan(115);
       expect(await redis.ttl('ai_trading:users:5:statistics')).toBeGreaterThan(3500);
       expect(await redis.ttl('ai_trading:market:EUR_USD:H1')).toBeGreaterThan(290);
@@ -315,6 +317,7 @@ describe('the two-tier cache on a real Redis', () => {
       await feed.currentPrice('GBP_USD', new Date());
       expect(second).toEqual(first);
       expect(feed.calls).toBe(2);
+      await service.writesLanded();
       expect(await redis.keys('ai_trading:api:MarketFeed.currentPrice:*')).toHaveLength(2);
     });
   });
