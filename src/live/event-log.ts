@@ -33,8 +33,14 @@ const LOCAL_EVENTS_MAX = 10_000;
  * Adds to the stream (trimmed to the retention window by Redis's own clock) and publishes the
  * event with its id in one step, so that no instance can hear an event the stream does not hold,
  * and the ids on the channel come in stream order.
+ *
+ * First, a stream that lost its latest events (a Redis restarted from an older snapshot, a
+ * promoted replica that lagged) gets a marker at the last id this instance heard (ARGV[6]): a
+ * replay across it is a gap. Only then can the marker be added: a stream takes an explicit id
+ * only above every id it has generated, so the XADD fails, as it should, when nothing was lost.
  */
 const APPEND = `
+if ARGV[6] ~= '' then pcall(redis.call, 'XADD', KEYS[1], ARGV[6], 'lost', '1') end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local id = redis.call('XADD', KEYS[1], 'MINID', '~', tostring(now - tonumber(ARGV[1])), '*', 'e', ARGV[2])
@@ -85,7 +91,7 @@ export class EventLog {
       try {
         // The channel's envelope (LiveEnvelope), with the id XADD gives spliced in by the script.
         const head = `{"from":${JSON.stringify(this.bus.instanceId)},"topic":${JSON.stringify(this.options.topic)},"data":${text},"id":"`;
-        const id = String(await this.redis().eval(APPEND, 1, this.options.streamKey, String(this.options.retentionSeconds * 1000), text, this.bus.channel, head, '"}'));
+        const id = String(await this.redis().eval(APPEND, 1, this.options.streamKey, String(this.options.retentionSeconds * 1000), text, this.bus.channel, head, '"}', this.lastStreamId ?? ''));
         this.bus.deliver({ topic: this.options.topic, data, id });
         return id;
       } catch (error) {
@@ -102,28 +108,56 @@ export class EventLog {
 
   /**
    * The events after `after`, oldest first. A gap when `after` is older than the retention window
-   * (events may have been trimmed), or when more than `maxReplay` events came since.
+   * (events may have been trimmed), when more than `maxReplay` events came since, or when the log
+   * no longer holds `after` itself: a Redis restarted without persistence, or one that evicted or
+   * lost the stream, has lost what came after it too, and replaying the rest would hide that.
    */
   async replay(after: EventId): Promise<Replay> {
     const parsed = parseId(after);
     if (parsed === undefined) throw badInput(`"${after}" is not an event id (the id of an event this subscription sent)`, { field: 'after' });
-    const local = after.startsWith('L');
     if (parsed.ms < this.now() - this.options.retentionSeconds * 1000) {
       return { kind: 'gap', reason: `Event ${after} is older than the replay window (${this.options.retentionSeconds} s): events may have been missed` };
     }
-    if (!local) {
-      if (!this.options.available()) return { kind: 'gap', reason: 'The event log is unavailable right now: events may have been missed' };
-      try {
-        const entries = (await this.redis().xrange(this.options.streamKey, `(${after}`, '+', 'COUNT', this.options.maxReplay + 1)) as [string, string[]][];
-        if (entries.length > this.options.maxReplay) return this.tooMany();
-        return { kind: 'events', events: entries.map(([id, fields]) => ({ topic: this.options.topic, data: JSON.parse(fields[1] ?? 'null') as unknown, id })) };
-      } catch (error) {
-        this.logger.warn({ err: error }, 'event log: replay from Redis failed');
-        return { kind: 'gap', reason: 'The event log is unavailable right now: events may have been missed' };
-      }
+    const since = `${parsed.ms}-${parsed.seq}`;
+    if (!after.startsWith('L')) {
+      const stream = await this.streamFrom(since, true);
+      if (stream === undefined) return UNAVAILABLE;
+      if (stream[0]?.[0] !== since) return lost(after);
+      return this.atMost(after, [], stream.slice(1));
     }
-    const events = this.local.filter((event) => event.id !== undefined && event.id.startsWith('L') && compareIds(event.id, after) > 0);
-    return events.length > this.options.maxReplay ? this.tooMany() : { kind: 'events', events };
+    // A local id: this instance kept the events of a Redis outage, and the stream has those since it came back.
+    const at = this.local.findIndex((event) => event.id === after);
+    if (at === -1) return lost(after);
+    const stream = this.options.available() ? ((await this.streamFrom(since, false)) ?? []) : [];
+    return this.atMost(after, this.local.slice(at + 1), stream);
+  }
+
+  /** The stream's entries from `since` (with it when `inclusive`), one more than a replay takes; `undefined` when Redis cannot answer. */
+  private async streamFrom(since: EventId, inclusive: boolean): Promise<StreamEntry[] | undefined> {
+    if (!this.options.available()) return undefined;
+    try {
+      return (await this.redis().xrange(this.options.streamKey, inclusive ? since : `(${since}`, '+', 'COUNT', this.options.maxReplay + 2));
+    } catch (error) {
+      this.logger.warn({ err: error }, 'event log: replay from Redis failed');
+      return undefined;
+    }
+  }
+
+  /** The events after `after`: kept here, and from the stream; a gap across a marker of lost events, or for too many. */
+  private atMost(after: EventId, kept: readonly LiveMessage[], stream: readonly StreamEntry[]): Replay {
+    const events = [...kept];
+    for (const entry of stream) {
+      const event = this.eventOf(entry);
+      if (event === undefined) return { kind: 'gap', reason: `Events after ${after} were lost in a Redis restart or failover: events may have been missed` };
+      events.push(event);
+    }
+    if (events.length > this.options.maxReplay) return { kind: 'gap', reason: `More than ${this.options.maxReplay} events were missed: too many to replay` };
+    return { kind: 'events', events: events.sort((a, b) => compareIds(a.id!, b.id!)) };
+  }
+
+  /** A stream entry's event; `undefined` for a marker of lost events. */
+  private eventOf([id, fields]: StreamEntry): LiveMessage | undefined {
+    return fields[0] === 'e' ? { topic: this.options.topic, data: JSON.parse(fields[1] ?? 'null') as unknown, id } : undefined;
   }
 
   /** After a lost subscription: what the channel carried meanwhile, from the stream, through the bus's local delivery. */
@@ -131,16 +165,15 @@ export class EventLog {
     const from = this.lastStreamId;
     if (from === undefined || this.options.retentionSeconds === 0) return;
     try {
-      const entries = (await this.redis().xrange(this.options.streamKey, `(${from}`, '+', 'COUNT', CATCH_UP_MAX)) as [string, string[]][];
-      for (const [id, fields] of entries) this.bus.deliver({ topic: this.options.topic, data: JSON.parse(fields[1] ?? 'null') as unknown, id });
+      const entries = (await this.redis().xrange(this.options.streamKey, `(${from}`, '+', 'COUNT', CATCH_UP_MAX)) as StreamEntry[];
+      for (const entry of entries) {
+        const event = this.eventOf(entry);
+        if (event !== undefined) this.bus.deliver(event);
+      }
       if (entries.length > 0) this.logger.info({ events: entries.length }, 'event log: delivered events missed while the subscription was down');
     } catch (error) {
       this.logger.warn({ err: error }, 'event log: could not catch up after the subscription came back');
     }
-  }
-
-  private tooMany(): Replay {
-    return { kind: 'gap', reason: `More than ${this.options.maxReplay} events were missed: too many to replay` };
   }
 
   /** `L{ms}-{seq}`: ordered among themselves, never taken for a stream id. */
@@ -154,6 +187,15 @@ export class EventLog {
     }
     return `L${this.lastLocalMs}-${this.localSequence}`;
   }
+}
+
+/** An entry of the stream: an event (`e`: its JSON), or a marker where events were lost (see APPEND). */
+type StreamEntry = [id: string, fields: string[]];
+
+const UNAVAILABLE: Replay = { kind: 'gap', reason: 'The event log is unavailable right now: events may have been missed' };
+
+function lost(after: EventId): Replay {
+  return { kind: 'gap', reason: `Event ${after} is no longer in the event log (kept by another instance, or lost in a Redis restart or failover): events may have been missed` };
 }
 
 function parseId(id: string): { ms: number; seq: number } | undefined {
