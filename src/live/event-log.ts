@@ -36,8 +36,8 @@ const LOCAL_EVENTS_MAX = 10_000;
  *
  * First, a stream that lost its latest events (a Redis restarted from an older snapshot, a
  * promoted replica that lagged) gets a marker at the last id this instance heard (ARGV[6]): a
- * replay across it is a gap. Only then can the marker be added: a stream takes an explicit id
- * only above every id it has generated, so the XADD fails, as it should, when nothing was lost.
+ * replay across it is a gap. When nothing was lost, the marker's XADD fails, as it should: a
+ * stream takes an explicit id only above every id it has generated.
  */
 const APPEND = `
 if ARGV[6] ~= '' then pcall(redis.call, 'XADD', KEYS[1], ARGV[6], 'lost', '1') end
@@ -136,7 +136,7 @@ export class EventLog {
   private async streamFrom(since: EventId, inclusive: boolean): Promise<StreamEntry[] | undefined> {
     if (!this.options.available()) return undefined;
     try {
-      return (await this.redis().xrange(this.options.streamKey, inclusive ? since : `(${since}`, '+', 'COUNT', this.options.maxReplay + 2));
+      return await this.redis().xrange(this.options.streamKey, inclusive ? since : `(${since}`, '+', 'COUNT', this.options.maxReplay + 2);
     } catch (error) {
       this.logger.warn({ err: error }, 'event log: replay from Redis failed');
       return undefined;
