@@ -119,17 +119,19 @@ export class EventLog {
       return { kind: 'gap', reason: `Event ${after} is older than the replay window (${this.options.retentionSeconds} s): events may have been missed` };
     }
     const since = `${parsed.ms}-${parsed.seq}`;
+    // Read before the stream is: every event heard by then is in the stream, unless Redis lost it.
+    const heard = this.lastStreamId;
     if (!after.startsWith('L')) {
       const stream = await this.streamFrom(since, true);
       if (stream === undefined) return UNAVAILABLE;
       if (stream[0]?.[0] !== since) return lost(after);
-      return this.atMost(after, [], stream.slice(1));
+      return this.atMost(after, [], stream.slice(1), heard);
     }
     // A local id: this instance kept the events of a Redis outage, and the stream has those since it came back.
     const at = this.local.findIndex((event) => event.id === after);
     if (at === -1) return lost(after);
     const stream = this.options.available() ? ((await this.streamFrom(since, false)) ?? []) : [];
-    return this.atMost(after, this.local.slice(at + 1), stream);
+    return this.atMost(after, this.local.slice(at + 1), stream, heard);
   }
 
   /** The stream's entries from `since` (with it when `inclusive`), one more than a replay takes; `undefined` when Redis cannot answer. */
@@ -143,14 +145,20 @@ export class EventLog {
     }
   }
 
-  /** The events after `after`: kept here, and from the stream; a gap across a marker of lost events, or for too many. */
-  private atMost(after: EventId, kept: readonly LiveMessage[], stream: readonly StreamEntry[]): Replay {
+  /**
+   * The events after `after`: kept here, and from the stream (all of it up to its end, unless
+   * there are too many). A gap across a marker of lost events, or when the stream lacks an event
+   * this instance heard after `after` (lost, and no append has marked it yet).
+   */
+  private atMost(after: EventId, kept: readonly LiveMessage[], stream: readonly StreamEntry[], heard: EventId | undefined): Replay {
+    if (stream.length > this.options.maxReplay) return { kind: 'gap', reason: `More than ${this.options.maxReplay} events were missed: too many to replay` };
     const events = [...kept];
     for (const entry of stream) {
       const event = this.eventOf(entry);
-      if (event === undefined) return { kind: 'gap', reason: `Events after ${after} were lost in a Redis restart or failover: events may have been missed` };
+      if (event === undefined) return lostAfter(after);
       events.push(event);
     }
+    if (heard !== undefined && compareIds(heard, after) > 0 && !stream.some(([id]) => id === heard)) return lostAfter(after);
     if (events.length > this.options.maxReplay) return { kind: 'gap', reason: `More than ${this.options.maxReplay} events were missed: too many to replay` };
     return { kind: 'events', events: events.sort((a, b) => compareIds(a.id!, b.id!)) };
   }
@@ -196,6 +204,10 @@ const UNAVAILABLE: Replay = { kind: 'gap', reason: 'The event log is unavailable
 
 function lost(after: EventId): Replay {
   return { kind: 'gap', reason: `Event ${after} is no longer in the event log (kept by another instance, or lost in a Redis restart or failover): events may have been missed` };
+}
+
+function lostAfter(after: EventId): Replay {
+  return { kind: 'gap', reason: `Events after ${after} were lost in a Redis restart or failover: events may have been missed` };
 }
 
 function parseId(id: string): { ms: number; seq: number } | undefined {

@@ -2,7 +2,7 @@ import { type Cache, createCache } from '../../src/cache/create-cache';
 import { loadConfig } from '../../src/config';
 import { EventLog, type Replay } from '../../src/live/event-log';
 import { LiveBus } from '../../src/live/live-bus';
-import { createLogger } from '../../src/logger';
+import { createLogger, type Logger } from '../../src/logger';
 import { eventually } from '../helpers/eventually';
 import { RedisServer } from '../helpers/redis-server';
 
@@ -16,6 +16,7 @@ describe('the live event log across Redis outages and restarts', () => {
   let cache: Cache;
   let bus: LiveBus;
   let log: EventLog;
+  let logger: Logger;
 
   beforeEach(async () => {
     redis = await RedisServer.start();
@@ -27,13 +28,20 @@ describe('the live event log across Redis outages and restarts', () => {
       CACHE_KEY_PREFIX: 'events',
       LOG_LEVEL: 'silent',
     });
-    const logger = createLogger(config);
+    logger = createLogger(config);
     cache = createCache(config, logger);
     await cache.start();
-    bus = new LiveBus({ channel: cache.keys.live('channel'), maxReconnectDelayMs: 200 }, cache.connections.subscriber, cache.connections.pick, logger);
-    await bus.start();
-    log = new EventLog({ streamKey: cache.keys.live('events'), topic: 'signals', retentionSeconds: 600, maxReplay: 100, available: () => cache.scripts.available() }, bus, cache.connections.pick, logger);
+    bus = await startBus();
+    log = logOn(bus);
   });
+
+  /** An instance's bus and log, as the composition root makes them. */
+  const startBus = async () => {
+    const started = new LiveBus({ channel: cache.keys.live('channel'), maxReconnectDelayMs: 200 }, cache.connections.subscriber, cache.connections.pick, logger);
+    await started.start();
+    return started;
+  };
+  const logOn = (on: LiveBus) => new EventLog({ streamKey: cache.keys.live('events'), topic: 'signals', retentionSeconds: 600, maxReplay: 100, available: () => cache.scripts.available() }, on, cache.connections.pick, logger);
 
   afterEach(async () => {
     bus.close();
@@ -71,14 +79,26 @@ describe('the live event log across Redis outages and restarts', () => {
 
   it('says "gap" across events Redis acknowledged and then lost (restarted from an older snapshot), and replays after the last of them', async () => {
     const seen = await log.append('A');
-    await log.append('B');
+    const lastKept = await log.append('B');
     expect(await redis.cli('SAVE')).toBe('OK');
     const lostId = await log.append('acknowledged, heard, then lost');
     await redisDown();
     await redis.restart();
     await eventually(() => cache.scripts.available(), 15_000, 'back on Redis');
     expect(await redis.cli('XLEN', cache.keys.live('events'))).toBe('2');
-    await log.append('after the restart');
+    // Before anything is appended: this instance heard an event the stream does not hold.
+    expect(await log.replay(lastKept)).toEqual({ kind: 'gap', reason: expect.stringContaining(`Events after ${lastKept} were lost`) });
+    // An instance started since never heard the lost event, and cannot tell until the next append
+    // (by an instance that heard it) marks where it was.
+    const laterBus = await startBus();
+    try {
+      const later = logOn(laterBus);
+      expect(dataOf(await later.replay(lastKept))).toEqual([]);
+      await log.append('after the restart');
+      expect(await later.replay(lastKept)).toEqual({ kind: 'gap', reason: expect.stringContaining(`Events after ${lastKept} were lost`) });
+    } finally {
+      laterBus.close();
+    }
     expect(await log.replay(seen)).toEqual({ kind: 'gap', reason: expect.stringContaining(`Events after ${seen} were lost in a Redis restart or failover`) });
     // A client that had the lost event missed nothing after it.
     expect(dataOf(await log.replay(lostId))).toEqual(['after the restart']);
