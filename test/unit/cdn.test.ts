@@ -256,7 +256,8 @@ describe('the CDN purger', () => {
   });
 
   it('gathers invalidations for CDN_PURGE_BATCH_MS when set', async () => {
-    const purger = purgerWith({ batchMs: 50 });
+    // Long enough that the second invalidation, 10 ms later, falls within it on a busy machine.
+    const purger = purgerWith({ batchMs: 400 });
     await Promise.all([purger.invalidated(tags('User:1')), new Promise((resolve) => setTimeout(resolve, 10)).then(() => purger.invalidated(tags('User:2')))]);
     expect(cdn.requests).toHaveLength(1);
   });
@@ -270,15 +271,17 @@ describe('the CDN purger', () => {
     // The first attempt is answered (503): the write goes on, the purge stays.
     expect(purger.report()).toMatchObject({ status: 'unreachable', pending: 1, last_error: 'the CDN answered the purge with HTTP 503' });
     expect(Date.parse(purger.report().unreachable_since!)).toBeGreaterThanOrEqual(started - 1);
-    const whileFailing = Date.now();
+    // Answered without waiting for the next attempt (none is made meanwhile).
+    const attempts = cdn.requests.length;
     await purger.invalidated(tags('Signal:8'));
-    expect(Date.now() - whileFailing).toBeLessThan(20);
+    expect(cdn.requests).toHaveLength(attempts);
     await eventually(() => purger.report().status === 'ok', 5_000, 'the purge delivered');
     expect(cdn.requests).toHaveLength(5);
     const gaps = cdn.requests.slice(1).map((request, index) => request.at - cdn.requests[index]!.at);
-    // 40, 80, 160, 320 ms (random() = 1: no jitter), give or take the timer's precision.
+    // 40, 80, 160, 320 ms (random() = 1: no jitter), give or take the timer's precision; a busy
+    // machine's timers fire late, never early, and the last gap stays under the next doubling.
     gaps.forEach((gap, index) => expect(gap).toBeGreaterThanOrEqual(40 * 2 ** index - 5));
-    expect(gaps[3]!).toBeLessThan(320 + 250);
+    expect(gaps[3]!).toBeLessThan(640);
     expect(cdn.tagsOf(4).sort()).toEqual(['Signal:7', 'Signal:8', 'Signal:~']);
     expect(purger.metrics()).toMatchObject({ requests_failed: 4, requests_ok: 1, tags_purged: 2 });
     expect(purger.report()).toEqual({ status: 'ok', pending: 0, full_purge_pending: false });
@@ -300,7 +303,7 @@ describe('the CDN purger', () => {
     await eventually(() => cdn.requests.length >= 7, 2_000, 'seven attempts');
     const gaps = cdn.requests.slice(1).map((request, index) => request.at - cdn.requests[index]!.at);
     // Uncapped, the last gaps would be 320 and 640 ms; the slack is for a busy machine's timers (118 ms seen).
-    expect(Math.max(...gaps)).toBeLessThan(60 + 150);
+    expect(Math.max(...gaps)).toBeLessThan(300);
   });
 
   it('bounds what waits while the CDN is unreachable: past the bound it becomes one full purge, sent when the CDN is back', async () => {
