@@ -56,7 +56,8 @@ describe('the live event log across Redis outages and restarts', () => {
     await eventually(() => !cache.scripts.available(), 5_000, 'the outage noticed');
   };
 
-  const redisBackEmpty = async () => {
+  /** Started again from what it saved last: nothing, unless the test took a snapshot. */
+  const redisRestarted = async () => {
     await redis.restart();
     await eventually(() => cache.scripts.available(), 15_000, 'back on Redis');
   };
@@ -72,7 +73,7 @@ describe('the live event log across Redis outages and restarts', () => {
     const seen = await log.append('A');
     await log.append('missed, then lost with the stream');
     await redisDown();
-    await redisBackEmpty();
+    await redisRestarted();
     await log.append('after the restart');
     expect(await log.replay(seen)).toEqual({ kind: 'gap', reason: expect.stringContaining(`Event ${seen} is no longer in the event log`) });
   });
@@ -83,8 +84,7 @@ describe('the live event log across Redis outages and restarts', () => {
     expect(await redis.cli('SAVE')).toBe('OK');
     const lostId = await log.append('acknowledged, heard, then lost');
     await redisDown();
-    await redis.restart();
-    await eventually(() => cache.scripts.available(), 15_000, 'back on Redis');
+    await redisRestarted();
     expect(await redis.cli('XLEN', cache.keys.live('events'))).toBe('2');
     // Before anything is appended: this instance heard an event the stream does not hold.
     expect(await log.replay(lastKept)).toEqual({ kind: 'gap', reason: expect.stringContaining(`Events after ${lastKept} were lost`) });
@@ -110,7 +110,7 @@ describe('the live event log across Redis outages and restarts', () => {
     const seen = await log.append('during the outage');
     expect(seen).toMatch(/^L\d+-\d+$/);
     await log.append('later in the outage');
-    await redisBackEmpty();
+    await redisRestarted();
     const afterwards = await log.append('after the outage');
     expect(afterwards).not.toMatch(/^L/);
     expect(dataOf(await log.replay(seen))).toEqual(['later in the outage', 'after the outage']);
