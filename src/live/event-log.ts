@@ -130,7 +130,7 @@ export class EventLog {
     // A local id: this instance kept the events of a Redis outage, and the stream has those since it came back.
     const at = this.local.findIndex((event) => event.id === after);
     if (at === -1) return lost(after);
-    const stream = this.options.available() ? ((await this.streamFrom(since, false)) ?? []) : [];
+    const stream = (await this.streamFrom(since, false)) ?? [];
     return this.atMost(after, this.local.slice(at + 1), stream, heard);
   }
 
@@ -151,7 +151,8 @@ export class EventLog {
    * this instance heard after `after` (lost, and no append has marked it yet).
    */
   private atMost(after: EventId, kept: readonly LiveMessage[], stream: readonly StreamEntry[], heard: EventId | undefined): Replay {
-    if (stream.length > this.options.maxReplay) return { kind: 'gap', reason: `More than ${this.options.maxReplay} events were missed: too many to replay` };
+    // Cut short by the COUNT: the stream's end was not read.
+    if (stream.length > this.options.maxReplay) return this.tooMany();
     const events = [...kept];
     for (const entry of stream) {
       const event = this.eventOf(entry);
@@ -159,8 +160,12 @@ export class EventLog {
       events.push(event);
     }
     if (heard !== undefined && compareIds(heard, after) > 0 && !stream.some(([id]) => id === heard)) return lostAfter(after);
-    if (events.length > this.options.maxReplay) return { kind: 'gap', reason: `More than ${this.options.maxReplay} events were missed: too many to replay` };
+    if (events.length > this.options.maxReplay) return this.tooMany();
     return { kind: 'events', events: events.sort((a, b) => compareIds(a.id!, b.id!)) };
+  }
+
+  private tooMany(): Replay {
+    return { kind: 'gap', reason: `More than ${this.options.maxReplay} events were missed: too many to replay` };
   }
 
   /** A stream entry's event; `undefined` for a marker of lost events. */
