@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 
 import type { Redis } from 'ioredis';
 
@@ -50,6 +51,13 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 return redis.call('ZRANGEBYSCORE', KEYS[1], now, '+inf')`;
 
+/**
+ * The share of the acknowledgement timeout an event-loop turn may take before this instance
+ * counts as possibly evicted (see watchForStalls); the rest is left for the announcement and the
+ * acknowledgement to travel.
+ */
+const STALL_SHARE = 0.75;
+
 interface PendingAnnouncement {
   readonly waitingFor: Set<string>;
   readonly done: () => void;
@@ -91,6 +99,9 @@ export class CacheBus {
   private member = false;
   /** Resolves once writes that this instance had under way have landed (CacheService supplies it). */
   private writesSettled: () => Promise<void> = () => Promise.resolve();
+  /** When the stall watch last ran (performance.now()): see loopStalled. */
+  private lastTurnMs = performance.now();
+  private stallWatch: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly options: CacheBusOptions,
@@ -131,7 +142,7 @@ export class CacheBus {
    * be served. False while the subscriber is down and from the moment a heartbeat is overdue.
    */
   get coherent(): boolean {
-    return this.subscribed && Date.now() < this.coherentUntilMs;
+    return this.subscribed && Date.now() < this.coherentUntilMs && !this.loopStalled(performance.now());
   }
 
   /**
@@ -140,6 +151,7 @@ export class CacheBus {
    * not an error: the bus keeps trying, and a later connection announces a reset.
    */
   async start(): Promise<void> {
+    this.watchForStalls();
     await this.subscriber.start();
     const deadline = Date.now() + this.options.memberLeaseMs;
     while (this.subscribed && !this.coherent && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
@@ -187,6 +199,7 @@ export class CacheBus {
   close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.heartbeatTimer);
+    clearInterval(this.stallWatch);
     this.subscriber.close();
     for (const announcement of this.pending.values()) announcement.done();
     return Promise.resolve();
@@ -226,6 +239,34 @@ export class CacheBus {
       this.member = false;
       this.logger.debug({ err: error }, 'cache bus: heartbeat failed');
     }
+  }
+
+  /**
+   * A writer waits `ackTimeoutMs` for this instance's acknowledgement, then evicts it and answers.
+   * An instance whose event loop stood still that long (a long GC pause, a CPU-bound task) has
+   * not read the announcement yet when it runs again, so whatever it does next in the same turn
+   * may rest on the old value: write back a load that read before the change, or serve a near
+   * copy. So the loop is watched, at a tenth of the timeout: while a turn has run longer than
+   * STALL_SHARE of it, `coherent` is false (no shared write-backs, no near copies), and the watch's
+   * next run, the first thing after the stall, drops everything local as a lost subscription does.
+   * A shorter stall still lets the acknowledgement through in time, and then the writer's second
+   * delete comes behind this instance's writes.
+   */
+  private watchForStalls(): void {
+    clearInterval(this.stallWatch);
+    this.lastTurnMs = performance.now();
+    this.stallWatch = setInterval(() => {
+      const now = performance.now();
+      if (this.loopStalled(now)) {
+        this.logger.warn({ stalledMs: Math.round(now - this.lastTurnMs), ackTimeoutMs: this.options.ackTimeoutMs }, 'cache bus: the event loop stood still for most of an acknowledgement timeout; dropping in-process copies and loads under way (invalidations may have gone unacknowledged)');
+        this.emit({ kind: 'reset' });
+      }
+      this.lastTurnMs = now;
+    }, Math.max(1, this.options.ackTimeoutMs / 10)).unref();
+  }
+
+  private loopStalled(now: number): boolean {
+    return now - this.lastTurnMs > this.options.ackTimeoutMs * STALL_SHARE;
   }
 
   private lostSubscription(): void {

@@ -314,10 +314,11 @@ export class CacheService {
     // awaited only while Redis serves; otherwise the journal replay announces it again later.
     const announced = this.bus.publish(invalidation);
     if (!this.health.redisServing) return removed;
-    const { acknowledged } = await announced;
+    const { acknowledged, evicted } = await announced;
     // Other instances may have stored what they read before the change between our delete and
-    // their acknowledgement (which waits for their writes under way): delete once more behind them.
-    if (acknowledged > 0) await this.invalidateShared(invalidation);
+    // their acknowledgement (which waits for their writes under way): delete once more behind
+    // them. Behind the silent ones too: a write they issued just before they stalled lands late.
+    if (acknowledged > 0 || evicted > 0) await this.invalidateShared(invalidation);
     return removed;
   }
 
