@@ -8,6 +8,7 @@ import { type GraphQLSchema, printSchema, specifiedRules } from 'graphql';
 
 import { CacheMonitor } from './cache/cache-monitor';
 import { type Cache, createCache } from './cache/create-cache';
+import { SqlSharedJournal } from './cache/shared-journal';
 import { createCdn } from './cdn/create-cdn';
 import type { Config } from './config';
 import { Database, type SqlDriver } from './db/database';
@@ -143,7 +144,11 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
     throw error;
   }
 
-  const cache = createCache(config, logger, tracing === undefined ? undefined : { tier: (tier) => new TracedTier(tier, tracing), fleet: (flight) => new TracedFleetFlight(flight, tracing) });
+  const cache = createCache(config, logger, {
+    wrappers: tracing === undefined ? undefined : { tier: (tier) => new TracedTier(tier, tracing), fleet: (flight) => new TracedFleetFlight(flight, tracing) },
+    // The journal's statements are the cache's housekeeping: counted apart from the requests' (a Database of their own).
+    sharedJournal: (keys) => new SqlSharedJournal(new Database(driver), config.cache.keyPrefix, { kind: 'pattern', pattern: keys.allPattern() }),
+  });
   await cache.start();
   const { service: cacheService, keys, invalidator } = cache;
   // Live events (subscriptions) travel through Redis beside the cache: ticks and signal events to every instance.

@@ -6,6 +6,7 @@ import type { FleetFlights } from './fleet-flight';
 import { CorruptValueError, decode, encode } from './codec';
 import type { Invalidation, InvalidationJournal, InvalidationPart } from './invalidation-journal';
 import type { CacheStatus, RedisHealth } from './redis-health';
+import type { SharedJournal } from './shared-journal';
 import { SingleFlight } from './single-flight';
 
 /** The seed's TTL tiers, in seconds. */
@@ -83,6 +84,8 @@ export class CacheService {
     readonly fleet: FleetFlights,
     /** Tags every entry gets from its key alone, beside its own (CacheKeys.groupTagsOf). */
     private readonly tagsOfKey: (key: string) => readonly string[],
+    /** Where journaled invalidations are also kept for every instance; without it, only this process has them. */
+    private readonly shared?: SharedJournal,
   ) {
     // Another instance's invalidation (or messages possibly missed) makes a load running here
     // suspect too: it may have read the data before the change, so it must not be written back.
@@ -332,6 +335,12 @@ export class CacheService {
       }
     }
     this.journal.add(invalidation);
+    // Kept for the fleet too: this instance may be gone before Redis is back, or come back after another.
+    try {
+      await this.shared?.add(invalidation);
+    } catch (error) {
+      this.logger.warn({ err: error, invalidation }, 'cache: invalidation journaled in this process only (the shared journal is unreachable)');
+    }
     this.logger.info({ invalidation, pending: this.journal.size }, 'cache: invalidation journaled until Redis is back');
     return 0;
   }

@@ -8,7 +8,7 @@ import { CacheKeys } from './cache-keys';
 import { FamilyLookups, MeasuredTier } from './cache-metrics';
 import type { CacheTier } from './cache-tier';
 import { applyInvalidation, CacheService } from './cache.service';
-import { InvalidationJournal } from './invalidation-journal';
+import { type Invalidation, InvalidationJournal } from './invalidation-journal';
 import { FleetFlight, type FleetFlights } from './fleet-flight';
 import { LeaseManager } from './lease';
 import { MemoryTier } from './memory-tier';
@@ -17,6 +17,7 @@ import { createSubscriberClient, describeTopology, type RedisClient, type RedisC
 import { RedisHealth } from './redis-health';
 import { RedisPool } from './redis-pool';
 import { RedisTier } from './redis-tier';
+import type { SharedJournal } from './shared-journal';
 
 /** Invalidations kept while Redis is unreachable before they collapse into one namespace-wide reset. */
 const JOURNAL_MAX_ENTRIES = 1_000;
@@ -67,9 +68,16 @@ export interface CacheWrappers {
   fleet(flight: FleetFlights): FleetFlights;
 }
 
+export interface CacheExtras {
+  readonly wrappers?: CacheWrappers | undefined;
+  /** Journaled invalidations kept for every instance (the gateway's database); without it, each process keeps its own only. */
+  readonly sharedJournal?: ((keys: CacheKeys) => SharedJournal) | undefined;
+}
+
 /** Wires the cache: pool → tiers (wrapped, measured) → health → service. */
-export function createCache(config: Config, logger: Logger, wrappers?: CacheWrappers): Cache {
+export function createCache(config: Config, logger: Logger, { wrappers, sharedJournal: sharedJournalOf }: CacheExtras = {}): Cache {
   const keys = new CacheKeys(config.cache.keyPrefix);
+  const sharedJournal = sharedJournalOf?.(keys);
   const connection: RedisConnectionOptions = {
     topology: config.redis.topology,
     password: config.redis.password,
@@ -110,6 +118,10 @@ export function createCache(config: Config, logger: Logger, wrappers?: CacheWrap
   bus.onEvent((event) => {
     if (event.kind === 'invalidation') journal.remember(event.invalidation);
   });
+  const replay = async (invalidation: Invalidation) => {
+    await applyInvalidation(tiers.redis, invalidation);
+    await bus.publish(invalidation);
+  };
   const health = new RedisHealth(
     {
       ping: async () => {
@@ -121,10 +133,8 @@ export function createCache(config: Config, logger: Logger, wrappers?: CacheWrap
           throw new Error('the cache bus is not listening yet');
         }
       },
-      replay: async (invalidation) => {
-        await applyInvalidation(tiers.redis, invalidation);
-        await bus.publish(invalidation);
-      },
+      replay,
+      ...(sharedJournal === undefined ? {} : { replayShared: () => sharedJournal.replay(replay) }),
       beforeSwitchBack: () => {
         memoryTier.clear();
         bus.reset();
@@ -142,7 +152,7 @@ export function createCache(config: Config, logger: Logger, wrappers?: CacheWrap
     pollMs: FLEET_FLIGHT_POLL_MS,
   });
   const fleet = wrappers === undefined ? flight : wrappers.fleet(flight);
-  const service = new CacheService(tiers, health, journal, config.cache.ttlSeconds, logger, config.redis.retryOnTimeout, bus, fleet, (key) => keys.groupTagsOf(key));
+  const service = new CacheService(tiers, health, journal, config.cache.ttlSeconds, logger, config.redis.retryOnTimeout, bus, fleet, (key) => keys.groupTagsOf(key), sharedJournal);
   const redisLocation = describeTopology(config.redis.topology);
 
   return {

@@ -35,6 +35,13 @@ export interface RedisHealthPorts {
   replay(invalidation: Invalidation): Promise<void>;
   /** Called just before Redis serves again: whatever the memory tier holds may be stale by now. */
   beforeSwitchBack(): void;
+  /**
+   * Applies what other instances (or this one) journaled where every instance can read it (see
+   * SharedJournal); throws when it cannot. Run at every check: Redis does not serve again before
+   * it has succeeded, and while Redis serves it picks up what an instance cut off from Redis
+   * journaled meanwhile.
+   */
+  replayShared?(): Promise<void>;
 }
 
 type State = { readonly serving: 'redis' } | { readonly serving: 'memory'; readonly sinceMs: number; readonly reason: string };
@@ -53,6 +60,8 @@ export class RedisHealth {
   private readonly stalledPingMs: number;
   /** Whether this outage may have cost Redis writes it had acknowledged (see reportConnectionLost). */
   private writesMayBeLost = false;
+  /** Whether the last replay of the shared journal failed (logged once, until it works again). */
+  private sharedFailing = false;
 
   constructor(
     private readonly ports: RedisHealthPorts,
@@ -94,6 +103,24 @@ export class RedisHealth {
     this.switchToMemory(new Error('a Redis connection was lost'), this.now());
   }
 
+  /** Whether the shared journal was replayed (or there is none); a failure is retried at the next check. */
+  private async replayShared(): Promise<boolean> {
+    if (this.ports.replayShared === undefined) return true;
+    try {
+      await this.ports.replayShared();
+      if (this.sharedFailing) this.logger.info('cache: the shared invalidation journal is readable again');
+      this.sharedFailing = false;
+      return true;
+    } catch (error) {
+      if (!this.sharedFailing) {
+        const waiting = this.state.serving === 'memory' ? '; Redis does not serve again before it is replayed' : '';
+        this.logger.warn({ err: error }, `cache: the shared invalidation journal could not be replayed${waiting}`);
+      }
+      this.sharedFailing = true;
+      return false;
+    }
+  }
+
   /** `sinceMs`: when the trouble began (a failed PING's, when it was sent). */
   private switchToMemory(error: unknown, sinceMs: number): void {
     if (this.state.serving === 'memory') return;
@@ -131,7 +158,11 @@ export class RedisHealth {
     } finally {
       this.pingSentAtMs = undefined;
     }
-    if (this.state.serving === 'redis') return;
+    if (this.state.serving === 'redis') {
+      await this.replayShared();
+      return;
+    }
+    if (!(await this.replayShared())) return;
     // What Redis took shortly before the outage may not have survived it (the replica a failover
     // promoted, a server restarted after a crash): replayed too, first, on every attempt.
     if (this.writesMayBeLost || this.options.everyOutageMayLoseWrites === true) this.journal.reopen(this.state.sinceMs);

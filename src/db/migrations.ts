@@ -106,6 +106,20 @@ export const migrations: readonly Migration[] = [
       create index trading_signals_status_created on trading_signals (status, created_at desc, id desc);
     `,
   },
+  {
+    id: 5,
+    name: 'shared journal of cache invalidations',
+    // Invalidations Redis could not take, for whichever instance reaches it first (src/cache/shared-journal.ts).
+    sql: `
+      create table cache_invalidation_journal (
+        id bigserial primary key,
+        namespace text not null,
+        invalidation jsonb not null,
+        journaled_at timestamptz not null default now()
+      );
+      create index cache_invalidation_journal_namespace on cache_invalidation_journal (namespace, id);
+    `,
+  },
 ];
 
 /**

@@ -121,7 +121,7 @@ async function startStalledInstance(prefix: string): Promise<{ process: ChildPro
   const env = { PATH: process.env.PATH, ROOT, PREFIX: prefix, REDIS_URL, STALL_MS: String(STALL_MS), ACK_TIMEOUT_MS: String(ACK_TIMEOUT_MS) };
   const child = spawn(process.execPath, ['-e', STALLED_INSTANCE], { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const messages: string[] = [];
-  child.on('message', (message) => messages.push(String(message)));
+  child.on('message', (message) => messages.push(message as string));
   const next = async (start: string) => {
     let found: string | undefined;
     await eventually(() => (found = messages.find((message) => message.startsWith(start))) !== undefined, 20_000, `the stalled instance's "${start}"`);
