@@ -68,6 +68,19 @@ describe('the response cache, over HTTP', () => {
     expect(await revalidated.text()).toBe('');
   });
 
+  it('keys a variable named $__proto__ by its value like any other', async () => {
+    const query = 'query Q($__proto__: Int!) { user(id: $__proto__) { id username } }';
+    const get = async (variables: string) => {
+      const response = await fetch(`${gw.url}/graphql?query=${encodeURIComponent(query)}&variables=${encodeURIComponent(variables)}`, { headers: { 'apollo-require-preflight': 'true' } });
+      return { cache: response.headers.get('x-cache'), body: (await response.json()) as unknown };
+    };
+    expect(await get('{"__proto__":1}')).toEqual({ cache: 'MISS', body: { data: { user: { id: 1, username: 'alice' } } } });
+    expect(await get('{"__proto__":2}')).toEqual({ cache: 'MISS', body: { data: { user: { id: 2, username: 'bob' } } } });
+    // A POST body with a `__proto__` member never gets this far: Fastify's JSON parser refuses it (400).
+    const posted = await post(query, undefined, JSON.parse('{"__proto__":1}') as Record<string, unknown>);
+    expect(posted.status).toBe(400);
+  });
+
   it('still applies CSRF prevention to a cached query sent as a simple GET', async () => {
     await post('{ user(id: 63) { username } }');
     const response = await fetch(`${gw.url}/graphql?query=${encodeURIComponent('{ user(id: 63) { username } }')}`);
