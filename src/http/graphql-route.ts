@@ -159,7 +159,7 @@ function sendStored(request: FastifyRequest, reply: FastifyReply, stored: Stored
   // The same URL serves the playground to browsers that ask for HTML. Added to the Vary already
   // there (CORS's Origin), never in its place.
   appendVary(reply, ...cdn.vary);
-  if (notModified(request.method, request.headers['if-none-match'], stored)) {
+  if (notModified(request.method, request.headers['if-none-match'], stored.etag)) {
     responseCache.noteNotModified();
     return reply.code(304).send();
   }

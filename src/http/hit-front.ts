@@ -214,7 +214,7 @@ export class HitFront<Context extends PolicyContext> {
       return;
     }
     const { stored, marker } = answer;
-    const revalidated = notModified(request.method, request.headers['if-none-match'], stored);
+    const revalidated = notModified(request.method, request.headers['if-none-match'], stored.etag);
     if (revalidated) this.options.answers.responseCache.noteNotModified();
     const head = this.headOf(stored, marker, revalidated).slice();
     head.push('age', ageOf(stored, Date.now()));

@@ -18,9 +18,41 @@ export function ageOf(stored: StoredResponse, nowMs: number): string {
   return String(Math.max(0, Math.floor((nowMs - stored.storedAtMs) / 1000)));
 }
 
-/** A GET whose If-None-Match is the stored ETag gets 304 and no body. */
-export function notModified(method: string | undefined, ifNoneMatch: string | undefined, stored: StoredResponse): boolean {
-  return method === 'GET' && ifNoneMatch === stored.etag;
+/**
+ * A GET whose If-None-Match names `etag` gets 304 and no body: RFC 9110 §13.1.2, a list of tags
+ * compared weakly (a proxy that compresses makes `"x"` into `W/"x"`), or `*`, which any stored
+ * answer matches. A malformed member matches nothing.
+ */
+export function notModified(method: string | undefined, ifNoneMatch: string | undefined, etag: string): boolean {
+  if (method !== 'GET' || ifNoneMatch === undefined) return false;
+  return ifNoneMatch === etag || listNames(ifNoneMatch, etag);
+}
+
+/** Whether a comma-separated list of entity tags (or `*`) names `etag`, a strong tag (`"…"`), by weak comparison. */
+function listNames(list: string, etag: string): boolean {
+  let at = 0;
+  while (at < list.length) {
+    const char = list[at];
+    if (char === ' ' || char === '\t' || char === ',') {
+      at += 1;
+      continue;
+    }
+    if (char === '*') return true;
+    if (list.startsWith('W/', at)) at += 2;
+    if (list[at] !== '"') {
+      // Not a tag: skip to the next member.
+      const comma = list.indexOf(',', at);
+      if (comma === -1) return false;
+      at = comma + 1;
+      continue;
+    }
+    // An opaque tag holds no `"` (RFC 9110 §8.8.3), but may hold commas.
+    const close = list.indexOf('"', at + 1);
+    if (close === -1) return false;
+    if (close + 1 - at === etag.length && list.startsWith(etag, at)) return true;
+    at = close + 1;
+  }
+  return false;
 }
 
 export const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';

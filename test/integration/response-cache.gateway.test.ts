@@ -68,11 +68,41 @@ describe('the response cache, over HTTP', () => {
     expect(await revalidated.text()).toBe('');
   });
 
+  it.each([
+    ['the weak form of its ETag (a compressing proxy sends it)', (etag: string) => `W/${etag}`, 2],
+    ['a list naming its ETag', (etag: string) => `"c29tZXRoaW5nIGVsc2U", ${etag}`, 3],
+    ['a list naming its weak form, with a comma inside another tag', (etag: string) => `"a,b",W/${etag}`, 4],
+    ['*', () => '*', 5],
+  ])('answers a GET whose If-None-Match is %s with 304, from the hit front and from the route', async (_name, ifNoneMatch, spelling) => {
+    const spelled = (spaces: number) => `${gw.url}/graphql?query=${encodeURIComponent(`{ user(id: 65) {${' '.repeat(spaces)}username } }`)}`;
+    const headers = { 'apollo-require-preflight': 'true' };
+    const first = await fetch(spelled(1), { headers });
+    const etag = first.headers.get('etag')!;
+    await first.text();
+    // A URL seen before is answered by the hit front; a new spelling of the same query by the route.
+    const again = await fetch(spelled(1), { headers: { ...headers, 'if-none-match': ifNoneMatch(etag) } });
+    const respelled = await fetch(spelled(spelling), { headers: { ...headers, 'if-none-match': ifNoneMatch(etag) } });
+    expect([again.status, respelled.status]).toEqual([304, 304]);
+    expect([again.headers.get('etag'), respelled.headers.get('etag')]).toEqual([etag, etag]);
+  });
+
+  it('answers a GET whose If-None-Match names other tags with 200 and the body', async () => {
+    const url = `${gw.url}/graphql?query=${encodeURIComponent('{ user(id: 66) { username } }')}`;
+    const headers = { 'apollo-require-preflight': 'true' };
+    const first = await fetch(url, { headers });
+    const etag = first.headers.get('etag')!;
+    const body = await first.text();
+    for (const ifNoneMatch of ['"other"', 'W/"other", "x"', `${etag.slice(0, -2)}"`, etag.slice(1), `W/${etag.slice(0, -1)}`]) {
+      const response = await fetch(url, { headers: { ...headers, 'if-none-match': ifNoneMatch } });
+      expect([ifNoneMatch, response.status, await response.text()]).toEqual([ifNoneMatch, 200, body]);
+    }
+  });
+
   it('keys a variable named $__proto__ by its value like any other', async () => {
     const query = 'query Q($__proto__: Int!) { user(id: $__proto__) { id username } }';
     const get = async (variables: string) => {
       const response = await fetch(`${gw.url}/graphql?query=${encodeURIComponent(query)}&variables=${encodeURIComponent(variables)}`, { headers: { 'apollo-require-preflight': 'true' } });
-      return { cache: response.headers.get('x-cache'), body: (await response.json()) as unknown };
+      return { cache: response.headers.get('x-cache'), body: (await response.json()) as { data: unknown } };
     };
     expect(await get('{"__proto__":1}')).toEqual({ cache: 'MISS', body: { data: { user: { id: 1, username: 'alice' } } } });
     expect(await get('{"__proto__":2}')).toEqual({ cache: 'MISS', body: { data: { user: { id: 2, username: 'bob' } } } });
