@@ -1,21 +1,40 @@
 import type { CdnResponseHeaders } from '../cdn/cdn-headers';
 import type { StoredResponse } from '../graphql/response-cache/response-cache';
+import { APPLICATION_JSON, GRAPHQL_RESPONSE_JSON, JSON_GRAPHQL_CALLBACK, type ResultMediaType } from './response-media-type';
 
 /*
  * How a stored response is answered, the same from Fastify's route and from the hit front
  * (hit-front.ts): its bytes with Cache-Control, Age, ETag, surrogate keys and the hit marker
- * (`x-cache`: HIT for a near copy, HIT-SHARED from the shared tier, MISS when stored just now), or
- * 304 to a GET that already holds them.
+ * (`x-cache`: HIT for a near copy, HIT-SHARED from the shared tier, MISS when stored just now), as
+ * the media type the request's Accept negotiates (response-media-type.ts), or 304 to a GET that
+ * already holds them.
  */
 
-/** What every answer from `stored` says: its CDN headers and ETag (Age, the hit marker and Vary are added per answer). */
-export function storedHeaders(stored: StoredResponse, cdn: CdnResponseHeaders): Record<string, string> {
-  return { ...cdn.headers, etag: stored.etag };
+/** What every answer from `stored` as `mediaType` says: its CDN headers and ETag (Age, the hit marker and Vary are added per answer). */
+export function storedHeaders(stored: StoredResponse, cdn: CdnResponseHeaders, mediaType: ResultMediaType): Record<string, string> {
+  return { ...cdn.headers, etag: etagOf(stored, mediaType) };
 }
 
 /** Seconds since `stored` was stored, as the Age header says it. */
 export function ageOf(stored: StoredResponse, nowMs: number): string {
   return String(Math.max(0, Math.floor((nowMs - stored.storedAtMs) / 1000)));
+}
+
+/**
+ * The ETag of `stored` sent as `mediaType`: the stored tag as JSON, a tag of its own under any
+ * other media type. The bytes are the same, but a validator names one representation (RFC 9110
+ * §8.8.3): with one tag for both, a cache holding the JSON copy that revalidates for a client
+ * negotiated to application/graphql-response+json would get 304 and serve it the JSON copy.
+ */
+export function etagOf(stored: StoredResponse, mediaType: ResultMediaType): string {
+  switch (mediaType) {
+    case APPLICATION_JSON:
+      return stored.etag;
+    case GRAPHQL_RESPONSE_JSON:
+      return `${stored.etag.slice(0, -1)}+gr"`;
+    case JSON_GRAPHQL_CALLBACK:
+      return `${stored.etag.slice(0, -1)}+cb"`;
+  }
 }
 
 /**
@@ -55,7 +74,7 @@ function listNames(list: string, etag: string): boolean {
   return false;
 }
 
-export const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
+export const JSON_CONTENT_TYPE = APPLICATION_JSON;
 
 /** What a request that failed unexpectedly gets (Fastify's error handler and the hit front answer alike). */
 export const INTERNAL_ERROR_BODY = JSON.stringify({ error: { code: 'INTERNAL_SERVER_ERROR', message: 'Internal server error' } });
