@@ -23,7 +23,7 @@ import { entityTagger } from './graphql/response-cache/entity-tagger';
 import { ResponseCache } from './graphql/response-cache/response-cache';
 import { StaleReads, staleReadsPlugin } from './graphql/stale-reads';
 import { queryLimitsRule } from './graphql/query-limits';
-import { CorsPolicy, registerCors } from './http/cors';
+import { CorsPolicy, EXPOSED_HEADERS, registerCors } from './http/cors';
 import { CachedAnswers, type Identified } from './http/cached-answers';
 import { registerGraphqlRoute } from './http/graphql-route';
 import { HitFront } from './http/hit-front';
@@ -489,7 +489,7 @@ function registerLiveTransports(http: FastifyInstance, config: Config, logger: L
     extraHeaders: (request) => {
       const origin = parts.cors.allowOriginFor(request.headers.origin);
       const headers: Record<string, string> = {};
-      if (origin !== undefined) Object.assign(headers, { 'access-control-allow-origin': origin, vary: 'origin' });
+      if (origin !== undefined) Object.assign(headers, { 'access-control-allow-origin': origin, 'access-control-expose-headers': EXPOSED_HEADERS, vary: 'origin' });
       return headers;
     },
     clientAddress: (request) => addresses.of(request.raw),

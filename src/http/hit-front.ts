@@ -8,7 +8,7 @@ import type { Logger } from '../logger';
 import type { HttpMetrics } from '../operator/prometheus';
 import type { Refusal, Verdict } from '../rate-limit/rate-limiter';
 import type { CachedAnswer, CachedAnswers, Identified } from './cached-answers';
-import type { CorsPolicy } from './cors';
+import { type CorsPolicy, EXPOSED_HEADERS } from './cors';
 import { answerMediaType, getContentTypeAccepted, isJsonContentType, isPreflighted } from './graphql-request';
 import type { RateLimitGate } from './rate-limit-gate';
 import type { RememberedRequest, RememberedRequests } from './remembered-requests';
@@ -232,7 +232,7 @@ export class HitFront<Context extends PolicyContext> {
     const { cors, metrics, path } = this.options;
     head.push('x-request-id', id);
     const allowOrigin = cors.allowOriginFor(request.headers.origin);
-    if (allowOrigin !== undefined) head.push('access-control-allow-origin', allowOrigin);
+    if (allowOrigin !== undefined) head.push('access-control-allow-origin', allowOrigin, 'access-control-expose-headers', EXPOSED_HEADERS);
     response.writeHead(status, head).end(body);
     metrics.observe(request.method ?? 'OTHER', path, status, (performance.now() - startedMs) / 1000);
   }
