@@ -5,9 +5,11 @@ import type { ApolloServer } from '@apollo/server';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 import type { CdnHeaders } from '../cdn/cdn-headers';
+import { contextCreationError } from '../graphql/format-error';
 import type { DocumentResolution, PersistedDocuments } from '../graphql/persisted/persisted-documents';
 import type { PolicyContext } from '../graphql/response-cache/cache-policy';
 import type { ResponseCache, StoredResponse } from '../graphql/response-cache/response-cache';
+import type { Logger } from '../logger';
 import { appendVary } from './cors';
 import { type CachedAnswer, type CachedAnswers, type Identified, toApolloRequest } from './cached-answers';
 import { answerMediaType, isPreflighted, readOperation, VARIABLES_TOO_DEEP, variablesTooDeep } from './graphql-request';
@@ -42,6 +44,8 @@ export interface GraphqlRouteOptions<Context extends PolicyContext> {
    * before execution (malformed, CSRF, a persisted-documents refusal) are not charged.
    */
   readonly rateLimits?: RateLimitGate | undefined;
+  /** Where a failure to build a request's context is logged (see contextCreationError). */
+  readonly logger: Logger;
 }
 
 /**
@@ -60,7 +64,14 @@ export function registerGraphqlRoute<Context extends PolicyContext>(http: Fastif
   const viaApollo = async (request: FastifyRequest, reply: FastifyReply, operation?: ResolvedOperation) => {
     const response = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: toApolloRequest(request, operation ?? { raw: { search: searchOf(request.url), body: request.body } }),
-      context: async () => (await identify(request.headers.authorization)).context(request.id),
+      context: async () => {
+        try {
+          return (await identify(request.headers.authorization)).context(request.id);
+        } catch (error) {
+          // Apollo would show an unexpected error's message, log nothing and answer 500.
+          throw contextCreationError(error, request.id, options.logger);
+        }
+      },
     });
     reply.code(response.status ?? 200);
     // What the response cache did not judge is for nobody else to keep either (Apollo says
