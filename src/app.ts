@@ -22,6 +22,7 @@ import { ResponsePolicy, responsePolicyPlugin, showsPrivateData } from './graphq
 import { entityTagger } from './graphql/response-cache/entity-tagger';
 import { ResponseCache } from './graphql/response-cache/response-cache';
 import { StaleReads, staleReadsPlugin } from './graphql/stale-reads';
+import { type LiveEndpoints, subscriptionsElsewherePlugin } from './graphql/subscriptions-elsewhere';
 import { queryLimitsRule } from './graphql/query-limits';
 import { CorsPolicy, EXPOSED_HEADERS, registerCors } from './http/cors';
 import { CachedAnswers, type Identified } from './http/cached-answers';
@@ -91,6 +92,9 @@ import { tuneV8ForRequestLifetimes } from './v8-tuning';
 
 /** A warming run that hangs releases its cross-instance lease after this long at most. */
 const WARMING_LEASE_TTL_MS = 120_000;
+
+/** Subscriptions: graphql-ws upgrades on the GraphQL path, SSE streams on a path of their own. */
+const LIVE_ENDPOINTS: LiveEndpoints = { webSocketPath: '/graphql', ssePath: '/graphql/stream' };
 
 /** The hit front reads POST bodies up to this size to see whether it knows them; GraphQL requests are far smaller, uploads are not its business. */
 const REMEMBERED_BODY_MAX_BYTES = 64 * 1024;
@@ -232,6 +236,7 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
       ApolloServerPluginCacheControlDisabled(),
       responsePolicyPlugin<RequestContext>({ overrides: config.responseCache.hints, tagger: entityTagger([USER_TAGS, SIGNAL_TAGS, MARKET_TAGS]) }),
       staleReadsPlugin<RequestContext>(),
+      subscriptionsElsewherePlugin<RequestContext>(config.live.enabled ? LIVE_ENDPOINTS : undefined),
       maskedErrorsPlugin<RequestContext>(logger),
       ...(tracing === undefined ? [] : [operationSpanPlugin<RequestContext>(tracing)]),
     ],
@@ -469,7 +474,7 @@ function registerLiveTransports(http: FastifyInstance, config: Config, logger: L
   const gate = new LiveGate<Viewer>(parts.viewers, config.live.maxConnectionsPerViewer);
   const addresses = new ClientAddresses(config.http.trustedProxies);
   const ws = new GraphqlWsServer<Viewer>({
-    path: '/graphql',
+    path: LIVE_ENDPOINTS.webSocketPath,
     hub,
     requests,
     gate,
@@ -483,7 +488,7 @@ function registerLiveTransports(http: FastifyInstance, config: Config, logger: L
   });
   ws.attach(http.server);
   const sse = registerSseRoute<Viewer>(http, {
-    path: '/graphql/stream',
+    path: LIVE_ENDPOINTS.ssePath,
     hub,
     requests,
     gate,
