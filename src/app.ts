@@ -23,8 +23,9 @@ import { ResponsePolicy, responsePolicyPlugin, showsPrivateData } from './graphq
 import { entityTagger } from './graphql/response-cache/entity-tagger';
 import { ResponseCache } from './graphql/response-cache/response-cache';
 import { StaleReads, staleReadsPlugin } from './graphql/stale-reads';
+import { type LiveEndpoints, subscriptionsElsewherePlugin } from './graphql/subscriptions-elsewhere';
 import { queryLimitsRule } from './graphql/query-limits';
-import { CorsPolicy, registerCors } from './http/cors';
+import { CorsPolicy, EXPOSED_HEADERS, registerCors } from './http/cors';
 import { CachedAnswers, type Identified } from './http/cached-answers';
 import { registerGraphqlRoute } from './http/graphql-route';
 import { HitFront } from './http/hit-front';
@@ -92,6 +93,9 @@ import { tuneV8ForRequestLifetimes } from './v8-tuning';
 
 /** A warming run that hangs releases its cross-instance lease after this long at most. */
 const WARMING_LEASE_TTL_MS = 120_000;
+
+/** Subscriptions: graphql-ws upgrades on the GraphQL path, SSE streams on a path of their own. */
+const LIVE_ENDPOINTS: LiveEndpoints = { webSocketPath: '/graphql', ssePath: '/graphql/stream' };
 
 /** The hit front reads POST bodies up to this size to see whether it knows them; GraphQL requests are far smaller, uploads are not its business. */
 const REMEMBERED_BODY_MAX_BYTES = 64 * 1024;
@@ -237,6 +241,7 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
       ApolloServerPluginCacheControlDisabled(),
       responsePolicyPlugin<RequestContext>({ overrides: config.responseCache.hints, tagger: entityTagger([USER_TAGS, SIGNAL_TAGS, MARKET_TAGS]) }),
       staleReadsPlugin<RequestContext>(),
+      subscriptionsElsewherePlugin<RequestContext>(config.live.enabled ? LIVE_ENDPOINTS : undefined),
       maskedErrorsPlugin<RequestContext>(logger),
       ...(tracing === undefined ? [] : [operationSpanPlugin<RequestContext>(tracing)]),
     ],
@@ -369,6 +374,7 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
     trusted: (request, identity) => identity === 'admin' || (config.nodeEnv !== 'production' && config.playground.enabled && request.headers[PLAYGROUND_REQUEST_HEADER] === '1'),
     playground: config.playground.enabled ? { wants: wantsPlayground, html: () => playgroundHtml(PLAYGROUND_ASSET_PATH), headers: PLAYGROUND_HTML_HEADERS } : undefined,
     identify,
+    logger,
   });
 
   return {
@@ -473,7 +479,7 @@ function registerLiveTransports(http: FastifyInstance, config: Config, logger: L
   const gate = new LiveGate<Viewer>(parts.viewers, config.live.maxConnectionsPerViewer);
   const addresses = new ClientAddresses(config.http.trustedProxies);
   const ws = new GraphqlWsServer<Viewer>({
-    path: '/graphql',
+    path: LIVE_ENDPOINTS.webSocketPath,
     hub,
     requests,
     gate,
@@ -487,14 +493,14 @@ function registerLiveTransports(http: FastifyInstance, config: Config, logger: L
   });
   ws.attach(http.server);
   const sse = registerSseRoute<Viewer>(http, {
-    path: '/graphql/stream',
+    path: LIVE_ENDPOINTS.ssePath,
     hub,
     requests,
     gate,
     extraHeaders: (request) => {
       const origin = parts.cors.allowOriginFor(request.headers.origin);
       const headers: Record<string, string> = {};
-      if (origin !== undefined) Object.assign(headers, { 'access-control-allow-origin': origin, vary: 'origin' });
+      if (origin !== undefined) Object.assign(headers, { 'access-control-allow-origin': origin, 'access-control-expose-headers': EXPOSED_HEADERS, vary: 'origin' });
       return headers;
     },
     clientAddress: (request) => addresses.of(request.raw),

@@ -4,6 +4,7 @@ import { parseEnv } from 'node:util';
 import { z } from 'zod';
 
 import type { PersistedDocumentsMode } from './graphql/persisted/persisted-documents';
+import { MAX_BEARER_TOKEN_LENGTH } from './sessions/viewer';
 
 /**
  * The only reader of `process.env`. Every setting is parsed and validated once, at start-up, into
@@ -295,7 +296,20 @@ export function loadConfig(env: Env): Config {
   if (provider === 'oanda' && (oandaToken === undefined || oandaAccount === undefined)) {
     throw new ConfigError(oandaToken === undefined ? 'OANDA_API_TOKEN' : 'OANDA_ACCOUNT_ID', 'is required when MARKET_DATA_PROVIDER=oanda');
   }
-  const adminApiToken = read(env, 'ADMIN_API_TOKEN', z.string().min(16, 'must be at least 16 characters long').optional(), undefined, true);
+  // What the Authenticator can match (`Bearer <token>`, at most 512 characters, no space); node
+  // reads header bytes as Latin-1, so a non-ASCII token would never match its UTF-8 bytes either.
+  const adminApiToken = read(
+    env,
+    'ADMIN_API_TOKEN',
+    z
+      .string()
+      .min(16, 'must be at least 16 characters long')
+      .max(MAX_BEARER_TOKEN_LENGTH, `must be at most ${MAX_BEARER_TOKEN_LENGTH} characters long`)
+      .regex(/^[\x21-\x7e]*$/, 'must be printable ASCII without spaces (it is sent as "Authorization: Bearer <token>")')
+      .optional(),
+    undefined,
+    true,
+  );
 
   const config: Config = {
     nodeEnv,

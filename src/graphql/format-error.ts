@@ -2,6 +2,7 @@ import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { type GraphQLFormattedError, GraphQLError } from 'graphql';
 
+import { ErrorCode } from '../errors';
 import type { Logger } from '../logger';
 import { activeTraceIds } from '../tracing/active-trace';
 
@@ -12,7 +13,8 @@ import { activeTraceIds } from '../tracing/active-trace';
  */
 export function createErrorFormatter() {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
-    if (unwrapResolverError(error) instanceof GraphQLError) return formatted;
+    const unwrapped = unwrapResolverError(error);
+    if (unwrapped instanceof GraphQLError && !wrapsUnexpected(unwrapped)) return formatted;
     return {
       message: 'Internal server error',
       ...(formatted.locations === undefined ? {} : { locations: formatted.locations }),
@@ -20,6 +22,38 @@ export function createErrorFormatter() {
       extensions: { code: 'INTERNAL_SERVER_ERROR' },
     };
   };
+}
+
+/**
+ * Apollo's own wrapping of a thrown non-GraphQL error outside execution ("Context creation
+ * failed: <its message>"): no code of its own, so it says only what the cause said. Errors that
+ * are meant for the client and keep a cause (DATABASE_UNAVAILABLE, a scalar's BAD_USER_INPUT)
+ * carry a code.
+ */
+function wrapsUnexpected(error: GraphQLError): boolean {
+  return error.path === undefined && error.originalError !== undefined && !(error.originalError instanceof GraphQLError) && error.extensions.code === undefined;
+}
+
+/**
+ * What a request is answered when its context could not be built (its session looked up), which
+ * Apollo reports before any plugin sees the request: a public error as it is, but
+ * DATABASE_UNAVAILABLE with 503 (nothing ran; a retry will help) and logged as a warning; anything
+ * else masked as INTERNAL_SERVER_ERROR with the request id, and logged whole as an error.
+ */
+export function contextCreationError(error: unknown, requestId: string, logger: Logger): GraphQLError {
+  if (error instanceof GraphQLError && !wrapsUnexpected(error)) {
+    if (error.extensions.code !== ErrorCode.DatabaseUnavailable) return error;
+    logger.warn({ err: error.originalError ?? error, requestId, code: error.extensions.code }, error.message);
+    return new GraphQLError(error.message, { originalError: error.originalError, extensions: { ...error.extensions, http: { status: 503 } } });
+  }
+  logger.error({ err: error, requestId }, 'unexpected error while building the request context (authentication)');
+  return new GraphQLError('Internal server error', { extensions: { code: ErrorCode.InternalServerError, ...idsOf(requestId) } });
+}
+
+/** What a masked error says to find its log line, and inside a trace (tracing on) the trace. */
+function idsOf(requestId: string): { requestId: string; traceId?: string } {
+  const traceId = activeTraceIds()?.traceId;
+  return traceId === undefined ? { requestId } : { requestId, traceId };
 }
 
 /**
@@ -46,8 +80,7 @@ export function maskedErrorsPlugin<Context extends BaseContext & { readonly requ
           if (response.body.kind !== 'single' || contextValue.requestId === undefined) return Promise.resolve();
           const { errors } = response.body.singleResult;
           if (errors === undefined) return Promise.resolve();
-          const traceId = activeTraceIds()?.traceId;
-          const ids = traceId === undefined ? { requestId: contextValue.requestId } : { requestId: contextValue.requestId, traceId };
+          const ids = idsOf(contextValue.requestId);
           response.body.singleResult.errors = errors.map((error) => (error.extensions?.code === 'INTERNAL_SERVER_ERROR' ? { ...error, extensions: { ...error.extensions, ...ids } } : error));
           return Promise.resolve();
         },

@@ -26,6 +26,14 @@ export class CorsPolicy {
   }
 }
 
+/**
+ * Response headers a page of an allowed origin may read, beyond the CORS-safelisted ones
+ * (Cache-Control, Content-Type, Content-Length…): the cache's validators and verdict (ETag, Age,
+ * x-cache), the request id a bug report quotes, and a rate limit's Retry-After and RateLimit
+ * fields, without which a browser app cannot back off as told.
+ */
+export const EXPOSED_HEADERS = 'etag, age, x-cache, x-request-id, retry-after, ratelimit, ratelimit-policy';
+
 /** Preflights are answered here; the Vary is added as the answer goes out, so a route that sets its own Vary cannot drop it. */
 export function registerCors(http: FastifyInstance, policy: CorsPolicy): void {
   if (!policy.enabled) return;
@@ -39,7 +47,7 @@ export function registerCors(http: FastifyInstance, policy: CorsPolicy): void {
       done();
       return;
     }
-    reply.header('access-control-allow-origin', origin);
+    reply.header('access-control-allow-origin', origin).header('access-control-expose-headers', EXPOSED_HEADERS);
     if (request.method === 'OPTIONS') {
       void reply
         .code(204)

@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 
 import type { FastifyRequest } from 'fastify';
 
-
+import { resultMediaType, type ResultMediaType } from './response-media-type';
 /*
  * What a GraphQL-over-HTTP request asks for, and whether Apollo would accept it as it stands.
  * The response-cache fast path answers only requests that pass every check here; anything else
@@ -126,16 +126,12 @@ function hasValue(header: string | string[] | undefined): boolean {
 }
 
 /**
- * Whether the stored JSON may answer: Apollo answers 406 to an Accept that takes no JSON. Loose on
- * purpose: an Accept this does not recognise at once (any `q=0`, say) goes to Apollo, which negotiates.
+ * The media type a cached answer is sent as: the one Apollo would choose for this Accept (see
+ * response-media-type.ts), or `undefined` when it accepts none, for Apollo to answer 406.
  */
-export function acceptsJson(request: WithHeaders): boolean {
-  const accept = request.headers.accept;
-  return accept === undefined || (JSON_ACCEPTED.test(accept) && !REFUSES_SOMETHING.test(accept));
+export function answerMediaType(request: WithHeaders): ResultMediaType | undefined {
+  return resultMediaType(request.headers.accept);
 }
-
-const JSON_ACCEPTED = /(^|,)\s*(\*\/\*|application\/\*|application\/json|application\/graphql-response\+json)\s*(;|,|$)/i;
-const REFUSES_SOMETHING = /;\s*q\s*=\s*0(\.0*)?\s*(,|;|$)/i;
 
 /**
  * Deeper than this, variables are refused with 400 before anything reads them: far deeper than any

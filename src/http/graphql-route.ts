@@ -5,15 +5,18 @@ import type { ApolloServer } from '@apollo/server';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 import type { CdnHeaders } from '../cdn/cdn-headers';
+import { contextCreationError } from '../graphql/format-error';
 import type { DocumentResolution, PersistedDocuments } from '../graphql/persisted/persisted-documents';
 import type { PolicyContext } from '../graphql/response-cache/cache-policy';
 import type { ResponseCache, StoredResponse } from '../graphql/response-cache/response-cache';
+import type { Logger } from '../logger';
 import { appendVary } from './cors';
 import { type CachedAnswer, type CachedAnswers, type Identified, toApolloRequest } from './cached-answers';
-import { acceptsJson, isPreflighted, readOperation, VARIABLES_TOO_DEEP, variablesTooDeep } from './graphql-request';
+import { answerMediaType, isPreflighted, readOperation, VARIABLES_TOO_DEEP, variablesTooDeep } from './graphql-request';
 import { type RateLimitGate, sendRateLimited } from './rate-limit-gate';
 import type { RememberedRequests, ResolvedOperation } from './remembered-requests';
-import { ageOf, JSON_CONTENT_TYPE, notModified, storedHeaders } from './stored-answer';
+import { isResultMediaType, type ResultMediaType } from './response-media-type';
+import { ageOf, etagOf, notModified, storedHeaders } from './stored-answer';
 
 export interface GraphqlRouteOptions<Context extends PolicyContext> {
   readonly path: string;
@@ -41,6 +44,8 @@ export interface GraphqlRouteOptions<Context extends PolicyContext> {
    * before execution (malformed, CSRF, a persisted-documents refusal) are not charged.
    */
   readonly rateLimits?: RateLimitGate | undefined;
+  /** Where a failure to build a request's context is logged (see contextCreationError). */
+  readonly logger: Logger;
 }
 
 /**
@@ -59,7 +64,14 @@ export function registerGraphqlRoute<Context extends PolicyContext>(http: Fastif
   const viaApollo = async (request: FastifyRequest, reply: FastifyReply, operation?: ResolvedOperation) => {
     const response = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: toApolloRequest(request, operation ?? { raw: { search: searchOf(request.url), body: request.body } }),
-      context: async () => (await identify(request.headers.authorization)).context(request.id),
+      context: async () => {
+        try {
+          return (await identify(request.headers.authorization)).context(request.id);
+        } catch (error) {
+          // Apollo would show an unexpected error's message, log nothing and answer 500.
+          throw contextCreationError(error, request.id, options.logger);
+        }
+      },
     });
     reply.code(response.status ?? 200);
     // What the response cache did not judge is for nobody else to keep either (Apollo says
@@ -98,8 +110,10 @@ export function registerGraphqlRoute<Context extends PolicyContext>(http: Fastif
     // A refused token is Apollo's to report (401, nothing run): it costs its sender's address 1.
     if (who === undefined) return (await rateLimited(request, reply, 'anonymous', 1)) ? reply : viaApollo(request, reply, operation);
     const cost = rateLimits === undefined ? 0 : rateLimits.costOf(operation);
-    const keys = answers === undefined || !acceptsJson(request) ? undefined : answers.responseCache.keysFor(operation, who.identity);
-    if (answers === undefined || keys === undefined) return (await rateLimited(request, reply, who.identity, cost)) ? reply : viaApollo(request, reply, operation);
+    // Sent as Apollo would send it (406 is Apollo's to answer).
+    const mediaType = answerMediaType(request);
+    const keys = answers === undefined || mediaType === undefined ? undefined : answers.responseCache.keysFor(operation, who.identity);
+    if (answers === undefined || keys === undefined || mediaType === undefined) return (await rateLimited(request, reply, who.identity, cost)) ? reply : viaApollo(request, reply, operation);
     if (target !== undefined) remembered.remember(target, { operation, publicKey: keys.publicKey, outcome: resolved.outcome, cost });
     // In two steps, as the hit front charges: a hit's cost first, the rest only when no near copy answers.
     const hitCost = rateLimits === undefined ? 0 : rateLimits.hitCost(cost);
@@ -108,14 +122,14 @@ export function registerGraphqlRoute<Context extends PolicyContext>(http: Fastif
     if (near !== undefined) {
       // As the hit front does: the writes of one event-loop turn go out together.
       await new Promise((resolve) => setImmediate(resolve));
-      return sendStored(request, reply, near, 'HIT', answers.responseCache, options.cdnHeaders);
+      return sendStored(request, reply, near, 'HIT', mediaType, answers.responseCache, options.cdnHeaders);
     }
     const rest = cost - hitCost;
     if (await rateLimited(request, reply, who.identity, rest, hitCost)) return reply;
     const answer = await answers.answer(request, request.id, who, operation, keys.publicKey);
     // Charged as an execution, answered by the shared tier: a hit's cost was enough.
     if (rest > 0 && answer.kind === 'stored' && answer.marker === 'HIT-SHARED') rateLimits?.refund(request.raw, who.identity, rest, hitCost);
-    return sendAnswer(request, reply, answer, answers.responseCache, options.cdnHeaders);
+    return sendAnswer(request, reply, answer, mediaType, answers.responseCache, options.cdnHeaders);
   };
 
   /** Who is asking, or `undefined` for a refused token (Apollo reports it when it builds the context). */
@@ -152,25 +166,29 @@ function sendRefusal(reply: FastifyReply, refusal: Extract<DocumentResolution, {
     .send(JSON.stringify({ errors: [{ message: refusal.message, extensions: { code: refusal.code } }] }));
 }
 
-/** The stored bytes with Cache-Control, Age, ETag and surrogate keys; a GET with a matching If-None-Match gets 304. */
-function sendStored(request: FastifyRequest, reply: FastifyReply, stored: StoredResponse, marker: string, responseCache: ResponseCache, cdnHeaders: CdnHeaders) {
+/** The stored bytes as `mediaType`, with Cache-Control, Age, ETag and surrogate keys; a GET whose If-None-Match names the ETag gets 304. */
+function sendStored(request: FastifyRequest, reply: FastifyReply, stored: StoredResponse, marker: string, mediaType: ResultMediaType, responseCache: ResponseCache, cdnHeaders: CdnHeaders) {
   const cdn = cdnHeaders.of(stored);
-  reply.headers(storedHeaders(stored, cdn)).header('age', ageOf(stored, Date.now())).header('x-cache', marker);
+  reply.headers(storedHeaders(stored, cdn, mediaType)).header('age', ageOf(stored, Date.now())).header('x-cache', marker);
   // The same URL serves the playground to browsers that ask for HTML. Added to the Vary already
   // there (CORS's Origin), never in its place.
   appendVary(reply, ...cdn.vary);
-  if (notModified(request.method, request.headers['if-none-match'], stored)) {
+  if (notModified(request.method, request.headers['if-none-match'], etagOf(stored, mediaType))) {
     responseCache.noteNotModified();
     return reply.code(304).send();
   }
-  return reply.code(200).header('content-type', JSON_CONTENT_TYPE).send(stored.body);
+  return reply.code(200).header('content-type', mediaType).send(stored.body);
 }
 
-/** What the response cache answered, as Fastify's reply. */
-function sendAnswer(request: FastifyRequest, reply: FastifyReply, answer: CachedAnswer, responseCache: ResponseCache, cdnHeaders: CdnHeaders) {
-  if (answer.kind === 'stored') return sendStored(request, reply, answer.stored, answer.marker, responseCache, cdnHeaders);
+/**
+ * What the response cache answered, as Fastify's reply. An answer it did not keep may come from
+ * another request's execution (single flight), negotiated for that request's Accept: a single
+ * result's media type is this request's own.
+ */
+function sendAnswer(request: FastifyRequest, reply: FastifyReply, answer: CachedAnswer, mediaType: ResultMediaType, responseCache: ResponseCache, cdnHeaders: CdnHeaders) {
+  if (answer.kind === 'stored') return sendStored(request, reply, answer.stored, answer.marker, mediaType, responseCache, cdnHeaders);
   reply.code(answer.status);
-  for (const [name, value] of answer.headers) reply.header(name, value);
+  for (const [name, value] of answer.headers) reply.header(name, name === 'content-type' && isResultMediaType(value) ? mediaType : value);
   return reply.header('cache-control', 'no-store').header('x-cache', 'BYPASS').send(answer.body);
 }
 

@@ -8,11 +8,12 @@ import type { Logger } from '../logger';
 import type { HttpMetrics } from '../operator/prometheus';
 import type { Refusal, Verdict } from '../rate-limit/rate-limiter';
 import type { CachedAnswer, CachedAnswers, Identified } from './cached-answers';
-import type { CorsPolicy } from './cors';
-import { acceptsJson, getContentTypeAccepted, isJsonContentType, isPreflighted } from './graphql-request';
+import { type CorsPolicy, EXPOSED_HEADERS } from './cors';
+import { answerMediaType, getContentTypeAccepted, isJsonContentType, isPreflighted } from './graphql-request';
 import type { RateLimitGate } from './rate-limit-gate';
 import type { RememberedRequest, RememberedRequests } from './remembered-requests';
-import { ageOf, INTERNAL_ERROR_BODY, JSON_CONTENT_TYPE, notModified, storedHeaders } from './stored-answer';
+import { APPLICATION_JSON, isResultMediaType, type ResultMediaType } from './response-media-type';
+import { ageOf, etagOf, INTERNAL_ERROR_BODY, JSON_CONTENT_TYPE, notModified, storedHeaders } from './stored-answer';
 
 export type RequestListener = (request: IncomingMessage, response: ServerResponse) => void;
 
@@ -60,7 +61,7 @@ export interface HitFrontOptions<Context extends PolicyContext> {
 export class HitFront<Context extends PolicyContext> {
   /** POST bodies read here, for the route to replay (see bodyOf). */
   private readonly bodies = new WeakMap<IncomingMessage, Buffer>();
-  /** Per stored response, the headers of its answers (see headOf). */
+  /** Per stored response, the headers of its answers by marker and media type (see headOf). */
   private readonly heads = new WeakMap<StoredResponse, Record<string, { readonly ok: readonly string[]; readonly notModified: readonly string[] }>>();
 
   constructor(private readonly options: HitFrontOptions<Context>) {}
@@ -117,7 +118,7 @@ export class HitFront<Context extends PolicyContext> {
   private answer(request: IncomingMessage, response: ServerResponse, known: RememberedRequest, startedMs: number, next: RequestListener, body: Buffer | undefined): void {
     // The route's own checks, in its order: whatever fails one is for the route (and Apollo) to answer.
     const { wantsPlayground, identify } = this.options;
-    if ((wantsPlayground !== undefined && wantsPlayground(request)) || !getContentTypeAccepted(request) || !isPreflighted(request) || !acceptsJson(request)) {
+    if ((wantsPlayground !== undefined && wantsPlayground(request)) || !getContentTypeAccepted(request) || !isPreflighted(request) || answerMediaType(request) === undefined) {
       this.handOn(request, response, next, body);
       return;
     }
@@ -206,17 +207,22 @@ export class HitFront<Context extends PolicyContext> {
   }
 
   private send(request: IncomingMessage, response: ServerResponse, answer: CachedAnswer, id: string, startedMs: number): void {
+    // Acceptable: `answer` checked it (and remembers it, so this is a lookup).
+    const mediaType = answerMediaType(request) ?? APPLICATION_JSON;
     if (answer.kind === 'uncached') {
-      // As the route sends it: Apollo's headers, with its own word on caching replaced.
-      const apolloHeaders = answer.headers.filter(([name]) => name !== 'cache-control' && name !== 'x-cache' && name !== 'content-length');
+      // As the route sends it: Apollo's headers, with its own word on caching replaced, and a
+      // single result's media type this request's own (single flight may have run another's).
+      const apolloHeaders = answer.headers
+        .filter(([name]) => name !== 'cache-control' && name !== 'x-cache' && name !== 'content-length')
+        .map(([name, value]): [string, string] => [name, name === 'content-type' && isResultMediaType(value) ? mediaType : value]);
       const head = this.withOriginVary([...apolloHeaders.flat(), 'cache-control', 'no-store', 'x-cache', 'BYPASS', 'content-length', String(answer.body.length)]);
       this.write(request, response, answer.status, head, answer.body, id, startedMs);
       return;
     }
     const { stored, marker } = answer;
-    const revalidated = notModified(request.method, request.headers['if-none-match'], stored);
+    const revalidated = notModified(request.method, request.headers['if-none-match'], etagOf(stored, mediaType));
     if (revalidated) this.options.answers.responseCache.noteNotModified();
-    const head = this.headOf(stored, marker, revalidated).slice();
+    const head = this.headOf(stored, marker, mediaType, revalidated).slice();
     head.push('age', ageOf(stored, Date.now()));
     this.write(request, response, revalidated ? 304 : 200, head, revalidated ? undefined : stored.body, id, startedMs);
   }
@@ -226,7 +232,7 @@ export class HitFront<Context extends PolicyContext> {
     const { cors, metrics, path } = this.options;
     head.push('x-request-id', id);
     const allowOrigin = cors.allowOriginFor(request.headers.origin);
-    if (allowOrigin !== undefined) head.push('access-control-allow-origin', allowOrigin);
+    if (allowOrigin !== undefined) head.push('access-control-allow-origin', allowOrigin, 'access-control-expose-headers', EXPOSED_HEADERS);
     response.writeHead(status, head).end(body);
     metrics.observe(request.method ?? 'OTHER', path, status, (performance.now() - startedMs) / 1000);
   }
@@ -237,20 +243,22 @@ export class HitFront<Context extends PolicyContext> {
     return head;
   }
 
-  /** The headers of every answer of `stored` with this marker: 200 with its body, or 304 without; node takes them as a flat list of names and values. */
-  private headOf(stored: StoredResponse, marker: string, revalidated: boolean): readonly string[] {
-    let byMarker = this.heads.get(stored);
-    if (byMarker === undefined) {
-      byMarker = {};
-      this.heads.set(stored, byMarker);
+  /** The headers of every answer of `stored` with this marker as `mediaType`: 200 with its body, or 304 without; node takes them as a flat list of names and values. */
+  private headOf(stored: StoredResponse, marker: string, mediaType: ResultMediaType, revalidated: boolean): readonly string[] {
+    let byKind = this.heads.get(stored);
+    if (byKind === undefined) {
+      byKind = {};
+      this.heads.set(stored, byKind);
     }
-    let heads = byMarker[marker];
+    // JSON, the common case, costs no concatenation.
+    const kind = mediaType === APPLICATION_JSON ? marker : `${marker} ${mediaType}`;
+    let heads = byKind[kind];
     if (heads === undefined) {
       const cdn = this.options.cdnHeaders.of(stored);
       const vary = this.options.cors.enabled ? [...cdn.vary, 'origin'] : cdn.vary;
-      const common = [...Object.entries(storedHeaders(stored, cdn)).flat(), 'x-cache', marker, ...(vary.length === 0 ? [] : ['vary', vary.join(', ')])];
-      heads = { notModified: common, ok: [...common, 'content-type', JSON_CONTENT_TYPE, 'content-length', String(stored.body.length)] };
-      byMarker[marker] = heads;
+      const common = [...Object.entries(storedHeaders(stored, cdn, mediaType)).flat(), 'x-cache', marker, ...(vary.length === 0 ? [] : ['vary', vary.join(', ')])];
+      heads = { notModified: common, ok: [...common, 'content-type', mediaType, 'content-length', String(stored.body.length)] };
+      byKind[kind] = heads;
     }
     return revalidated ? heads.notModified : heads.ok;
   }

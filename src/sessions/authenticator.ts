@@ -3,7 +3,9 @@ import { timingSafeEqual } from 'node:crypto';
 import { unauthenticated } from '../errors';
 import { hashToken } from './sessions.repository';
 import type { SessionsService } from './sessions.service';
-import { ANONYMOUS, type Viewer } from './viewer';
+import { ANONYMOUS, MAX_BEARER_TOKEN_LENGTH, type Viewer } from './viewer';
+
+const BEARER = new RegExp(`^Bearer\\s+(\\S{1,${MAX_BEARER_TOKEN_LENGTH}})$`, 'i');
 
 /**
  * Turns an `Authorization` header into a Viewer. No header is an anonymous viewer; a header with
@@ -22,7 +24,7 @@ export class Authenticator {
 
   async authenticate(authorization: string | undefined): Promise<Viewer> {
     if (authorization === undefined || authorization === '') return ANONYMOUS;
-    const match = /^Bearer\s+(\S{1,512})$/i.exec(authorization.trim());
+    const match = BEARER.exec(authorization.trim());
     if (match === null) throw unauthenticated('Authorization header must be "Bearer <token>"');
     const token = match[1]!;
     if (this.isAdminToken(token)) return { kind: 'admin' };

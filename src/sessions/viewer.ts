@@ -5,6 +5,9 @@ export type Viewer =
   | { readonly kind: 'user'; readonly userId: number; readonly tokenHash: string }
   | { readonly kind: 'admin' };
 
+/** The longest token an `Authorization: Bearer` header may carry (the Authenticator refuses longer ones unread; loadConfig refuses a longer ADMIN_API_TOKEN). */
+export const MAX_BEARER_TOKEN_LENGTH = 512;
+
 export const ANONYMOUS: Viewer = Object.freeze({ kind: 'anonymous' });
 
 /** Whether the viewer may see and change the private data of `userId`. */

@@ -1,3 +1,4 @@
+import { ApolloServer, HeaderMap } from '@apollo/server';
 import { Redis } from 'ioredis';
 
 import { TEST_ADMIN_TOKEN, startTestGateway, type TestGateway, ALICE, BOB } from '../helpers/test-gateway';
@@ -66,6 +67,120 @@ describe('the response cache, over HTTP', () => {
     const revalidated = await fetch(url, { headers: { ...headers, 'if-none-match': etag } });
     expect(revalidated.status).toBe(304);
     expect(await revalidated.text()).toBe('');
+  });
+
+  it.each([
+    ['the weak form of its ETag (a compressing proxy sends it)', (etag: string) => `W/${etag}`, 2],
+    ['a list naming its ETag', (etag: string) => `"c29tZXRoaW5nIGVsc2U", ${etag}`, 3],
+    ['a list naming its weak form, with a comma inside another tag', (etag: string) => `"a,b",W/${etag}`, 4],
+    ['*', () => '*', 5],
+  ])('answers a GET whose If-None-Match is %s with 304, from the hit front and from the route', async (_name, ifNoneMatch, spelling) => {
+    const spelled = (spaces: number) => `${gw.url}/graphql?query=${encodeURIComponent(`{ user(id: 68) {${' '.repeat(spaces)}username } }`)}`;
+    const headers = { 'apollo-require-preflight': 'true' };
+    const first = await fetch(spelled(1), { headers });
+    const etag = first.headers.get('etag')!;
+    await first.text();
+    // A URL seen before is answered by the hit front; a new spelling of the same query by the route.
+    const again = await fetch(spelled(1), { headers: { ...headers, 'if-none-match': ifNoneMatch(etag) } });
+    const respelled = await fetch(spelled(spelling), { headers: { ...headers, 'if-none-match': ifNoneMatch(etag) } });
+    expect([again.status, respelled.status]).toEqual([304, 304]);
+    expect([again.headers.get('etag'), respelled.headers.get('etag')]).toEqual([etag, etag]);
+  });
+
+  it('answers a GET whose If-None-Match names other tags with 200 and the body', async () => {
+    const url = `${gw.url}/graphql?query=${encodeURIComponent('{ user(id: 69) { username } }')}`;
+    const headers = { 'apollo-require-preflight': 'true' };
+    const first = await fetch(url, { headers });
+    const etag = first.headers.get('etag')!;
+    const body = await first.text();
+    for (const ifNoneMatch of ['"other"', 'W/"other", "x"', `${etag.slice(0, -2)}"`, etag.slice(1), `W/${etag.slice(0, -1)}`]) {
+      const response = await fetch(url, { headers: { ...headers, 'if-none-match': ifNoneMatch } });
+      expect([ifNoneMatch, response.status, await response.text()]).toEqual([ifNoneMatch, 200, body]);
+    }
+  });
+
+  describe('media types', () => {
+    /** Apollo Server itself, on a schema of its own: what it answers to an Accept is what the cached answers must say. */
+    let apollo: ApolloServer;
+    beforeAll(async () => {
+      apollo = new ApolloServer({ typeDefs: 'type Query { a: Int }' });
+      await apollo.start();
+    });
+    afterAll(() => apollo.stop());
+    const apolloAnswers = async (accept: string | undefined) => {
+      const headers = new HeaderMap([['content-type', 'application/json']]);
+      if (accept !== undefined) headers.set('accept', accept);
+      const response = await apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest: { method: 'POST', headers, search: '', body: { query: '{ a }' } }, context: () => Promise.resolve({}) });
+      return { status: response.status ?? 200, type: response.headers.get('content-type') };
+    };
+
+    it.each([
+      [undefined],
+      [''],
+      ['application/json'],
+      ['application/graphql-response+json'],
+      ['application/graphql-response+json,application/json;q=0.9'],
+      ['application/json;q=0.5, application/graphql-response+json'],
+      ['application/graphql-response+json;q=0.4, application/json'],
+      ['application/graphql-response+json; charset=utf-8'],
+      ['application/json; callbackSpec=1.0'],
+      ['*/*'],
+      ['application/*;q=0.9, application/graphql-response+json'],
+      ['application/xml, */*;q=0.1'],
+      ['application/json;q=0, application/graphql-response+json'],
+      ['text/plain'],
+    ])('answers Accept: %p with the media type Apollo chooses, whether the answer is cached or not', async (accept) => {
+      const expected = await apolloAnswers(accept);
+      const query = '{ user(id: 70) { id username } }';
+      const headers: Record<string, string> = { 'apollo-require-preflight': 'true', ...(accept === undefined ? {} : { accept }) };
+      const sent: { cache: string | null; status: number; type: string | null }[] = [];
+      // The first POST and GET are the route's, their repeats the hit front's; some are near hits, some not.
+      for (let i = 0; i < 2; i += 1) {
+        for (const response of [
+          await fetch(`${gw.url}/graphql`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify({ query }) }),
+          await fetch(`${gw.url}/graphql?query=${encodeURIComponent(query)}`, { headers }),
+        ]) {
+          await response.text();
+          sent.push({ cache: response.headers.get('x-cache'), status: response.status, type: response.headers.get('content-type') });
+        }
+      }
+      expect(sent.map(({ status, type }) => ({ status, type }))).toEqual(sent.map(() => expected));
+      if (expected.status === 200) expect(sent.every(({ cache }) => cache?.startsWith('HIT') === true || cache === 'MISS')).toBe(true);
+    });
+
+    it('gives each media type its own ETag, so that a validator of one never revalidates the other', async () => {
+      const url = `${gw.url}/graphql?query=${encodeURIComponent('{ user(id: 71) { id username } }')}`;
+      const as = (accept: string, ifNoneMatch?: string) =>
+        fetch(url, { headers: { 'apollo-require-preflight': 'true', accept, ...(ifNoneMatch === undefined ? {} : { 'if-none-match': ifNoneMatch }) } });
+      const json = await as('application/json');
+      const graphqlJson = await as('application/graphql-response+json');
+      const [jsonTag, graphqlTag] = [json.headers.get('etag')!, graphqlJson.headers.get('etag')!];
+      expect(await graphqlJson.text()).toBe(await json.text());
+      expect(graphqlTag).not.toBe(jsonTag);
+      expect(graphqlJson.headers.get('vary')).toMatch(/accept/i);
+      // A cache holding the JSON copy revalidates it for a client that prefers graphql-response+json: a full answer, as that type.
+      const crossed = await as('application/graphql-response+json', jsonTag);
+      expect([crossed.status, crossed.headers.get('content-type'), crossed.headers.get('etag')]).toEqual([200, 'application/graphql-response+json; charset=utf-8', graphqlTag]);
+      expect((await as('application/json', graphqlTag)).status).toBe(200);
+      // Each tag still revalidates its own copy (hit front and route: the second of each is the hit front's).
+      for (let i = 0; i < 2; i += 1) {
+        expect((await as('application/graphql-response+json', `W/${graphqlTag}`)).status).toBe(304);
+        expect((await as('application/json', jsonTag)).status).toBe(304);
+      }
+    });
+  });
+
+  it('keys a variable named $__proto__ by its value like any other', async () => {
+    const query = 'query Q($__proto__: Int!) { user(id: $__proto__) { id username } }';
+    const get = async (variables: string) => {
+      const response = await fetch(`${gw.url}/graphql?query=${encodeURIComponent(query)}&variables=${encodeURIComponent(variables)}`, { headers: { 'apollo-require-preflight': 'true' } });
+      return { cache: response.headers.get('x-cache'), body: (await response.json()) as { data: unknown } };
+    };
+    expect(await get('{"__proto__":1}')).toEqual({ cache: 'MISS', body: { data: { user: { id: 1, username: 'alice' } } } });
+    expect(await get('{"__proto__":2}')).toEqual({ cache: 'MISS', body: { data: { user: { id: 2, username: 'bob' } } } });
+    // A POST body with a `__proto__` member never gets this far: Fastify's JSON parser refuses it (400).
+    const posted = await post(query, undefined, JSON.parse('{"__proto__":1}') as Record<string, unknown>);
+    expect(posted.status).toBe(400);
   });
 
   it('still applies CSRF prevention to a cached query sent as a simple GET', async () => {

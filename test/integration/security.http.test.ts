@@ -143,6 +143,22 @@ describe('attacks on the gateway over HTTP', () => {
       expect(varyOf(notModified)).toEqual(expect.arrayContaining(['origin', 'accept']));
     });
 
+    it('lets a page of an allowed origin read the cache, request-id and rate-limit headers (MISS, HIT, 304, Apollo, SSE)', async () => {
+      const exposed = (response: { headers: Headers }) => (response.headers.get('access-control-expose-headers') ?? '').split(',').map((name) => name.trim().toLowerCase());
+      const readable = ['etag', 'age', 'x-cache', 'x-request-id', 'retry-after', 'ratelimit', 'ratelimit-policy'];
+      const first = await post(gw, query(33), { origin: APP_ORIGIN });
+      const second = await post(gw, query(33), { origin: APP_ORIGIN });
+      const notModified = await get(gw, `query=${encodeURIComponent(query(33).query)}`, { 'apollo-require-preflight': 'true', origin: APP_ORIGIN, 'if-none-match': second.headers.get('etag')! });
+      const refused = await post(gw, { query: '{ nope }' }, { origin: APP_ORIGIN });
+      expect([first.headers.get('x-cache'), second.headers.get('x-cache'), notModified.status, refused.status]).toEqual(['MISS', 'HIT', 304, 400]);
+      const abort = new AbortController();
+      const stream = await fetch(`${gw.url}/graphql/stream?query=${encodeURIComponent('subscription { prices(symbols: ["EUR_USD"]) { symbol } }')}`, { headers: { accept: 'text/event-stream', origin: APP_ORIGIN }, signal: abort.signal });
+      abort.abort();
+      for (const response of [first, second, notModified, refused, stream]) expect(exposed(response)).toEqual(expect.arrayContaining(readable));
+      // Not to other origins.
+      expect((await post(gw, query(33), { origin: 'https://evil.example' })).headers.get('access-control-expose-headers')).toBeNull();
+    });
+
     it('keeps Vary: Origin on a HIT-SHARED', async () => {
       const first = await post(sharedOnly, query(32), { origin: APP_ORIGIN });
       const second = await post(sharedOnly, query(32), { origin: APP_ORIGIN });

@@ -3,6 +3,7 @@ import pino from 'pino';
 
 import { createCache } from '../../src/cache/create-cache';
 import { loadConfig } from '../../src/config';
+import { databaseUnavailable } from '../../src/errors';
 import { TEST_ADMIN_TOKEN, startTestGateway, type TestGateway, ALICE } from '../helpers/test-gateway';
 
 const APP_ORIGIN = 'https://app.example.com';
@@ -148,6 +149,42 @@ describe('attacks on the gateway', () => {
     expect(preflight.headers.get('access-control-allow-origin')).toBe(APP_ORIGIN);
     const stranger = await send(JSON.stringify({ query: '{ user(id: 1) { id } }' }), { origin: 'https://evil.example' });
     expect(stranger.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  describe('when the session lookup fails', () => {
+    /** The sessions query fails with `error` while `run` runs; a fresh token each time, so that no cached lookup answers. */
+    async function whileSessionsFail<T>(error: Error, run: (token: string) => Promise<T>): Promise<T> {
+      const { db } = gw.gateway;
+      const query = db.query.bind(db);
+      const spy = jest.spyOn(db, 'query').mockImplementation((label, sql, params) => (label === 'sessions.findByTokenHash' ? Promise.reject(error) : query(label, sql, params)));
+      try {
+        return await run(`unseen-session-token-${Math.random().toString(36).slice(2)}`);
+      } finally {
+        spy.mockRestore();
+      }
+    }
+    const statistics = '{ signalStatistics(symbol: "EUR_USD") { totalSignals } }';
+
+    it('masks an unexpected failure, with a request id that is also in an error log line (POST, and a repeat the hit front hands on)', async () => {
+      await query(statistics);
+      for (let i = 0; i < 2; i += 1) {
+        const result = await whileSessionsFail(new Error('permission denied for table user_sessions (role gateway_rw@db-primary.internal)'), (token) => query(statistics, token));
+        const error = result.json().errors?.[0];
+        expect([result.status, error]).toEqual([500, { message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: result.headers.get('x-request-id') } }]);
+        expect(result.text).not.toMatch(/permission|db-primary|context/i);
+        const logged = logs.filter((line) => line.requestId === error?.extensions?.requestId);
+        expect(logged).toEqual([expect.objectContaining({ level: 50, err: expect.objectContaining({ message: expect.stringContaining('db-primary.internal') }) })]);
+      }
+    });
+
+    it('answers DATABASE_UNAVAILABLE with 503 when the database cannot be reached, nothing run', async () => {
+      const before = calls();
+      const result = await whileSessionsFail(databaseUnavailable(new Error('connect ECONNREFUSED 10.0.0.7:5432')), (token) => query(statistics, token));
+      expect(result.status).toBe(503);
+      expect(result.json().errors).toEqual([{ message: expect.stringMatching(/^The database is unavailable/), extensions: { code: 'DATABASE_UNAVAILABLE', retryable: true } }]);
+      expect(result.text).not.toMatch(/ECONNREFUSED|10\.0\.0\.7/);
+      expect(calls()).toBe(before);
+    });
   });
 
   it('masks an unexpected error, with a request id that is also in the logs (last: it closes the database)', async () => {

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { print } from 'graphql';
+import pino from 'pino';
 import WebSocket from 'ws';
 
 import { LiveQuotesDocument } from '../../src/generated/graphql';
@@ -65,9 +66,11 @@ type SignalEventData = { signalEvents: { id: string; kind: string; message: stri
 describe('GraphQL subscriptions over graphql-ws and SSE', () => {
   let gateway: TestGateway;
   const clients: Client[] = [];
+  const logs: Record<string, unknown>[] = [];
 
   beforeAll(async () => {
-    gateway = await startTestGateway({ PERSISTED_DOCUMENTS: MANIFEST, MARKET_SIM_TICKS_PER_SECOND: '20', WS_INIT_TIMEOUT_MS: '400', SUBSCRIPTION_AUTH_RECHECK_MS: '200' });
+    const logger = pino({ level: 'warn' }, { write: (line: string) => logs.push(JSON.parse(line) as Record<string, unknown>) });
+    gateway = await startTestGateway({ PERSISTED_DOCUMENTS: MANIFEST, MARKET_SIM_TICKS_PER_SECOND: '20', WS_INIT_TIMEOUT_MS: '400', SUBSCRIPTION_AUTH_RECHECK_MS: '200' }, { logger });
   }, 120_000);
   afterEach(async () => {
     await Promise.all(clients.splice(0).map(async (client) => client.dispose()));
@@ -222,6 +225,32 @@ describe('GraphQL subscriptions over graphql-ws and SSE', () => {
       expect(text).toContain('"symbol":"NZD_USD"');
     }, 5_000);
     abort.abort();
+  });
+
+  it('refuses a subscription sent to the query endpoint with 400 and where to send it, nothing run and nothing logged as an error', async () => {
+    const manifest = JSON.parse(readFileSync(MANIFEST, 'utf8')) as Record<string, string>;
+    const id = Object.keys(manifest).find((hash) => manifest[hash]!.includes('subscription LiveQuotes'))!;
+    // What Apollo Client's HttpLink sends for a subscription when no split link routes it elsewhere.
+    const headers = { 'content-type': 'application/json', accept: 'multipart/mixed;boundary="graphql";subscriptionSpec=1.0,application/json' };
+    const bodies = [
+      { query: PRICES, variables: { symbols: ['EUR_USD'] } },
+      { query: 'subscription { signalEvents { __typename } }' },
+      { documentId: `sha256:${id}`, variables: { symbols: ['EUR_USD'] } },
+    ];
+    const errorLogsBefore = logs.filter((line) => (line.level as number) >= 50).length;
+    const calls = gateway.dataSourceCalls();
+    // Twice each: the repeat is the hit front's (it remembers the request's bytes).
+    for (const body of [...bodies, ...bodies]) {
+      const response = await fetch(`${gateway.url}/graphql`, { method: 'POST', headers, body: JSON.stringify(body) });
+      expect([response.status, await response.json()]).toEqual([
+        400,
+        { errors: [{ message: 'Subscriptions are not served over HTTP POST: use graphql-ws (WebSocket) at /graphql, or SSE (graphql-sse) at /graphql/stream', extensions: { code: 'BAD_REQUEST' } }] },
+      ]);
+    }
+    const get = await fetch(`${gateway.url}/graphql?query=${encodeURIComponent('subscription { signalEvents { __typename } }')}`, { headers: { 'apollo-require-preflight': '1' } });
+    expect(get.status).toBe(405);
+    expect(gateway.dataSourceCalls()).toBe(calls);
+    expect(logs.filter((line) => (line.level as number) >= 50).length).toBe(errorLogsBefore);
   });
 
   it('refuses a bad argument or a query with a clear error, and accepts a user session', async () => {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { ConfigError, loadConfig, loadConfigFromProcess } from '../../src/config';
+import { Authenticator } from '../../src/sessions/authenticator';
 
 describe('configuration', () => {
   it('runs on embedded defaults with no variable set', () => {
@@ -76,6 +77,23 @@ describe('configuration', () => {
 
   it('refuses a short admin token without echoing it', () => {
     expect(() => loadConfig({ ADMIN_API_TOKEN: 'hunter2' })).toThrow('Invalid configuration: ADMIN_API_TOKEN is invalid (value hidden): must be at least 16 characters long');
+  });
+
+  it('refuses, at start-up, an admin token that no Authorization header could carry', () => {
+    expect(() => loadConfig({ ADMIN_API_TOKEN: 'k'.repeat(513) })).toThrow('Invalid configuration: ADMIN_API_TOKEN is invalid (value hidden): must be at most 512 characters long');
+    for (const token of ['correct horse battery staple', 'tab\tseparated-admin-token', 'café-admin-token-0123456789']) {
+      expect(() => loadConfig({ ADMIN_API_TOKEN: token })).toThrow(/^Invalid configuration: ADMIN_API_TOKEN is invalid \(value hidden\): must be printable ASCII without spaces/);
+    }
+  });
+
+  it.each([
+    ['the shortest', '0123456789abcdef'],
+    ['the longest', 'k'.repeat(512)],
+    ['one with punctuation', 'a!"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~z'],
+  ])('accepts only admin tokens the authenticator matches: %s', async (_name, token) => {
+    const { adminApiToken } = loadConfig({ ADMIN_API_TOKEN: token });
+    const authenticator = new Authenticator({ findUserIdByToken: () => Promise.resolve(null) }, adminApiToken);
+    await expect(authenticator.authenticate(`Bearer ${token}`)).resolves.toEqual({ kind: 'admin' });
   });
 
   it('bounds how slowly a client may send its request: whole request, headers, idle keep-alive', () => {

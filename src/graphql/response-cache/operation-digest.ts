@@ -47,7 +47,9 @@ export class OperationDigests {
     if (shape === undefined) return undefined;
     const declared = shape.variables.get(operationName ?? '');
     if (declared === undefined) return undefined;
-    const used: Record<string, unknown> = {};
+    // No prototype: on a plain object, `used['__proto__'] = …` would set the prototype instead of
+    // a member, and `$__proto__`'s value would be left out of the key (one answer for every value).
+    const used = Object.create(null) as Record<string, unknown>;
     for (const name of declared) if (variables !== undefined && Object.hasOwn(variables, name)) used[name] = variables[name];
     // Recursive: variables reach it bounded in depth (the GraphQL route refuses deeper ones first).
     return createHash('sha1').update(`${shape.digest}\0${operationName ?? ''}\0${canonicalJson(used)}`).digest('base64url');
