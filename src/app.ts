@@ -24,7 +24,7 @@ import { entityTagger } from './graphql/response-cache/entity-tagger';
 import { ResponseCache } from './graphql/response-cache/response-cache';
 import { StaleReads, staleReadsPlugin } from './graphql/stale-reads';
 import { type LiveEndpoints, subscriptionsElsewherePlugin } from './graphql/subscriptions-elsewhere';
-import { queryLimitsRule } from './graphql/query-limits';
+import { queryCostPlugin, queryLimitsRule } from './graphql/query-limits';
 import { CorsPolicy, EXPOSED_HEADERS, registerCors } from './http/cors';
 import { CachedAnswers, type Identified } from './http/cached-answers';
 import { registerGraphqlRoute } from './http/graphql-route';
@@ -242,6 +242,7 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
       responsePolicyPlugin<RequestContext>({ overrides: config.responseCache.hints, tagger: entityTagger([USER_TAGS, SIGNAL_TAGS, MARKET_TAGS]) }),
       staleReadsPlugin<RequestContext>(),
       subscriptionsElsewherePlugin<RequestContext>(config.live.enabled ? LIVE_ENDPOINTS : undefined),
+      queryCostPlugin<RequestContext>(config.graphql),
       maskedErrorsPlugin<RequestContext>(logger),
       ...(tracing === undefined ? [] : [operationSpanPlugin<RequestContext>(tracing)]),
     ],
@@ -473,6 +474,7 @@ function registerLiveTransports(http: FastifyInstance, config: Config, logger: L
     schema: parts.schema,
     persisted: parts.persisted,
     validationRules: [...specifiedRules, queryLimitsRule(config.graphql)],
+    limits: config.graphql,
     maxTokens: config.graphql.maxTokens,
     rateLimits: parts.rateLimits,
   });

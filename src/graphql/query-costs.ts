@@ -1,37 +1,41 @@
 import { type FragmentDefinitionNode, Kind, type OperationDefinitionNode, parse } from 'graphql';
 import { LRUCache } from 'lru-cache';
 
-import { operationCost, type QueryLimits } from './query-limits';
+import { operationCost, type QueryLimits, type VariableValues, withDefaults } from './query-limits';
 
-/** Texts whose cost is remembered, by bytes (texts as UTF-16). */
-const REMEMBERED_BYTES = 4 * 1024 ** 2;
-/** A remembered cost besides its text. */
+/** Texts whose parse is remembered, by bytes (texts as UTF-16, and their syntax tree at about three times that). */
+const REMEMBERED_BYTES = 16 * 1024 ** 2;
+/** A remembered parse besides its text. */
 const ENTRY_BYTES = 64;
 
+/** An operation as parsed once: its cost, or what it takes to count it with a request's variables. */
+type Measured = { readonly cost: number } | { readonly operation: OperationDefinitionNode; readonly fragments: ReadonlyMap<string, FragmentDefinitionNode> };
+
 /**
- * What an operation costs a viewer's rate budget: the cost the query limits judge it by. Each
- * distinct text (and operation name) is parsed once and its cost remembered, bounded by bytes; a
- * document that does not parse or has no such operation costs 1 (Apollo refuses it unexecuted).
+ * What an operation costs a viewer's rate budget: the cost the query limits judge it by, with
+ * the sizes its variables give as sent. Each distinct text (and operation name) is parsed once
+ * and remembered, bounded by bytes; a document that does not parse or has no such operation
+ * costs 1 (Apollo refuses it unexecuted).
  */
 export class QueryCosts {
-  private readonly known = new LRUCache<string, number>({ maxSize: REMEMBERED_BYTES, sizeCalculation: (_cost, key) => key.length * 2 + ENTRY_BYTES });
+  private readonly known = new LRUCache<string, Measured>({ maxSize: REMEMBERED_BYTES, sizeCalculation: (_measured, key) => key.length * 8 + ENTRY_BYTES });
 
   constructor(
     private readonly limits: Pick<QueryLimits, 'maxDepth' | 'maxAliases' | 'maxCost'>,
     private readonly maxTokens: number,
   ) {}
 
-  of(query: string, operationName: string | undefined): number {
+  of(query: string, operationName: string | undefined, variables: VariableValues = {}): number {
     const key = operationName === undefined ? query : `${operationName}\0${query}`;
-    let cost = this.known.get(key);
-    if (cost === undefined) {
-      cost = this.measure(query, operationName);
-      this.known.set(key, cost);
+    let measured = this.known.get(key);
+    if (measured === undefined) {
+      measured = this.measure(query, operationName);
+      this.known.set(key, measured);
     }
-    return cost;
+    return 'cost' in measured ? measured.cost : Math.max(1, operationCost(measured.operation, measured.fragments, this.limits, withDefaults(measured.operation, variables)));
   }
 
-  private measure(query: string, operationName: string | undefined): number {
+  private measure(query: string, operationName: string | undefined): Measured {
     let operations: OperationDefinitionNode[];
     const fragments = new Map<string, FragmentDefinitionNode>();
     try {
@@ -42,9 +46,12 @@ export class QueryCosts {
         else if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
       }
     } catch {
-      return 1;
+      return { cost: 1 };
     }
     const operation = operationName === undefined ? (operations.length === 1 ? operations[0] : undefined) : operations.find((candidate) => candidate.name?.value === operationName);
-    return operation === undefined ? 1 : Math.max(1, operationCost(operation, fragments, this.limits));
+    if (operation === undefined) return { cost: 1 };
+    // Without variables the cost is the text's alone: remembered as a number, not as a tree.
+    if (operation.variableDefinitions === undefined || operation.variableDefinitions.length === 0) return { cost: Math.max(1, operationCost(operation, fragments, this.limits)) };
+    return { operation, fragments };
   }
 }

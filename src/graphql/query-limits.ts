@@ -1,5 +1,7 @@
+import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import {
   type ASTVisitor,
+  type DocumentNode,
   type FieldNode,
   type FragmentDefinitionNode,
   GraphQLError,
@@ -8,6 +10,7 @@ import {
   type SelectionSetNode,
   type ValidationContext,
   type ValueNode,
+  valueFromASTUntyped,
 } from 'graphql';
 
 /** Bounds on a single operation, checked during validation: before any resolver runs. */
@@ -62,8 +65,16 @@ interface Stats {
 /** Arguments that multiply the cost of what a list field selects (`signals(limit: 200)`, a connection's `first: 100`). */
 const SIZE_ARGUMENTS = new Set(['limit', 'count', 'perSymbol', 'first', 'last']);
 const LIST_ARGUMENTS = new Set(['ids', 'symbols']);
-/** A size given through a variable is not known at validation; assume this many items. */
+/** A size left to the field's default (not given, or null): assume this many items. */
 const ASSUMED_SIZE = 50;
+
+/**
+ * A request's variable values. Validation runs without them (Apollo validates a document once,
+ * whatever its variables), so there a size given through a variable counts as 1, the least it can
+ * be, and the request's own check (queryCostPlugin, LiveRequests) counts it as sent: otherwise
+ * `limit: $n` with n = 200 would pass where `limit: 200` is refused.
+ */
+export type VariableValues = Readonly<Record<string, unknown>>;
 
 /**
  * One validation rule enforcing all limits, each with its own message and `limit` extension:
@@ -108,10 +119,57 @@ export function queryLimitsRule(limits: QueryLimits) {
  * The cost queryLimitsRule judges an operation by (one per field, times the page sizes above it),
  * counted up to just past `limits.maxCost`: what the rate limits spend (see QueryCosts).
  */
-export function operationCost(operation: OperationDefinitionNode, fragments: ReadonlyMap<string, FragmentDefinitionNode>, limits: Pick<QueryLimits, 'maxDepth' | 'maxAliases' | 'maxCost'>): number {
+export function operationCost(
+  operation: OperationDefinitionNode,
+  fragments: ReadonlyMap<string, FragmentDefinitionNode>,
+  limits: Pick<QueryLimits, 'maxDepth' | 'maxAliases' | 'maxCost'>,
+  variables?: VariableValues,
+): number {
   const stats: Stats = { aliases: 0, maxDepth: 0, maxListDepth: 0, cost: 0 };
-  walk(operation.selectionSet, 1, 1, 0, new Set(), fragments, stats, limits);
+  walk(operation.selectionSet, 1, 1, 0, new Set(), fragments, stats, limits, variables);
   return stats.cost;
+}
+
+/**
+ * The cost refusal for an operation whose sizes come through variables, judged with the
+ * request's values: `undefined` when within the limit. What validation cannot see (see
+ * VariableValues); an introspection-only operation is validation's alone.
+ */
+export function costRefusal(operation: OperationDefinitionNode, document: DocumentNode, limits: QueryLimits, variables: VariableValues): GraphQLError | undefined {
+  if (operation.variableDefinitions === undefined || operation.variableDefinitions.length === 0) return undefined;
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const definition of document.definitions) {
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
+  }
+  if (limits.introspection === true && isIntrospectionOnly(operation.selectionSet, fragments, new Map())) return undefined;
+  if (operationCost(operation, fragments, limits, withDefaults(operation, variables)) <= limits.maxCost) return undefined;
+  return new GraphQLError(`Query is too costly: more than ${limits.maxCost} (one per field, times the page sizes above it, those given in variables as sent)`, {
+    extensions: { code: 'GRAPHQL_VALIDATION_FAILED', limit: 'cost', http: { status: 400 } },
+  });
+}
+
+/** The variables as the operation runs with them: the request's values over the operation's defaults (`$n: Int = 200`). */
+export function withDefaults(operation: OperationDefinitionNode, variables: VariableValues): VariableValues {
+  // No prototype: a variable may be named `__proto__`.
+  const effective: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+  for (const definition of operation.variableDefinitions ?? []) {
+    if (definition.defaultValue !== undefined) effective[definition.variable.name.value] = valueFromASTUntyped(definition.defaultValue);
+  }
+  return Object.assign(effective, variables);
+}
+
+/** Refuses, before anything runs, an operation too costly with the sizes its variables give (see costRefusal). */
+export function queryCostPlugin<Context extends BaseContext>(limits: QueryLimits): ApolloServerPlugin<Context> {
+  return {
+    requestDidStart() {
+      return Promise.resolve({
+        didResolveOperation({ operation, document, request }) {
+          const refusal = operation === undefined ? undefined : costRefusal(operation, document, limits, request.variables ?? {});
+          return refusal === undefined ? Promise.resolve() : Promise.reject(refusal);
+        },
+      });
+    },
+  };
 }
 
 /**
@@ -155,6 +213,7 @@ function walk(
   fragments: ReadonlyMap<string, FragmentDefinitionNode>,
   stats: Stats,
   limits: Bounds,
+  variables?: VariableValues,
 ): void {
   for (const selection of selectionSet.selections) {
     if (stats.cost > limits.maxCost) return;
@@ -170,19 +229,19 @@ function walk(
         if (depth > limits.maxDepth) {
           stats.maxDepth = Math.max(stats.maxDepth, depth + 1);
         } else if (nested <= (limits.maxListDepth ?? Infinity)) {
-          walk(selection.selectionSet, depth + 1, multiplier * pageSize(selection), nested, path, fragments, stats, limits);
+          walk(selection.selectionSet, depth + 1, multiplier * pageSize(selection, variables), nested, path, fragments, stats, limits, variables);
         }
         break;
       }
       case Kind.INLINE_FRAGMENT:
-        walk(selection.selectionSet, depth, multiplier, lists, path, fragments, stats, limits);
+        walk(selection.selectionSet, depth, multiplier, lists, path, fragments, stats, limits, variables);
         break;
       case Kind.FRAGMENT_SPREAD: {
         const name = selection.name.value;
         const fragment = fragments.get(name);
         if (fragment === undefined || path.has(name)) break;
         path.add(name);
-        walk(fragment.selectionSet, depth, multiplier, lists, path, fragments, stats, limits);
+        walk(fragment.selectionSet, depth, multiplier, lists, path, fragments, stats, limits, variables);
         path.delete(name);
         break;
       }
@@ -190,16 +249,29 @@ function walk(
   }
 }
 
-function pageSize(field: FieldNode): number {
+function pageSize(field: FieldNode, variables: VariableValues | undefined): number {
   let size = 1;
   for (const argument of field.arguments ?? []) {
-    if (SIZE_ARGUMENTS.has(argument.name.value)) size = Math.max(size, numberOf(argument.value));
-    if (LIST_ARGUMENTS.has(argument.name.value)) size = Math.max(size, argument.value.kind === Kind.LIST ? argument.value.values.length : ASSUMED_SIZE);
+    if (SIZE_ARGUMENTS.has(argument.name.value)) size = Math.max(size, numberOf(argument.value, variables));
+    if (LIST_ARGUMENTS.has(argument.name.value)) size = Math.max(size, lengthOf(argument.value, variables));
   }
   return size;
 }
 
-function numberOf(value: ValueNode): number {
+/** A size argument's value; through a variable, as the request sent it (1 while validating: see VariableValues). */
+function numberOf(value: ValueNode, variables: VariableValues | undefined): number {
   if (value.kind === Kind.INT) return Math.max(1, Number(value.value));
-  return ASSUMED_SIZE;
+  if (value.kind !== Kind.VARIABLE) return ASSUMED_SIZE;
+  if (variables === undefined) return 1;
+  const sent = variables[value.name.value];
+  return typeof sent === 'number' && Number.isFinite(sent) ? Math.max(1, sent) : ASSUMED_SIZE;
+}
+
+/** A list argument's length; through a variable, as the request sent it (a single value is a list of one). */
+function lengthOf(value: ValueNode, variables: VariableValues | undefined): number {
+  if (value.kind === Kind.LIST) return value.values.length;
+  if (value.kind !== Kind.VARIABLE) return ASSUMED_SIZE;
+  if (variables === undefined) return 1;
+  const sent = variables[value.name.value];
+  return Array.isArray(sent) ? sent.length : sent === undefined || sent === null ? ASSUMED_SIZE : 1;
 }

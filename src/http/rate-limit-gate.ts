@@ -41,8 +41,8 @@ export class RateLimitGate {
   ) {}
 
   /** What executing an operation costs: its cost as the query limits count it (parsed once per text). */
-  costOf(operation: { readonly query: string; readonly operationName: string | undefined }): number {
-    return this.costs.of(operation.query, operation.operationName);
+  costOf(operation: { readonly query: string; readonly operationName: string | undefined; readonly variables?: Readonly<Record<string, unknown>> | undefined }): number {
+    return this.costs.of(operation.query, operation.operationName, operation.variables);
   }
 
   /** What a cached answer costs, of a query that costs `cost`. */
@@ -66,7 +66,7 @@ export class RateLimitGate {
    * client's address for an anonymous one (its events are the server's doing, and cost nothing).
    * `undefined` when allowed, else the refusal.
    */
-  async chargeSubscription(identity: string, clientAddress: string, operation: { readonly query: string; readonly operationName: string | undefined }): Promise<Refusal | undefined> {
+  async chargeSubscription(identity: string, clientAddress: string, operation: { readonly query: string; readonly operationName: string | undefined; readonly variables: Readonly<Record<string, unknown>> }): Promise<Refusal | undefined> {
     const policy = this.policyOf(identity);
     if (policy === undefined) return undefined;
     const verdict = await this.limiter.charge(identity === 'anonymous' ? addressBudget(clientAddress) : identity, policy, this.costOf(operation));

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 
-import { type DocumentNode, getOperationAST, GraphQLError, type GraphQLFormattedError, type GraphQLSchema, OperationTypeNode, parse, validate, type ValidationRule } from 'graphql';
+import { type DocumentNode, getOperationAST, GraphQLError, type GraphQLFormattedError, type GraphQLSchema, type OperationDefinitionNode, OperationTypeNode, parse, validate, type ValidationRule } from 'graphql';
 import { LRUCache } from 'lru-cache';
 
 import type { PersistedDocuments } from '../graphql/persisted/persisted-documents';
+import { costRefusal, type QueryLimits } from '../graphql/query-limits';
 import type { RateLimitedAnswer, RateLimitGate } from '../http/rate-limit-gate';
 import type { LiveRequest } from './live-hub';
 
@@ -20,6 +21,8 @@ export interface LiveRequestsOptions {
   readonly schema: GraphQLSchema;
   readonly persisted: PersistedDocuments;
   readonly validationRules: readonly ValidationRule[];
+  /** The query limits, for the cost of sizes given in variables, which validation cannot see (costRefusal). */
+  readonly limits: QueryLimits;
   readonly maxTokens: number;
   /** Budgets per viewer (absent: no rate limits): a subscription spends its query's cost when it starts. */
   readonly rateLimits?: Pick<RateLimitGate, 'chargeSubscription' | 'refusal' | 'refusalErrors'> | undefined;
@@ -40,7 +43,7 @@ const CHECKED_DOCUMENTS = 500;
  * mutations go over HTTP, where they are cached and counted).
  */
 export class LiveRequests<Viewer> {
-  private readonly checked = new LRUCache<string, { document: DocumentNode; key: string } | { errors: GraphQLFormattedError[] }>({ max: CHECKED_DOCUMENTS });
+  private readonly checked = new LRUCache<string, { document: DocumentNode; operation: OperationDefinitionNode; key: string } | { errors: GraphQLFormattedError[] }>({ max: CHECKED_DOCUMENTS });
 
   constructor(private readonly options: LiveRequestsOptions) {}
 
@@ -58,8 +61,11 @@ export class LiveRequests<Viewer> {
     if (resolution.kind === 'refused') return refused(resolution.code, resolution.message);
     const checked = this.check(resolution.query, operationName ?? undefined);
     if ('errors' in checked) return { ok: false, errors: checked.errors };
+    const sent = (variables ?? {}) as Record<string, unknown>;
+    const tooCostly = costRefusal(checked.operation, checked.document, this.options.limits, sent);
+    if (tooCostly !== undefined) return { ok: false, errors: [withCode(tooCostly, 'GRAPHQL_VALIDATION_FAILED')] };
     const { rateLimits } = this.options;
-    const refusal = await rateLimits?.chargeSubscription(who.identity, who.clientAddress, { query: resolution.query, operationName: operationName ?? undefined });
+    const refusal = await rateLimits?.chargeSubscription(who.identity, who.clientAddress, { query: resolution.query, operationName: operationName ?? undefined, variables: sent });
     if (rateLimits !== undefined && refusal !== undefined) return { ok: false, errors: rateLimits.refusalErrors(refusal), rateLimited: rateLimits.refusal(refusal) };
     const resumeFrom = typeof extensionFields.lastEventId === 'string' ? extensionFields.lastEventId : lastEventId;
     return {
@@ -68,7 +74,7 @@ export class LiveRequests<Viewer> {
         document: checked.document,
         documentKey: checked.key,
         operationName: operationName ?? undefined,
-        variables: (variables ?? {}) as Record<string, unknown>,
+        variables: sent,
         viewer: who.viewer,
         identity: who.identity,
         lastEventId: resumeFrom,
@@ -76,7 +82,7 @@ export class LiveRequests<Viewer> {
     };
   }
 
-  private check(text: string, operationName: string | undefined): { document: DocumentNode; key: string } | { errors: GraphQLFormattedError[] } {
+  private check(text: string, operationName: string | undefined): { document: DocumentNode; operation: OperationDefinitionNode; key: string } | { errors: GraphQLFormattedError[] } {
     const cacheKey = `${operationName ?? ''}\n${text}`;
     const known = this.checked.get(cacheKey);
     if (known !== undefined) return known;
@@ -85,7 +91,7 @@ export class LiveRequests<Viewer> {
     return checked;
   }
 
-  private checkText(text: string, operationName: string | undefined): { document: DocumentNode; key: string } | { errors: GraphQLFormattedError[] } {
+  private checkText(text: string, operationName: string | undefined): { document: DocumentNode; operation: OperationDefinitionNode; key: string } | { errors: GraphQLFormattedError[] } {
     let document: DocumentNode;
     try {
       document = parse(text, { maxTokens: this.options.maxTokens });
@@ -99,7 +105,7 @@ export class LiveRequests<Viewer> {
     if (operation.operation !== OperationTypeNode.SUBSCRIPTION) {
       return { errors: [{ message: `Only subscriptions are served here; send this ${operation.operation} over HTTP (POST or GET /graphql)`, extensions: { code: 'BAD_REQUEST' } }] };
     }
-    return { document, key: createHash('sha256').update(text).digest('base64url') };
+    return { document, operation, key: createHash('sha256').update(text).digest('base64url') };
   }
 }
 

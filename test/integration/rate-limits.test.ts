@@ -7,6 +7,7 @@ import { type Cache, createCache } from '../../src/cache/create-cache';
 import { loadConfig } from '../../src/config';
 import { QueryCosts } from '../../src/graphql/query-costs';
 import { createLogger } from '../../src/logger';
+import { DEMO_INSTRUMENTS } from '../../src/market/instruments';
 import { RedisBudgets } from '../../src/rate-limit/redis-budgets';
 import { RedisCluster } from '../helpers/redis-cluster';
 import { RedisServer } from '../helpers/redis-server';
@@ -174,9 +175,11 @@ describe('rate limits per viewer, in query cost', () => {
   });
 
   it('charges a subscription its query cost when it starts, from the same budget: SSE answers 429 with Retry-After, graphql-ws an error RATE_LIMITED', async () => {
-    const ticks = 'subscription Ticks($symbols: [String!]!) { prices(symbols: $symbols) { symbol bid ask mid time } }';
-    // Above the burst: the first start spends the whole of it.
-    expect(costs.of(ticks, undefined)).toBe(251);
+    const ticks = 'subscription Ticks($symbols: [String!]!) { prices(symbols: $symbols) { symbol bid ask mid spread time } }';
+    // Every instrument: above the burst, so the first start spends the whole of it.
+    const symbols = DEMO_INSTRUMENTS.map((instrument) => instrument.symbol);
+    expect(costs.of(ticks, undefined, { symbols })).toBe(1 + 6 * symbols.length);
+    expect(1 + 6 * symbols.length).toBeGreaterThan(60);
     const streams: AbortController[] = [];
     const stream = async (token: string) => {
       const abort = new AbortController();
@@ -184,7 +187,7 @@ describe('rate limits per viewer, in query cost', () => {
       const response = await fetch(`${a.url}/graphql/stream`, {
         method: 'POST',
         headers: { accept: 'text/event-stream', 'content-type': 'application/json', ...bearer(token) },
-        body: JSON.stringify({ query: ticks, variables: { symbols: ['EUR_USD'] } }),
+        body: JSON.stringify({ query: ticks, variables: { symbols } }),
         signal: abort.signal,
       });
       if (response.status === 200) return { status: 200, headers: response.headers, body: {} };
@@ -194,7 +197,7 @@ describe('rate limits per viewer, in query cost', () => {
     try {
       expect((await stream(ALICE)).status).toBe(200);
       expectRateLimited(await stream(ALICE), 'user');
-      const refused = await new Promise<unknown>((resolve) => ws.subscribe({ query: ticks, variables: { symbols: ['EUR_USD'] } }, { next: () => undefined, error: resolve, complete: () => resolve('completed') }));
+      const refused = await new Promise<unknown>((resolve) => ws.subscribe({ query: ticks, variables: { symbols } }, { next: () => undefined, error: resolve, complete: () => resolve('completed') }));
       expect(refused).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'RATE_LIMITED', policy: 'user', cost: 60 }) })]);
       // Bob's budget is his own; Alice's refills.
       expect((await stream(BOB)).status).toBe(200);

@@ -199,6 +199,23 @@ describe('paged signals (Relay cursor connections)', () => {
       expect(result.errors?.[0]?.extensions).toMatchObject({ limit: 'cost' });
       expect(result.errors?.[0]?.message).toMatch(/Query is too costly/);
     });
+
+    it('the same page sizes given in variables (or their defaults) cost as much, and small ones pass', async () => {
+      const nested = 'query($first: Int!, $limit: Int) { signalsConnection(first: $first) { edges { node { id user { id signals(limit: $limit) { id symbol } } } } } }';
+      for (const [query, variables] of [
+        [nested, { first: 100, limit: 50 }],
+        ['query($first: Int! = 100, $limit: Int = 50) { signalsConnection(first: $first) { edges { node { id user { id signals(limit: $limit) { id symbol } } } } } }', {}],
+      ] as const) {
+        const result = await gw.graphql(query, variables);
+        expect(result.status).toBe(400);
+        expect(result.errors?.[0]?.extensions).toMatchObject({ code: 'GRAPHQL_VALIDATION_FAILED', limit: 'cost' });
+        expect(result.errors?.[0]?.message).toMatch(/Query is too costly/);
+        expect(result.data).toBeUndefined();
+      }
+      const small = await gw.graphql<{ signalsConnection: { edges: unknown[] } }>(nested, { first: 3, limit: 2 });
+      expect(small.errors).toBeUndefined();
+      expect(small.data?.signalsConnection.edges).toHaveLength(3);
+    });
   });
 
   describe('when signals are written, then only the lists they enter or leave are evicted', () => {

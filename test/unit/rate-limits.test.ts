@@ -1,6 +1,7 @@
 import { IncomingMessage } from 'node:http';
 import { Socket } from 'node:net';
 
+import { QueryCosts } from '../../src/graphql/query-costs';
 import { ClientAddresses, network64 } from '../../src/http/client-address';
 import { type RatePolicy, take } from '../../src/rate-limit/gcra';
 import { LocalBudgets } from '../../src/rate-limit/local-budgets';
@@ -162,5 +163,22 @@ describe('RATE_LIMIT_* and TRUSTED_PROXIES', () => {
 
   it('put the admin on a budget of its own when RATE_LIMIT_ADMIN_COST_PER_MINUTE is set', () => {
     expect(loadConfig({ RATE_LIMIT_ADMIN_COST_PER_MINUTE: '100' }).rateLimit.admin).toEqual({ costPerMinute: 100, burstCost: 10_000 });
+  });
+});
+
+describe('query costs', () => {
+  const costs = new QueryCosts({ maxDepth: 8, maxAliases: 15, maxCost: 5000 }, 1000);
+  const query = 'query Board($limit: Int, $symbols: [String!]) { signals(limit: $limit) { id user { id } } prices(symbols: $symbols) { bid } }';
+
+  it('count sizes given in variables as sent, and the operation’s defaults where none was sent', () => {
+    expect(costs.of(query, 'Board', { limit: 200, symbols: ['EUR_USD', 'GBP_USD'] })).toBe(1 + 200 * 3 + 1 + 2);
+    expect(costs.of(query, 'Board', { limit: 2, symbols: ['EUR_USD'] })).toBe(1 + 2 * 3 + 1 + 1);
+    expect(costs.of('query($n: Int = 120) { signals(limit: $n) { id } }', undefined)).toBe(1 + 120);
+    // Left to the field's own default: as many as the cost rule assumes.
+    expect(costs.of(query, 'Board', {})).toBe(1 + 50 * 3 + 1 + 50);
+  });
+
+  it('keep a text without variables at its cost, whatever is sent beside it', () => {
+    expect(costs.of('{ signals(limit: 100) { id } }', undefined, { limit: 1 })).toBe(1 + 100);
   });
 });
