@@ -50,7 +50,8 @@ import type { Logger } from './logger';
 import { CircuitBreaker } from './market/circuit-breaker';
 import { DEMO_INSTRUMENTS } from './market/instruments';
 import { LastKnownValues, StaleIfErrorStats } from './market/last-known';
-import { type MarketDataProvider, UpstreamError, UpstreamStats } from './market/market-data.provider';
+import { ListedInstrumentsProvider } from './market/listed-instruments.provider';
+import { isUpstreamFault, type MarketDataProvider, UpstreamStats } from './market/market-data.provider';
 import { MarketLive } from './market/market.live';
 import type { StreamReport } from './market/quote-stream-leader';
 import { MarketService } from './market/market.service';
@@ -173,17 +174,22 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
   const cdn = createCdn(config.cdn, cacheService, keys.graphqlResponsesPattern(), logger, httpClient);
 
   const upstream = new UpstreamStats();
+  // The instruments this gateway serves (the ones the demo data, warming and signals cover): what
+  // "the feed lists" means in the schema. An instrument outside them never reaches the provider.
+  const symbols = DEMO_INSTRUMENTS.map((instrument) => instrument.symbol);
+  const listed: ReadonlySet<string> = new Set(symbols);
   const untracedProvider = createMarketDataProvider(config, upstream, httpClient);
-  const provider = tracing === undefined ? untracedProvider : new TracedMarketDataProvider(untracedProvider, tracing);
+  const provider = new ListedInstrumentsProvider(tracing === undefined ? untracedProvider : new TracedMarketDataProvider(untracedProvider, tracing), listed);
   const usersRepository = new UsersRepository(db);
   const users = new UsersService(usersRepository, cacheService, keys, invalidator);
-  const signals = new SignalsService(new SignalsRepository(db), usersRepository, cacheService, keys, invalidator, DEMO_INSTRUMENTS.map((instrument) => instrument.symbol), signalEvents);
+  const signals = new SignalsService(new SignalsRepository(db), usersRepository, cacheService, keys, invalidator, symbols, signalEvents);
   const now = options.now ?? Date.now;
   const breaker = new CircuitBreaker(provider.name, {
     ...config.marketData.breaker,
     now,
-    // Only the provider's own failures (after its retries) say the upstream is unwell.
-    isFailure: (error) => error instanceof UpstreamError,
+    // Only the provider's own failures (after its retries) say the upstream is unwell, and a
+    // refused request (a 4xx other than 401, 403, 429) does not: see isUpstreamFault.
+    isFailure: isUpstreamFault,
     onStateChange(from, to) {
       if (to === 'open') logger.warn({ provider: provider.name, from, to }, 'market data: circuit breaker opened, calls fail fast');
       else logger.info({ provider: provider.name, from, to }, 'market data: circuit breaker state changed');
@@ -191,8 +197,7 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
   });
   const lastKnown = new LastKnownValues(cacheService, { graceSeconds: config.marketData.staleIfErrorSeconds, now }, new StaleIfErrorStats());
   const market = new MarketService(provider, cacheService, keys, config.cache.priceTtlSeconds, breaker, lastKnown, config.marketData.staleAfterMs);
-  const symbols = DEMO_INSTRUMENTS.map((instrument) => instrument.symbol);
-  const marketLive = liveBus === undefined ? undefined : createMarketLive(config, market, provider, liveBus, cache, logger);
+  const marketLive = liveBus === undefined ? undefined : createMarketLive(config, market, provider, listed, liveBus, cache, logger);
   const warming = new WarmingService(
     [userDataWarming(users, signals), signalsWarming(signals, symbols), marketDataWarming(market, symbols), statisticsWarming(signals, symbols)],
     cache.leases,
@@ -423,7 +428,15 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
 }
 
 /** The fleet's one price stream (QuoteStreamLeader) and what turns its ticks into live events (MarketLive). */
-function createMarketLive(config: Config, market: MarketService, provider: MarketDataProvider, bus: LiveBus, cache: Cache, logger: Logger): { market: MarketLive; leader: QuoteStreamLeader } {
+function createMarketLive(
+  config: Config,
+  market: MarketService,
+  provider: MarketDataProvider,
+  listed: ReadonlySet<string>,
+  bus: LiveBus,
+  cache: Cache,
+  logger: Logger,
+): { market: MarketLive; leader: QuoteStreamLeader } {
   const leader = new QuoteStreamLeader(
     provider,
     cache.leases,
@@ -437,10 +450,11 @@ function createMarketLive(config: Config, market: MarketService, provider: Marke
       leaseMs: config.live.streamLeaseMs,
       heartbeatTimeoutMs: config.live.streamHeartbeatTimeoutMs,
       maxReconnectDelayMs: config.redis.maxReconnectDelayMs,
+      listed,
     },
     logger,
   );
-  const marketLive = new MarketLive(market, bus, leader, logger);
+  const marketLive = new MarketLive(market, bus, leader, logger, listed);
   return { market: marketLive, leader };
 }
 

@@ -419,9 +419,9 @@ export type SignalStatus =
   | 'EXPIRED';
 
 export type Subscription = {
-  /** Bars of an instrument built from the live ticks: the forming bar after each tick, then each bar once complete */
+  /** Bars of an instrument built from the live ticks: the forming bar after each tick, then each bar once complete; BAD_USER_INPUT for an instrument the feed does not list */
   candles: CandleUpdate;
-  /** Quote ticks of the instruments, from the one upstream price stream of the fleet. A slow client gets the latest tick of each instrument, not every tick. */
+  /** Quote ticks of the instruments, from the one upstream price stream of the fleet. A slow client gets the latest tick of each instrument, not every tick. BAD_USER_INPUT for an instrument the feed does not list. */
   prices: Price;
   /** Signals created or changing status, optionally of some instruments or one author. Replayable: pass `after` (or SSE Last-Event-ID) to get what was missed within SUBSCRIPTION_REPLAY_SECONDS. */
   signalEvents: SignalEvent;

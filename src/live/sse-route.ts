@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { IncomingMessage } from 'node:http';
 import type { GraphQLFormattedError } from 'graphql';
 
 import { sendRateLimited } from '../http/rate-limit-gate';
@@ -39,14 +40,25 @@ const EVENT_STREAM_HEADERS = { 'content-type': 'text/event-stream; charset=utf-8
 export function registerSseRoute<Viewer>(http: FastifyInstance, options: SseRouteOptions<Viewer>): { close(): void } {
   /** Open streams, each with how to end it: a stream never ends by itself, and a server closing waits for its requests. */
   const open = new Set<() => void>();
+  const clients = new WeakMap<IncomingMessage, Client>();
+  // Before anything awaits (session lookup, rate-limit charge, persisted documents): a client that
+  // leaves during those would otherwise never be seen leaving, and its address is unknown once its socket is gone.
+  const onRequest = async (request: FastifyRequest, reply: FastifyReply) => {
+    clients.set(request.raw, watchClient(request, reply, options.clientAddress(request)));
+  };
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
     if (!acceptsEventStream(request.headers.accept)) {
       return reply.code(406).headers(options.extraHeaders(request)).send({ errors: [{ message: 'Send Accept: text/event-stream', extensions: { code: 'NOT_ACCEPTABLE' } }] });
     }
     const params = paramsOf(request);
     if (params === undefined) return reply.code(400).headers(options.extraHeaders(request)).send({ errors: [{ message: 'Send the subscription as a JSON object, or in the query string', extensions: { code: 'BAD_REQUEST' } }] });
-    const clientAddress = options.clientAddress(request);
+    const client = clients.get(request.raw) ?? watchClient(request, reply, options.clientAddress(request));
+    const { clientAddress } = client;
     const admission = await options.gate.admit(request.headers.authorization, clientAddress);
+    if (client.gone) {
+      if (admission.ok) admission.admitted.release();
+      return abandon(reply);
+    }
     if (!admission.ok) {
       const status = admission.reason === 'unauthenticated' ? 401 : 429;
       return reply.code(status).headers(options.extraHeaders(request)).send({ errors: [{ message: admission.message, extensions: { code: admission.reason === 'unauthenticated' ? 'UNAUTHENTICATED' : 'TOO_MANY_CONNECTIONS' } }] });
@@ -54,6 +66,10 @@ export function registerSseRoute<Viewer>(http: FastifyInstance, options: SseRout
     const { admitted } = admission;
     const lastEventId = typeof request.headers['last-event-id'] === 'string' ? request.headers['last-event-id'] : undefined;
     const prepared = await options.requests.prepare(params, { viewer: admitted.viewer, identity: admitted.identity, trusted: options.gate.viewers.trusted(admitted.viewer), clientAddress }, lastEventId);
+    if (client.gone) {
+      admitted.release();
+      return abandon(reply);
+    }
     if (!prepared.ok) {
       admitted.release();
       const { rateLimited } = prepared;
@@ -61,11 +77,11 @@ export function registerSseRoute<Viewer>(http: FastifyInstance, options: SseRout
       return sendRateLimited(reply.headers(options.extraHeaders(request)), rateLimited);
     }
     reply.hijack();
-    stream(request, reply, admitted, options, open, async (send) => options.hub.subscribe(prepared.request, { send }));
+    stream(request, reply, client, admitted, options, open, async (send) => options.hub.subscribe(prepared.request, { send }));
     return reply;
   };
-  http.post(options.path, handler);
-  http.get(options.path, handler);
+  http.post(options.path, { onRequest }, handler);
+  http.get(options.path, { onRequest }, handler);
   return {
     /** Ends every stream (`complete`): the clients reconnect, to another instance. */
     close() {
@@ -74,9 +90,49 @@ export function registerSseRoute<Viewer>(http: FastifyInstance, options: SseRout
   };
 }
 
+/** A stream's client as seen from its arrival: where it came from, and whether it has left. */
+interface Client {
+  readonly clientAddress: string;
+  readonly gone: boolean;
+  /** Runs `then` once the connection closes (at once if it already has). */
+  whenGone(then: () => void): void;
+}
+
+function watchClient(request: FastifyRequest, reply: FastifyReply, clientAddress: string): Client {
+  const res = reply.raw;
+  // The response closes with its socket (or once it has been sent): 'close' on the request itself
+  // only says that its body has been read.
+  let gone = res.destroyed || request.raw.socket.destroyed;
+  const waiting: (() => void)[] = [];
+  if (!gone) {
+    res.once('close', () => {
+      gone = true;
+      for (const then of waiting.splice(0)) then();
+    });
+  }
+  return {
+    clientAddress,
+    get gone() {
+      return gone;
+    },
+    whenGone(then) {
+      if (gone) then();
+      else waiting.push(then);
+    },
+  };
+}
+
+/** Nothing to answer a client that has left: Fastify must not try to. */
+function abandon(reply: FastifyReply): FastifyReply {
+  reply.hijack();
+  reply.raw.destroy();
+  return reply;
+}
+
 function stream<Viewer>(
   request: FastifyRequest,
   reply: FastifyReply,
+  client: Client,
   admitted: Admitted<Viewer>,
   options: SseRouteOptions<Viewer>,
   open: Set<() => void>,
@@ -123,7 +179,7 @@ function stream<Viewer>(
       }, options.authRecheckMs).unref()
     : undefined;
   open.add(end);
-  res.once('close', () => {
+  client.whenGone(() => {
     open.delete(end);
     ended = true;
     clearInterval(keepalive);
@@ -131,6 +187,8 @@ function stream<Viewer>(
     unsubscribe?.();
     admitted.release();
   });
+  // Gone already: released above, and nothing to subscribe for.
+  if (ended) return;
   void subscribe((frame) => {
     if (ended) return;
     const head = frame.eventId === undefined ? 'event: next\ndata: ' : `id: ${frame.eventId}\nevent: next\ndata: `;

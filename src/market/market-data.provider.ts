@@ -62,6 +62,19 @@ export class UpstreamError extends Error {
   readonly status: number | undefined;
 }
 
+/**
+ * Whether an error says the upstream is unwell, for the circuit breaker: a timeout, a network
+ * error, a malformed answer, a 5xx, a 429, and a 401 or 403 (the gateway's credentials no longer
+ * work, for every caller alike). Any other 4xx is about the request, not the upstream: counting
+ * it would let a few bad requests open the circuit for everyone.
+ */
+export function isUpstreamFault(error: unknown): boolean {
+  if (!(error instanceof UpstreamError)) return false;
+  const { status } = error;
+  const clientError = error.kind === 'http' && status !== undefined && status >= 400 && status < 500;
+  return !clientError || status === 401 || status === 403 || status === 429;
+}
+
 /** Counts what reached the upstream (each HTTP attempt, each simulated call). */
 export class UpstreamStats {
   requests = 0;

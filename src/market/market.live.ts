@@ -1,3 +1,4 @@
+import { badInput } from '../errors';
 import type { LiveBus, LiveMessage } from '../live/live-bus';
 import { LiveInterest } from '../live/live-interest';
 import type { Logger } from '../logger';
@@ -46,6 +47,8 @@ export class MarketLive {
     private readonly bus: LiveBus,
     private readonly leader: QuoteStreamLeader,
     private readonly logger: Logger,
+    /** The instruments the gateway serves; a subscription to any other is refused (it would never tick). */
+    private readonly listed: ReadonlySet<string>,
   ) {
     bus.onMessage((message) => this.heard(message));
   }
@@ -64,7 +67,9 @@ export class MarketLive {
     void this.bus.publish({ topic: WANTED_TOPIC, data: null });
   }
 
+  /** BAD_USER_INPUT for an instrument the gateway does not serve. */
   prices(symbols: readonly string[]): LiveInterest {
+    this.assertListed(symbols, 'symbols');
     const wanted = [...new Set(symbols)];
     return new LiveInterest(wanted.map(quoteTopic), {
       conflationKey: (data) => (data as QuoteEvent).symbol,
@@ -72,7 +77,9 @@ export class MarketLive {
     });
   }
 
+  /** BAD_USER_INPUT for an instrument the gateway does not serve. */
   candles(symbol: string, timeframe: Timeframe): LiveInterest {
+    this.assertListed([symbol], 'symbol');
     return new LiveInterest([candleTopic(symbol, timeframe)], {
       // Updates of the forming bar replace each other; a completed bar is never dropped.
       conflationKey: (data) => ((data as CandleEvent).candle.complete ? undefined : 'forming'),
@@ -85,6 +92,11 @@ export class MarketLive {
         };
       },
     });
+  }
+
+  private assertListed(symbols: readonly string[], field: string): void {
+    const unlisted = [...new Set(symbols.filter((symbol) => !this.listed.has(symbol)))];
+    if (unlisted.length > 0) throw badInput(`${field}: ${unlisted.join(', ')} ${unlisted.length === 1 ? 'is not an instrument' : 'are not instruments'} the market-data feed lists`, { field });
   }
 
   private async applyPending(): Promise<void> {

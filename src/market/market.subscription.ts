@@ -15,7 +15,7 @@ import { CandleUpdate, Price } from './market.type';
 @Resolver()
 export class MarketSubscriptionResolver {
   @Subscription(() => Price, {
-    description: 'Quote ticks of the instruments, from the one upstream price stream of the fleet. A slow client gets the latest tick of each instrument, not every tick.',
+    description: 'Quote ticks of the instruments, from the one upstream price stream of the fleet. A slow client gets the latest tick of each instrument, not every tick. BAD_USER_INPUT for an instrument the feed does not list.',
     subscribe: async ({ args, context }) => {
       await validateArgs(Object.assign(new PricesArgs(), args));
       return liveSources(context).market.prices((args as PricesArgs).symbols);
@@ -26,7 +26,7 @@ export class MarketSubscriptionResolver {
   }
 
   @Subscription(() => CandleUpdate, {
-    description: 'Bars of an instrument built from the live ticks: the forming bar after each tick, then each bar once complete',
+    description: 'Bars of an instrument built from the live ticks: the forming bar after each tick, then each bar once complete; BAD_USER_INPUT for an instrument the feed does not list',
     subscribe: async ({ args, context }) => {
       await validateArgs(Object.assign(new CandleStreamArgs(), args));
       const { symbol, timeframe } = args as CandleStreamArgs;

@@ -14,6 +14,12 @@ export interface QuoteStreamLeaderOptions {
   /** MARKET_STREAM_HEARTBEAT_TIMEOUT_MS: silence after which the stream is reopened. */
   readonly heartbeatTimeoutMs: number;
   readonly maxReconnectDelayMs: number;
+  /**
+   * The instruments the gateway serves: the only ones a stream carries. The fleet's wanted list
+   * is anyone's to write (an instance of another version, say), and OANDA refuses a whole stream
+   * (400, again at every reopening) when one instrument in it is unknown.
+   */
+  readonly listed: ReadonlySet<string>;
 }
 
 export type StreamRole = 'leader' | 'follower' | 'solo';
@@ -190,7 +196,7 @@ export class QuoteStreamLeader {
 
   /** Opens (or reopens, for a new set of instruments) the provider's stream; none for no instrument. */
   private streamFor(instruments: readonly string[]): void {
-    const sorted = [...instruments].sort();
+    const sorted = instruments.filter((symbol) => this.options.listed.has(symbol)).sort();
     if (this.stream !== undefined && sameList(sorted, this.streaming)) return;
     this.closeStream();
     if (sorted.length === 0 || Date.now() < this.reopenAtMs) return;

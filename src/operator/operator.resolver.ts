@@ -1,6 +1,7 @@
 import { Arg, Args, Ctx, Int, Mutation, Query, Resolver } from 'type-graphql';
 
 import type { MetricsSnapshot } from '../cache/cache-metrics';
+import { nullsAsAbsent } from '../graphql/nulls-as-absent';
 import type { RequestContext } from '../request-context';
 import type { StrategyMetrics, WarmingStrategyName } from '../warming/warming.service';
 import type { CacheAdminService } from './cache-admin.service';
@@ -84,7 +85,7 @@ export class OperatorResolver {
 
   @Mutation(() => InvalidationResult, { description: 'Admin only' })
   invalidateCache(@Arg('input') input: InvalidateCacheInput, @Ctx() { viewer }: RequestContext): Promise<InvalidationResult> {
-    return this.admin.invalidate(viewer, input);
+    return this.admin.invalidate(viewer, nullsAsAbsent(input));
   }
 
   @Mutation(() => Int, {
@@ -97,9 +98,10 @@ export class OperatorResolver {
   @Mutation(() => WarmingRunResult, { description: 'Admin only. All strategies when none are named.' })
   async triggerCacheWarming(
     @Ctx() { viewer }: RequestContext,
-    @Arg('strategies', () => [WarmingStrategyEnum], { nullable: true }) strategies?: WarmingStrategyName[],
+    @Arg('strategies', () => [WarmingStrategyEnum], { nullable: true }) strategies?: WarmingStrategyName[] | null,
   ): Promise<WarmingRunResult> {
-    const run = await this.admin.triggerWarming(viewer, strategies);
+    // null, like an empty list or none at all: every strategy.
+    const run = await this.admin.triggerWarming(viewer, strategies ?? undefined);
     if (run.status === 'skipped') return { ran: false, skippedReason: run.reason, durationMs: 0, results: [] };
     return {
       ran: true,

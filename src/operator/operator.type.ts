@@ -213,6 +213,7 @@ export class InvalidationResult {
   removed!: number;
 }
 
+/** Its optional fields may come as `null`, which means left out (the resolver reads them through nullsAsAbsent). */
 @InputType({ description: 'USER needs id; SIGNALS and MARKET take an optional symbol; PATTERN needs a pattern relative to the key prefix' })
 export class InvalidateCacheInput {
   @Field(() => InvalidationScopeEnum)
@@ -221,17 +222,17 @@ export class InvalidateCacheInput {
   @Field(() => Int, { nullable: true })
   @IsOptional()
   @IsId()
-  id?: number;
+  id?: number | null;
 
-  @Field({ nullable: true })
+  @Field(() => String, { nullable: true })
   @IsOptional()
   @IsInstrument()
-  symbol?: string;
+  symbol?: string | null;
 
-  @Field({ nullable: true, description: 'For example signals:*:latest:*; letters, digits, _ : - * ?' })
+  @Field(() => String, { nullable: true, description: 'For example signals:*:latest:*; letters, digits, _ : - * ?' })
   @IsOptional()
   @Matches(OPERATOR_PATTERN, { message: 'pattern may hold letters, digits, _ : - and the wildcards * ? only (1 to 200 characters)' })
-  pattern?: string;
+  pattern?: string | null;
 }
 
 @ArgsType()

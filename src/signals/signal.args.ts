@@ -95,6 +95,7 @@ export class SignalStatisticsArgs {
   symbol!: string;
 }
 
+/** Its optional fields may come as `null`, which means left out (the resolver reads them through nullsAsAbsent). */
 @InputType({ description: 'A new ACTIVE signal. A session creates it for its own user; an admin names the author in userId.' })
 export class CreateSignalInput {
   @Field()
@@ -114,12 +115,12 @@ export class CreateSignalInput {
   @Field(() => Float, { nullable: true })
   @IsOptional()
   @IsPrice()
-  stopLoss?: number;
+  stopLoss?: number | null;
 
   @Field(() => Float, { nullable: true })
   @IsOptional()
   @IsPrice()
-  takeProfit?: number;
+  takeProfit?: number | null;
 
   @Field(() => Float, { description: 'Between 0 and 1' })
   @InRange(0, 1)
@@ -128,7 +129,7 @@ export class CreateSignalInput {
   @Field(() => Int, { nullable: true, description: 'Author; admins only' })
   @IsOptional()
   @IsId()
-  userId?: number;
+  userId?: number | null;
 }
 
 @ArgsType()

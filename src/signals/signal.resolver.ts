@@ -2,6 +2,7 @@ import type { GraphQLResolveInfo } from 'graphql';
 import { Arg, Args, Ctx, FieldResolver, Info, Mutation, Query, Resolver, Root } from 'type-graphql';
 
 import { CacheTags, idsOf, memberOf, type ShownTags, stringsOf } from '../cache/cache-tags';
+import { nullsAsAbsent } from '../graphql/nulls-as-absent';
 import type { Quote } from '../market/market-data.provider';
 import { Price } from '../market/market.type';
 import { toPrice } from '../market/market.resolver';
@@ -62,7 +63,7 @@ export class SignalResolver {
 
   @Mutation(() => Signal, { description: 'Creates an ACTIVE signal; needs a session (author) or the admin token (userId)' })
   async createSignal(@Arg('input') input: CreateSignalInput, @Ctx() { viewer, loaders }: RequestContext): Promise<SignalRecord> {
-    const created = await this.signalsService.createSignal(viewer, input);
+    const created = await this.signalsService.createSignal(viewer, nullsAsAbsent(input));
     loaders.signal.prime(created.id, created);
     return created;
   }

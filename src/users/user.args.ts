@@ -28,17 +28,18 @@ export class UserSignalsArgs {
   limit!: number;
 }
 
+/** Its fields may come as `null`, which means left out (the resolver reads them through nullsAsAbsent). */
 @InputType({ description: 'Fields to change; at least one' })
 export class UpdateUserInput {
-  @Field({ nullable: true })
+  @Field(() => String, { nullable: true })
   @IsOptional()
   @Length(1, 100, { message: '$property must be 1 to 100 characters' })
-  displayName?: string;
+  displayName?: string | null;
 
-  @Field({ nullable: true })
+  @Field(() => String, { nullable: true })
   @IsOptional()
   @IsEmail({}, { message: '$property must be an email address' })
-  email?: string;
+  email?: string | null;
 }
 
 @ArgsType()

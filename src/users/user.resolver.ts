@@ -1,6 +1,7 @@
 import { Args, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
 
 import { CacheTags, idsOf, memberOf, type ShownTags } from '../cache/cache-tags';
+import { nullsAsAbsent } from '../graphql/nulls-as-absent';
 import { CacheControl } from '../graphql/response-cache/cache-policy';
 import type { RequestContext } from '../request-context';
 import { actsFor } from '../sessions/viewer';
@@ -55,7 +56,7 @@ export class UserResolver {
 
   @Mutation(() => User, { description: 'Allowed for the user and for admins' })
   async updateUser(@Args() { id, input }: UpdateUserArgs, @Ctx() { viewer, loaders }: RequestContext): Promise<UserRecord> {
-    const updated = await this.usersService.updateUser(viewer, id, input);
+    const updated = await this.usersService.updateUser(viewer, id, nullsAsAbsent(input));
     loaders.user.clear(id).prime(id, updated);
     return updated;
   }

@@ -5,7 +5,8 @@ import type { AddressInfo } from 'node:net';
  * A local stand-in for OANDA's pricing stream (`/v3/accounts/{id}/pricing/stream`): newline-
  * delimited JSON, a PRICE line per instrument every `tickMs` and a HEARTBEAT every second. It
  * counts the streams opened and open, so a test can see how many the fleet holds. REST pricing
- * is answered too, with the latest prices.
+ * is answered too, with the latest prices. Given the instruments it `lists`, it refuses a request
+ * naming any other as OANDA does: the whole request, 400, on pricing and on the stream alike.
  */
 export class FakeOandaStream {
   /** Streams opened since start. */
@@ -14,16 +15,22 @@ export class FakeOandaStream {
   peak = 0;
   /** While true, open streams say nothing: no tick, no heartbeat (a stream that died silently). */
   silent = false;
+  /** Every request's path and query, in order. */
+  readonly seen: string[] = [];
   private readonly open = new Set<ServerResponse>();
   private readonly server: Server;
   private sequence = 0;
 
-  private constructor(private readonly tickMs: number) {
+  private constructor(
+    private readonly tickMs: number,
+    private readonly lists: ReadonlySet<string> | undefined,
+  ) {
     this.server = createServer((request, response) => this.handle(request, response));
   }
 
-  static async start(tickMs = 100): Promise<FakeOandaStream> {
-    const fake = new FakeOandaStream(tickMs);
+  /** `lists`: the instruments the broker knows (default: any). */
+  static async start(tickMs = 100, lists?: readonly string[]): Promise<FakeOandaStream> {
+    const fake = new FakeOandaStream(tickMs, lists === undefined ? undefined : new Set(lists));
     await new Promise<void>((resolve) => fake.server.listen(0, '127.0.0.1', resolve));
     return fake;
   }
@@ -50,6 +57,12 @@ export class FakeOandaStream {
   private handle(request: IncomingMessage, response: ServerResponse): void {
     const url = new URL(request.url ?? '/', 'http://fake');
     const instruments = (url.searchParams.get('instruments') ?? '').split(',').filter((item) => item !== '');
+    this.seen.push(request.url ?? '');
+    const { lists } = this;
+    if (lists !== undefined && instruments.some((instrument) => !lists.has(instrument))) {
+      response.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ errorMessage: "Invalid value specified for 'instruments'" }));
+      return;
+    }
     if (url.pathname.endsWith('/pricing/stream')) {
       this.stream(instruments, response);
       return;

@@ -198,6 +198,53 @@ describe(`hostile input over HTTP (${reachable ? 'PostgreSQL' : 'PGlite'})`, () 
     });
   });
 
+  describe('an optional mutation field sent as null, which means left out', () => {
+    const userUpdates = () => gw.gateway.db.queryCounts().byLabel['users.update'] ?? 0;
+    type Updated = { updateUser: { displayName: string; email: string } };
+
+    it('updateUser changes the fields given and leaves a null one as it is', async () => {
+      const result = await gw.graphql<Updated>('mutation { updateUser(id: 1, input: { displayName: "Alice B", email: null }) { displayName email } }', undefined, ALICE);
+      expect(result).toMatchObject({ data: { updateUser: { displayName: 'Alice B', email: 'alice@example.com' } } });
+      expect(result.errors).toBeUndefined();
+      const byVariable = await gw.graphql<Updated>('mutation($email: String) { updateUser(id: 1, input: { displayName: "Alice Ito", email: $email }) { displayName email } }', { email: null }, TEST_ADMIN_TOKEN);
+      expect(byVariable).toMatchObject({ data: { updateUser: { displayName: 'Alice Ito', email: 'alice@example.com' } } });
+    });
+
+    it('updateUser with only null fields has nothing to update, and writes nothing', async () => {
+      const before = userUpdates();
+      const result = await gw.graphql('mutation { updateUser(id: 1, input: { displayName: null, email: null }) { updatedAt } }', undefined, ALICE);
+      expect(result.errors?.[0]).toMatchObject({ message: expect.stringContaining('Nothing to update'), extensions: { code: 'BAD_USER_INPUT' } });
+      expect(userUpdates()).toBe(before);
+    });
+
+    it('createSignal takes a null stopLoss or takeProfit as no level, in either direction', async () => {
+      for (const fields of ['direction: SELL, stopLoss: null, takeProfit: 1.0', 'direction: BUY, stopLoss: 1.0, takeProfit: null', 'direction: BUY, stopLoss: null, takeProfit: null']) {
+        const result = await createSignal(`symbol: "EUR_USD", entryPrice: 1.1, confidence: 0.5, ${fields}`);
+        expect(result.errors).toBeUndefined();
+        expect(result.data?.createSignal.status).toBe('ACTIVE');
+      }
+    });
+
+    it("createSignal takes a null userId as none: a session's own signal, and for the admin the author is still required", async () => {
+      const own = await gw.graphql<{ createSignal: { user: { id: number } } }>('mutation { createSignal(input: { symbol: "EUR_USD", timeframe: H1, direction: BUY, entryPrice: 1.1, confidence: 0.5, userId: null }) { user { id } } }', undefined, ALICE);
+      expect(own.errors).toBeUndefined();
+      expect(own.data?.createSignal.user.id).toBe(1);
+      const before = inserts();
+      const admin = await createSignal('symbol: "EUR_USD", direction: BUY, entryPrice: 1.1, confidence: 0.5, userId: null', TEST_ADMIN_TOKEN);
+      expect(admin.errors?.[0]).toMatchObject({ message: expect.stringContaining('userId is required'), extensions: { code: 'BAD_USER_INPUT', field: 'userId' } });
+      expect(inserts()).toBe(before);
+    });
+
+    it("invalidateCache and triggerCacheWarming read null as left out: a scope's missing argument is named, null strategies are all of them", async () => {
+      const invalidate = (input: string) => gw.graphql(`mutation { invalidateCache(input: ${input}) { scope } }`, undefined, TEST_ADMIN_TOKEN);
+      expect((await invalidate('{ scope: USER, id: null }')).errors?.[0]).toMatchObject({ message: 'scope user needs id', extensions: { code: 'BAD_USER_INPUT' } });
+      expect((await invalidate('{ scope: PATTERN, pattern: null }')).errors?.[0]).toMatchObject({ message: expect.stringContaining('scope pattern needs a pattern'), extensions: { code: 'BAD_USER_INPUT' } });
+      expect(await invalidate('{ scope: SIGNALS, symbol: null }')).toMatchObject({ data: { invalidateCache: { scope: 'SIGNALS' } } });
+      const warming = await gw.graphql('mutation { triggerCacheWarming(strategies: null) { ran } }', undefined, TEST_ADMIN_TOKEN);
+      expect(warming.errors).toBeUndefined();
+    });
+  });
+
   describe('instruments', () => {
     it.each([['ABC_XYZ'], ['EUR_CHF']])('refuses a signal on %s, which the market-data feed does not list, storing nothing', async (symbol) => {
       const before = inserts();

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 import { startTestGateway, TEST_ADMIN_TOKEN, ALICE, type TestGateway } from '../helpers/test-gateway';
 
 interface Edge {
@@ -166,6 +168,23 @@ describe('paged signals (Relay cursor connections)', () => {
       bytes.writeUInt32BE(1, 15);
       await refused({ symbol: 'EUR_USD', first: 5, after: bytes.toString('base64url') }, 'after', /not a cursor of this list: malformed/);
       await refused({ symbol: 'EUR_USD', first: 5, after: Buffer.from('v1:1795742349276000:7').toString('base64url') }, 'after', /malformed/);
+    });
+
+    it('a well-formed cursor naming no place an item can have (an id above the largest id, a time out of range)', async () => {
+      // The check is not a secret: anyone can write a cursor that passes it.
+      const forged = (edit: (bytes: Buffer) => void) => {
+        const bytes = Buffer.from(cursor, 'base64url');
+        edit(bytes);
+        createHash('sha256').update(bytes.subarray(0, 19)).digest().subarray(0, 4).copy(bytes, 19);
+        return bytes.toString('base64url');
+      };
+      await refused({ symbol: 'EUR_USD', first: 5, after: forged((bytes) => bytes.writeUInt32BE(2 ** 31, 15)) }, 'after', /not a cursor of this list: malformed/);
+      await refused({ symbol: 'EUR_USD', last: 5, before: forged((bytes) => bytes.writeUInt32BE(0xffffffff, 15)) }, 'before', /not a cursor of this list: malformed/);
+      await refused({ symbol: 'EUR_USD', first: 5, after: forged((bytes) => bytes.writeBigInt64BE(9_000_000_000_000_000_000n, 7)) }, 'after', /not a cursor of this list: malformed/);
+      await refused({ symbol: 'EUR_USD', first: 5, after: forged((bytes) => bytes.writeBigInt64BE(-1n, 7)) }, 'after', /not a cursor of this list: malformed/);
+      // The largest id and a time near the end of year 9999 are places, though no item is there.
+      const far = await gw.graphql(PAGE, { symbol: 'EUR_USD', last: 5, before: forged((bytes) => { bytes.writeUInt32BE(2 ** 31 - 1, 15); bytes.writeBigInt64BE(253_402_300_799_000_000n, 7); }) });
+      expect(far.errors).toBeUndefined();
     });
 
     it('a truncated cursor, or one with characters base64url does not have', async () => {

@@ -287,3 +287,51 @@ describe('GraphQL subscriptions over graphql-ws and SSE', () => {
     expect(await streamed).toMatch(/event: complete\ndata:\n\n$/);
   });
 });
+
+describe('an SSE client that leaves before its stream starts', () => {
+  let gateway: TestGateway;
+  /** How long the gateway takes before the SSE handler runs: the time a session lookup, a rate-limit charge in Redis or a persisted-document lookup can take. */
+  let latencyMs = 0;
+
+  beforeAll(async () => {
+    gateway = await startTestGateway({ SUBSCRIPTION_MAX_CONNECTIONS_PER_VIEWER: '2', MARKET_STREAM_LEASE_MS: '500' }, {
+      beforeListen: (g) =>
+        g.http.addHook('preHandler', async (request) => {
+          if (request.url.startsWith('/graphql/stream') && latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, latencyMs));
+        }),
+    });
+  }, 120_000);
+  afterAll(async () => {
+    await gateway.close();
+  });
+
+  const open = (signal: AbortSignal) =>
+    fetch(`${gateway.url}/graphql/stream`, {
+      method: 'POST',
+      headers: { accept: 'text/event-stream', 'content-type': 'application/json', authorization: `Bearer ${ALICE}` },
+      body: JSON.stringify({ query: PRICES, variables: { symbols: ['GBP_JPY'] } }),
+      signal,
+    });
+
+  it('holds no subscription, no instrument of the stream and no connection slot of its viewer', async () => {
+    latencyMs = 300;
+    for (let i = 0; i < 3; i += 1) {
+      const abort = new AbortController();
+      const response = open(abort.signal).catch(() => undefined);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      abort.abort();
+      await response;
+    }
+    latencyMs = 0;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(gateway.gateway.live!.hub.size.subscriptions).toBe(0);
+    await eventuallyPasses(() => expect(gateway.gateway.live!.stream().instruments).not.toContain('GBP_JPY'), 5_000);
+    // More clients came and went than the viewer may hold at once: none of them still counts.
+    const abort = new AbortController();
+    const response = await open(abort.signal);
+    expect(response.status).toBe(200);
+    await eventuallyPasses(() => expect(gateway.gateway.live!.hub.size.subscriptions).toBe(1), 3_000);
+    abort.abort();
+    await eventuallyPasses(() => expect(gateway.gateway.live!.hub.size.subscriptions).toBe(0), 3_000);
+  });
+});

@@ -1,4 +1,4 @@
-import { UpstreamError, UpstreamStats } from '../../src/market/market-data.provider';
+import { isUpstreamFault, UpstreamError, UpstreamStats } from '../../src/market/market-data.provider';
 import { OandaMarketDataProvider } from '../../src/market/oanda.provider';
 import { candlesBody, FakeOanda, pricingBody } from '../helpers/fake-oanda';
 
@@ -90,6 +90,27 @@ describe('the OANDA v20 provider against a local fake broker', () => {
   it('reports an instrument the broker does not list as unknown (null)', async () => {
     broker.script({ status: 400, body: { errorMessage: "Invalid value specified for 'instrument'" } });
     expect(await provider.getCandles('ABC_XYZ', 'H1', 10)).toBeNull();
+  });
+
+  it.each([
+    { answer: '503', reply: { status: 503, body: {} }, counted: true },
+    { answer: '429', reply: { status: 429, body: {} }, counted: true },
+    { answer: '401 (the token no longer works, for everyone)', reply: { status: 401, body: {} }, counted: true },
+    { answer: '403', reply: { status: 403, body: {} }, counted: true },
+    { answer: 'with a malformed body', reply: { raw: '<html>gateway error</html>' }, counted: true },
+    { answer: '400 for an instrument it does not list (the request is at fault)', reply: { status: 400, body: { errorMessage: "Invalid value specified for 'instruments'" } }, counted: false },
+    { answer: '404', reply: { status: 404, body: {} }, counted: false },
+  ])('a pricing call answered $answer: counted against the broker by its circuit breaker: $counted', async ({ reply, counted }) => {
+    broker.script(reply);
+    const error = await provider.getPrices(['EUR_USD']).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UpstreamError);
+    expect(isUpstreamFault(error)).toBe(counted);
+  });
+
+  it('counts a timeout against the broker, and no error of its own making', async () => {
+    broker.script({ hangMs: 5_000 });
+    expect(isUpstreamFault(await provider.getPrices(['EUR_USD']).catch((e: unknown) => e))).toBe(true);
+    expect(isUpstreamFault(new TypeError('a bug'))).toBe(false);
   });
 
   it('reports an unreachable broker as a network error', async () => {

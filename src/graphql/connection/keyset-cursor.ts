@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 
 import { badInput } from '../../errors';
+import { MAX_ID } from '../validators';
 
 /**
  * A place in a list ordered newest first by creation time, then id: the key of one item. `micros`
@@ -26,6 +27,12 @@ export type ListFingerprint = string;
 const VERSION = 1;
 const LENGTH = 23;
 const ENCODED = /^[A-Za-z0-9_-]{31}$/;
+/**
+ * The times a cursor may name: from the epoch up to the end of year 9999 (exclusive), in
+ * microseconds. Anything outside is no item's creation time, and PostgreSQL refuses a time past
+ * its own range with an error rather than an empty page.
+ */
+const MAX_MICROS = BigInt(Date.UTC(10_000, 0, 1)) * 1000n;
 
 export function writeCursor(position: KeysetPosition, list: ListFingerprint): string {
   const bytes = Buffer.alloc(LENGTH);
@@ -46,7 +53,9 @@ export function readCursor(cursor: string, list: ListFingerprint, field: string)
   if (bytes.readUInt8(0) !== VERSION) throw refuse('an unknown version');
   if (!listDigest(list).equals(bytes.subarray(1, 7))) throw refuse('it belongs to another list (other filters)');
   const position = { micros: bytes.readBigInt64BE(7), id: bytes.readUInt32BE(15) };
-  if (position.micros < 0n || position.id < 1) throw refuse('malformed');
+  // The check is not a secret, so a well-formed cursor can still name any bytes: an id no item
+  // can have (ids are PostgreSQL integers, up to MAX_ID) would fail the query, not find nothing.
+  if (position.micros < 0n || position.micros >= MAX_MICROS || position.id < 1 || position.id > MAX_ID) throw refuse('malformed');
   return position;
 }
 
