@@ -102,6 +102,8 @@ export class CacheBus {
   /** When the stall watch last ran (performance.now()): see loopStalled. */
   private lastTurnMs = performance.now();
   private stallWatch: NodeJS.Timeout | undefined;
+  /** Whether anything has asked to use copies or write (`coherent`): before, a stall is the process's own start-up. */
+  private inService = false;
 
   constructor(
     private readonly options: CacheBusOptions,
@@ -142,6 +144,12 @@ export class CacheBus {
    * be served. False while the subscriber is down and from the moment a heartbeat is overdue.
    */
   get coherent(): boolean {
+    this.inService = true;
+    return this.listening;
+  }
+
+  /** `coherent`, asked by the bus's own connection checks: not a use of copies (see watchForStalls). */
+  get listening(): boolean {
     return this.subscribed && Date.now() < this.coherentUntilMs && !this.loopStalled(performance.now());
   }
 
@@ -154,7 +162,7 @@ export class CacheBus {
     this.watchForStalls();
     await this.subscriber.start();
     const deadline = Date.now() + this.options.memberLeaseMs;
-    while (this.subscribed && !this.coherent && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+    while (this.subscribed && !this.listening && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
   }
 
   /**
@@ -258,7 +266,10 @@ export class CacheBus {
     this.stallWatch = setInterval(() => {
       const now = performance.now();
       if (this.loopStalled(now)) {
-        this.logger.warn({ stalledMs: Math.round(now - this.lastTurnMs), ackTimeoutMs: this.options.ackTimeoutMs }, 'cache bus: the event loop stood still for most of an acknowledgement timeout; dropping in-process copies and loads under way (invalidations may have gone unacknowledged)');
+        // Before the instance is in service the stall is its own start-up (building the schema,
+        // seeding an embedded database): the reset is as cheap as it is then, but no one needs warning.
+        const log = this.inService ? this.logger.warn.bind(this.logger) : this.logger.debug.bind(this.logger);
+        log({ stalledMs: Math.round(now - this.lastTurnMs), ackTimeoutMs: this.options.ackTimeoutMs }, 'cache bus: the event loop stood still for most of an acknowledgement timeout; dropping in-process copies and loads under way (invalidations may have gone unacknowledged)');
         this.emit({ kind: 'reset' });
       }
       this.lastTurnMs = now;

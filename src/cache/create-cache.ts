@@ -128,7 +128,7 @@ export function createCache(config: Config, logger: Logger, { wrappers, sharedJo
         await redisTier.ping();
         // Back from the memory tier only once the bus hears invalidations again: before that,
         // writes to Redis are held back and near copies unused (see CacheBus.coherent).
-        if (!health.redisServing && !bus.coherent) {
+        if (!health.redisServing && !bus.listening) {
           bus.reconnectNow();
           throw new Error('the cache bus is not listening yet');
         }
