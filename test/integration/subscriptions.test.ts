@@ -335,3 +335,33 @@ describe('an SSE client that leaves before its stream starts', () => {
     await eventuallyPasses(() => expect(gateway.gateway.live!.hub.size.subscriptions).toBe(0), 3_000);
   });
 });
+
+describe('the cost of a subscription whose sizes come in variables', () => {
+  let gateway: TestGateway;
+  const ticks = 'subscription Ticks($symbols: [String!]!) { prices(symbols: $symbols) { symbol bid ask mid spread time } }';
+  const open = (symbols: readonly string[], signal: AbortSignal) =>
+    fetch(`${gateway.url}/graphql/stream`, { method: 'POST', headers: { accept: 'text/event-stream', 'content-type': 'application/json' }, body: JSON.stringify({ query: ticks, variables: { symbols } }), signal });
+
+  beforeAll(async () => {
+    // 1 + 6 per instrument: three fit, four do not.
+    gateway = await startTestGateway({ GRAPHQL_MAX_COST: '20' });
+  });
+  afterAll(async () => {
+    await gateway.close();
+  });
+
+  it('is judged with the list as sent: a longer list is refused before anything is subscribed, a shorter one streams', async () => {
+    const abort = new AbortController();
+    try {
+      const refused = await open(['EUR_USD', 'GBP_USD', 'USD_JPY', 'AUD_USD'], abort.signal);
+      expect(refused.status).toBe(400);
+      expect(await refused.json()).toEqual({ errors: [expect.objectContaining({ message: expect.stringMatching(/Query is too costly/), extensions: expect.objectContaining({ code: 'GRAPHQL_VALIDATION_FAILED', limit: 'cost' }) })] });
+      expect(gateway.gateway.live!.hub.size.subscriptions).toBe(0);
+      const streaming = await open(['EUR_USD', 'GBP_USD', 'USD_JPY'], abort.signal);
+      expect(streaming.status).toBe(200);
+      expect(streaming.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    } finally {
+      abort.abort();
+    }
+  });
+});
