@@ -38,7 +38,8 @@ import { QueryCosts } from './graphql/query-costs';
 import { LocalBudgets } from './rate-limit/local-budgets';
 import { RateLimiter } from './rate-limit/rate-limiter';
 import { RedisBudgets } from './rate-limit/redis-budgets';
-import { INTERNAL_ERROR_BODY, JSON_CONTENT_TYPE } from './http/stored-answer';
+import { APPLICATION_JSON } from './http/response-media-type';
+import { INTERNAL_ERROR_BODY } from './http/stored-answer';
 import { EventLog } from './live/event-log';
 import { GraphqlWsServer } from './live/graphql-ws-server';
 import { LiveBus } from './live/live-bus';
@@ -325,7 +326,7 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
     const status = error.statusCode ?? 500;
     if (status >= 500) {
       logger.error({ err: error }, 'unexpected error in HTTP handler');
-      return reply.code(500).header('content-type', JSON_CONTENT_TYPE).send(INTERNAL_ERROR_BODY);
+      return reply.code(500).header('content-type', APPLICATION_JSON).send(INTERNAL_ERROR_BODY);
     }
     return reply.code(status).send({ error: { code: 'BAD_REQUEST', message: error.message } });
   });

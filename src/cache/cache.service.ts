@@ -337,7 +337,10 @@ export class CacheService {
     this.journal.add(invalidation);
     // Kept for the fleet too: this instance may be gone before Redis is back, or come back after another.
     try {
-      await this.shared?.add(invalidation);
+      if (this.shared !== undefined) {
+        await this.shared.add(invalidation);
+        this.journal.keptShared(invalidation);
+      }
     } catch (error) {
       this.logger.warn({ err: error, invalidation }, 'cache: invalidation journaled in this process only (the shared journal is unreachable)');
     }

@@ -34,6 +34,8 @@ export interface InvalidationJournalOptions {
  */
 export class InvalidationJournal {
   private entries: Invalidation[] = [];
+  /** Pending entries the shared journal holds too (see keptShared): replaying that one applies them. */
+  private readonly shared = new Set<Invalidation>();
   /** The invalidations of the loss window, oldest first, with when they were made or heard of (this instance's clock). */
   private recent: { readonly invalidation: Invalidation; readonly atMs: number }[] = [];
   private readonly now: () => number;
@@ -49,10 +51,27 @@ export class InvalidationJournal {
   add(invalidation: Invalidation): void {
     if (this.coversEverything()) return;
     if (this.entries.length >= this.options.maxEntries) {
-      this.entries = [this.everything()];
+      this.collapse();
       return;
     }
     this.entries.push(invalidation);
+  }
+
+  /** `invalidation`, pending here, is in the shared journal too (SharedJournal.add succeeded). */
+  keptShared(invalidation: Invalidation): void {
+    if (this.entries.includes(invalidation)) this.shared.add(invalidation);
+  }
+
+  /** The pending entries the shared journal holds, as of now: take it before that journal is replayed, then `applied`. */
+  sharedNow(): ReadonlySet<Invalidation> {
+    return new Set(this.shared);
+  }
+
+  /** Entries a replay of the shared journal has applied: not replayed from here a second time. */
+  applied(entries: ReadonlySet<Invalidation>): void {
+    if (entries.size === 0) return;
+    this.entries = this.entries.filter((entry) => !entries.has(entry));
+    for (const entry of entries) this.shared.delete(entry);
   }
 
   /** The oldest entry, left in place until `done` confirms it was applied. */
@@ -62,6 +81,7 @@ export class InvalidationJournal {
 
   done(invalidation: Invalidation): void {
     if (this.entries[0] === invalidation) this.entries.shift();
+    this.shared.delete(invalidation);
   }
 
   /** An invalidation was made or heard of: for a while it may have to be applied again. */
@@ -83,12 +103,18 @@ export class InvalidationJournal {
     const reopened = this.recent.map(({ invalidation }) => invalidation).filter((invalidation) => !pending.has(invalidation));
     if (reopened.length === 0 || this.coversEverything()) return;
     this.entries = [...reopened, ...this.entries];
-    if (this.entries.length > this.options.maxEntries) this.entries = [this.everything()];
+    if (this.entries.length > this.options.maxEntries) this.collapse();
   }
 
   private forgetBefore(ms: number): void {
     const kept = this.recent.findIndex((entry) => entry.atMs >= ms);
     this.recent = kept === -1 ? [] : this.recent.slice(kept);
+  }
+
+  /** Everything pending becomes one namespace-wide invalidation, which the shared journal does not hold. */
+  private collapse(): void {
+    this.entries = [this.everything()];
+    this.shared.clear();
   }
 
   private everything(): Invalidation {

@@ -162,7 +162,10 @@ export class RedisHealth {
       await this.replayShared();
       return;
     }
+    // What this instance journaled in the shared journal too is applied by replaying that one.
+    const kept = this.journal.sharedNow();
     if (!(await this.replayShared())) return;
+    this.journal.applied(kept);
     // What Redis took shortly before the outage may not have survived it (the replica a failover
     // promoted, a server restarted after a crash): replayed too, first, on every attempt.
     if (this.writesMayBeLost || this.options.everyOutageMayLoseWrites === true) this.journal.reopen(this.state.sinceMs);

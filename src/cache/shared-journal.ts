@@ -48,15 +48,11 @@ export class SqlSharedJournal implements SharedJournal {
         ),
       );
       if (rows.length === 0) return;
-      if (rows.length > BATCH) {
-        await apply(this.everything);
-        await this.bounded(this.db.query('cache.journal.remove', 'delete from cache_invalidation_journal where namespace = $1 and id <= $2', [this.namespace, rows[rows.length - 1]!.id]));
-        continue;
-      }
-      for (const row of rows) {
-        await apply(typeof row.invalidation === 'string' ? (JSON.parse(row.invalidation) as Invalidation) : row.invalidation);
-        await this.bounded(this.db.query('cache.journal.remove', 'delete from cache_invalidation_journal where namespace = $1 and id = $2', [this.namespace, row.id]));
-      }
+      if (rows.length > BATCH) await apply(this.everything);
+      else for (const row of rows) await apply(typeof row.invalidation === 'string' ? (JSON.parse(row.invalidation) as Invalidation) : row.invalidation);
+      // The rows read, by id, once all are applied (a failure part way applies them again next
+      // time, which only deletes again): not a range, which could take a row committed since.
+      await this.bounded(this.db.query('cache.journal.remove', 'delete from cache_invalidation_journal where namespace = $1 and id = any($2::bigint[])', [this.namespace, rows.map((row) => row.id)]));
     }
   }
 

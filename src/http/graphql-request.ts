@@ -3,6 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import type { FastifyRequest } from 'fastify';
 
 import { resultMediaType, type ResultMediaType } from './response-media-type';
+
 /*
  * What a GraphQL-over-HTTP request asks for, and whether Apollo would accept it as it stands.
  * The response-cache fast path answers only requests that pass every check here; anything else

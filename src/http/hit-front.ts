@@ -13,7 +13,7 @@ import { answerMediaType, getContentTypeAccepted, isJsonContentType, isPreflight
 import type { RateLimitGate } from './rate-limit-gate';
 import type { RememberedRequest, RememberedRequests } from './remembered-requests';
 import { APPLICATION_JSON, isResultMediaType, type ResultMediaType } from './response-media-type';
-import { ageOf, etagOf, INTERNAL_ERROR_BODY, JSON_CONTENT_TYPE, notModified, storedHeaders } from './stored-answer';
+import { ageOf, etagOf, INTERNAL_ERROR_BODY, notModified, storedHeaders } from './stored-answer';
 
 export type RequestListener = (request: IncomingMessage, response: ServerResponse) => void;
 
@@ -203,7 +203,7 @@ export class HitFront<Context extends PolicyContext> {
   private failed(request: IncomingMessage, response: ServerResponse, error: unknown, id: string, startedMs: number): void {
     this.options.logger.error({ err: error, requestId: id }, 'unexpected error in HTTP handler');
     if (response.headersSent) response.destroy();
-    else this.write(request, response, 500, this.withOriginVary(['content-type', JSON_CONTENT_TYPE, 'content-length', String(Buffer.byteLength(INTERNAL_ERROR_BODY))]), INTERNAL_ERROR_BODY, id, startedMs);
+    else this.write(request, response, 500, this.withOriginVary(['content-type', APPLICATION_JSON, 'content-length', String(Buffer.byteLength(INTERNAL_ERROR_BODY))]), INTERNAL_ERROR_BODY, id, startedMs);
   }
 
   private send(request: IncomingMessage, response: ServerResponse, answer: CachedAnswer, id: string, startedMs: number): void {

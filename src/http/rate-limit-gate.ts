@@ -8,7 +8,7 @@ import type { QueryCosts } from '../graphql/query-costs';
 import type { RatePolicy } from '../rate-limit/gcra';
 import { ALLOWED, type RateLimiter, type Refusal, type Verdict } from '../rate-limit/rate-limiter';
 import type { ClientAddresses } from './client-address';
-import { JSON_CONTENT_TYPE } from './stored-answer';
+import { APPLICATION_JSON } from './response-media-type';
 
 export interface RatePolicies {
   readonly user: RatePolicy;
@@ -94,7 +94,7 @@ export class RateLimitGate {
     return {
       status: 429,
       head: [
-        'content-type', JSON_CONTENT_TYPE,
+        'content-type', APPLICATION_JSON,
         'content-length', String(Buffer.byteLength(body)),
         // A refusal is about this client, now: no cache, shared or private, may keep it.
         'cache-control', 'private, no-store',

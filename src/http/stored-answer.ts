@@ -74,7 +74,5 @@ function listNames(list: string, etag: string): boolean {
   return false;
 }
 
-export const JSON_CONTENT_TYPE = APPLICATION_JSON;
-
 /** What a request that failed unexpectedly gets (Fastify's error handler and the hit front answer alike). */
 export const INTERNAL_ERROR_BODY = JSON.stringify({ error: { code: 'INTERNAL_SERVER_ERROR', message: 'Internal server error' } });

@@ -125,6 +125,24 @@ describe('the invalidation journal', () => {
     expect(journal.peek()).toEqual({ kind: 'pattern', pattern: 'p:*' });
   });
 
+  it('leaves to a replay of the shared journal what that journal held when the replay began, and only that', () => {
+    const journal = new InvalidationJournal({ maxEntries: 10, everythingPattern: 'p:*', lossWindowMs: 10_000 });
+    const shared = { kind: 'keys', keys: ['p:a'] } as const;
+    const local = { kind: 'keys', keys: ['p:b'] } as const;
+    const sharedLater = { kind: 'keys', keys: ['p:c'] } as const;
+    journal.add(shared);
+    journal.keptShared(shared);
+    journal.add(local);
+    const kept = journal.sharedNow();
+    journal.add(sharedLater);
+    journal.keptShared(sharedLater);
+    journal.applied(kept);
+    expect(journal.size).toBe(2);
+    expect(journal.peek()).toBe(local);
+    journal.done(local);
+    expect(journal.peek()).toBe(sharedLater);
+  });
+
   describe('after an outage, the invalidations Redis may have lost with it', () => {
     let nowMs = 0;
     const journal = () => new InvalidationJournal({ maxEntries: 3, everythingPattern: 'p:*', lossWindowMs: 1_000, now: () => nowMs });
