@@ -209,9 +209,8 @@ function assertStatusChange(id: number, from: SignalStatus, to: SignalStatus): v
 
 /** A BUY's stop sits below its entry and its target above; a SELL's the other way round. */
 function assertCoherentLevels(command: CreateSignalCommand): void {
-  // A level not given (null included, should one get here) constrains nothing.
-  const below = (level: number | null | undefined) => level === undefined || level === null || level < command.entryPrice;
-  const above = (level: number | null | undefined) => level === undefined || level === null || level > command.entryPrice;
+  const below = (level: number | undefined) => level === undefined || level < command.entryPrice;
+  const above = (level: number | undefined) => level === undefined || level > command.entryPrice;
   const coherent = command.direction === 'BUY'
     ? below(command.stopLoss) && above(command.takeProfit)
     : above(command.stopLoss) && below(command.takeProfit);
