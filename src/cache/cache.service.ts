@@ -87,12 +87,9 @@ export class CacheService {
     /** Where journaled invalidations are also kept for every instance; without it, only this process has them. */
     private readonly shared?: SharedJournal,
   ) {
-    // Another instance's invalidation (or messages possibly missed) makes a load running here
-    // suspect too: it may have read the data before the change, so it must not be written back.
     bus.onEvent((event) => {
-      if (event.kind === 'invalidation' && !event.remote) return;
-      this.epoch += 1;
-      this.forgetFlights();
+      if (event.kind === 'reset') this.forgetMemoryTier();
+      else if (event.remote) this.applyFromFleet(event.invalidation);
     });
     bus.settleWritesWith(() => this.writesLanded());
   }
@@ -255,6 +252,24 @@ export class CacheService {
     return flight;
   }
 
+  /**
+   * Another instance's invalidation, heard on the bus or read from the shared journal. A load
+   * running here may have read the data before the change, so it must not be written back; and
+   * the memory tier, which serves while this instance is cut off from Redis, must lose what went.
+   */
+  applyFromFleet(invalidation: Invalidation): void {
+    this.epoch += 1;
+    this.forgetFlights();
+    void applyInvalidation(this.tiers.memory, invalidation);
+  }
+
+  /** Invalidations may have been missed (messages lost, a gap in the shared journal): loads under way and the memory tier are dropped. */
+  forgetMemoryTier(): void {
+    this.epoch += 1;
+    this.forgetFlights();
+    this.tiers.memory.clear();
+  }
+
   /** The current invalidation epoch: a value loaded before the epoch moved must not be written back. */
   get invalidationEpoch(): number {
     return this.epoch;
@@ -311,22 +326,35 @@ export class CacheService {
     this.forgetFlights();
     // A write that passed its epoch check just before could still land after our delete.
     await this.writesLanded();
-    const removed = (await applyInvalidation(this.tiers.memory, invalidation)) + (await this.invalidateShared(invalidation));
+    const fromMemory = await applyInvalidation(this.tiers.memory, invalidation);
+    const shared = await this.invalidateShared(invalidation);
     // Only now are in-process copies told, here and elsewhere: told earlier, an instance could
     // refill its copy from the shared tier before the old entry left it. The announcement is
-    // awaited only while Redis serves; otherwise the journal replay announces it again later.
+    // awaited only while Redis took the invalidation; otherwise the journal replay announces it again later.
     const announced = this.bus.publish(invalidation);
-    if (!this.health.redisServing) return removed;
+    if (shared === 'journaled') return fromMemory;
+    // Instances cut off from Redis (serving from memory) hear nothing on the bus and are not
+    // waited for: they read it from the shared journal.
+    const kept = this.keepForCutOffInstances(invalidation);
     const { acknowledged, evicted } = await announced;
     // Other instances may have stored what they read before the change between our delete and
     // their acknowledgement (which waits for their writes under way): delete once more behind
     // them. Behind the silent ones too: a write they issued just before they stalled lands late.
     if (acknowledged > 0 || evicted > 0) await this.invalidateShared(invalidation);
-    return removed;
+    await kept;
+    return fromMemory + shared;
   }
 
-  /** On Redis, tried twice when configured so; journaled until Redis is back if it cannot take it now. */
-  private async invalidateShared(invalidation: Invalidation): Promise<number> {
+  private async keepForCutOffInstances(invalidation: Invalidation): Promise<void> {
+    try {
+      await this.shared?.add(invalidation, false);
+    } catch (error) {
+      this.logger.warn({ err: error, invalidation }, 'cache: an invalidation could not be kept in the shared journal; instances cut off from Redis will not see it');
+    }
+  }
+
+  /** On Redis, tried twice when configured so (the entries removed); journaled until Redis is back if it cannot take it now. */
+  private async invalidateShared(invalidation: Invalidation): Promise<number | 'journaled'> {
     for (let attempt = this.retryInvalidations ? 2 : 1; attempt > 0 && this.health.redisServing; attempt -= 1) {
       try {
         return await applyInvalidation(this.tiers.redis, invalidation);
@@ -338,14 +366,14 @@ export class CacheService {
     // Kept for the fleet too: this instance may be gone before Redis is back, or come back after another.
     try {
       if (this.shared !== undefined) {
-        await this.shared.add(invalidation);
+        await this.shared.add(invalidation, true);
         this.journal.keptShared(invalidation);
       }
     } catch (error) {
       this.logger.warn({ err: error, invalidation }, 'cache: invalidation journaled in this process only (the shared journal is unreachable)');
     }
     this.logger.info({ invalidation, pending: this.journal.size }, 'cache: invalidation journaled until Redis is back');
-    return 0;
+    return 'journaled';
   }
 
   /**

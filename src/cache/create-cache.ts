@@ -18,6 +18,7 @@ import { RedisHealth } from './redis-health';
 import { RedisPool } from './redis-pool';
 import { RedisTier } from './redis-tier';
 import type { SharedJournal } from './shared-journal';
+import { SharedJournalFollower } from './shared-journal-follower';
 
 /** Invalidations kept while Redis is unreachable before they collapse into one namespace-wide reset. */
 const JOURNAL_MAX_ENTRIES = 1_000;
@@ -30,6 +31,11 @@ const JOURNAL_LOSS_WINDOW_MS = 10_000;
 const MEMORY_PURGE_INTERVAL_MS = 30_000;
 /** How often an instance waiting for another's load looks for its result: well under a typical load. */
 const FLEET_FLIGHT_POLL_MS = 20;
+/**
+ * How far back an instance on its memory tier reads the shared journal at each health check (at
+ * least four checks): well beyond the time an insert takes to commit.
+ */
+const FOLLOW_LOOK_BACK_MS = 10_000;
 /** On the memory tier for this long, the cache reports `unhealthy` instead of `degraded`. */
 const UNHEALTHY_AFTER_MS = 30_000;
 
@@ -122,6 +128,15 @@ export function createCache(config: Config, logger: Logger, { wrappers, sharedJo
     await applyInvalidation(tiers.redis, invalidation);
     await bus.publish(invalidation);
   };
+  // Keeps the service's memory tier up to date (the service, made below, needs the health first).
+  const follower =
+    sharedJournal === undefined
+      ? undefined
+      : new SharedJournalFollower(
+          sharedJournal,
+          { apply: (invalidation) => service.applyFromFleet(invalidation), forgetAll: () => service.forgetMemoryTier() },
+          Math.max(FOLLOW_LOOK_BACK_MS, 4 * config.redis.healthCheckIntervalMs),
+        );
   const health = new RedisHealth(
     {
       ping: async () => {
@@ -135,7 +150,9 @@ export function createCache(config: Config, logger: Logger, { wrappers, sharedJo
       },
       replay,
       ...(sharedJournal === undefined ? {} : { replayShared: () => sharedJournal.replay(replay) }),
+      ...(follower === undefined ? {} : { followShared: () => follower.follow() }),
       beforeSwitchBack: () => {
+        follower?.stop();
         memoryTier.clear();
         bus.reset();
       },

@@ -42,6 +42,11 @@ export interface RedisHealthPorts {
    * journaled meanwhile.
    */
   replayShared?(): Promise<void>;
+  /**
+   * Brings the memory tier up to date with the invalidations the fleet made (see
+   * SharedJournalFollower); throws when it cannot. Run at every check while the memory tier serves.
+   */
+  followShared?(): Promise<void>;
 }
 
 type State = { readonly serving: 'redis' } | { readonly serving: 'memory'; readonly sinceMs: number; readonly reason: string };
@@ -62,6 +67,8 @@ export class RedisHealth {
   private writesMayBeLost = false;
   /** Whether the last replay of the shared journal failed (logged once, until it works again). */
   private sharedFailing = false;
+  /** Whether the last read of the shared journal for the memory tier failed (logged once, until it works again). */
+  private followFailing = false;
 
   constructor(
     private readonly ports: RedisHealthPorts,
@@ -147,6 +154,23 @@ export class RedisHealth {
   }
 
   private async runCheck(): Promise<void> {
+    await this.checkRedis();
+    if (this.state.serving === 'memory') await this.followShared();
+  }
+
+  private async followShared(): Promise<void> {
+    if (this.ports.followShared === undefined) return;
+    try {
+      await this.ports.followShared();
+      if (this.followFailing) this.logger.info('cache: the shared invalidation journal is readable again; the memory tier follows the fleet\'s invalidations');
+      this.followFailing = false;
+    } catch (error) {
+      if (!this.followFailing) this.logger.warn({ err: error }, 'cache: the shared invalidation journal could not be read; the memory tier may miss other instances\' invalidations until it can');
+      this.followFailing = true;
+    }
+  }
+
+  private async checkRedis(): Promise<void> {
     const sentAtMs = this.now();
     this.pingSentAtMs = sentAtMs;
     try {

@@ -120,6 +120,16 @@ export const migrations: readonly Migration[] = [
       create index cache_invalidation_journal_namespace on cache_invalidation_journal (namespace, id);
     `,
   },
+  {
+    id: 6,
+    name: 'every cache invalidation in the shared journal, for instances cut off from Redis',
+    // Invalidations Redis took are kept a little while too (not pending), so that an instance
+    // serving from its memory tier can read them (src/cache/shared-journal-follower.ts).
+    sql: `
+      alter table cache_invalidation_journal add column pending boolean not null default true;
+      create index cache_invalidation_journal_recent on cache_invalidation_journal (namespace, journaled_at);
+    `,
+  },
 ];
 
 /**

@@ -126,4 +126,78 @@ if (!reachable) console.log('NOTICE: PostgreSQL is unreachable; the shared inval
       await cutOffRoute.stop();
     }
   }, 30_000);
+
+  /**
+   * While an instance serves from its memory tier, invalidations made by the rest of the fleet
+   * reach that tier: on the bus while it still hears it, or from the shared journal, where every
+   * invalidation is kept a while, at its next health check.
+   */
+  describe('reaches the memory tier of an instance cut off from Redis', () => {
+    /** `cache` on its memory tier (read the shared journal a few times), holding the row as it was. */
+    async function servingFromMemory(cache: Cache): Promise<void> {
+      await eventually(() => !serving(cache), 5_000, 'the instance on its memory tier');
+      // Past the first reads of the journal for this period, which drop the memory tier anyway.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(await read(cache)).toBe('before the change');
+      expect(await cache.service.get(cache.keys.user(1))).toBe('before the change');
+      expect(serving(cache)).toBe(false);
+    }
+
+    it('from another instance cut off too (Redis down)', async () => {
+      const writer = await startCache(server.url);
+      const other = await startCache(server.url);
+      await server.kill();
+      try {
+        await servingFromMemory(other);
+        row = 'after the change';
+        await writer.invalidator.invalidateUserCache(1);
+        expect(writer.service.healthReport().pending_invalidations).toBeGreaterThan(0);
+
+        await eventually(async () => (await other.service.get(other.keys.user(1))) === undefined, 2_000, 'the invalidation applied to the memory tier');
+        expect(serving(other)).toBe(false);
+        expect(await read(other)).toBe('after the change');
+      } finally {
+        await server.restart();
+      }
+    }, 30_000);
+
+    it('from an instance serving from Redis, which does not wait for it', async () => {
+      const cutOffRoute = await TcpProxy.start(server.port);
+      try {
+        const cutOff = await startCache(cutOffRoute.url);
+        const writer = await startCache(server.url);
+        // Only this instance loses Redis, its bus too (a partition).
+        await cutOffRoute.stop();
+        await servingFromMemory(cutOff);
+        row = 'after the change';
+        await writer.invalidator.invalidateUserCache(1);
+        expect(writer.service.healthReport().pending_invalidations).toBe(0);
+
+        await eventually(async () => (await cutOff.service.get(cutOff.keys.user(1))) === undefined, 2_000, 'the invalidation applied to the memory tier');
+        expect(serving(cutOff)).toBe(false);
+        expect(await read(cutOff)).toBe('after the change');
+      } finally {
+        await cutOffRoute.stop();
+      }
+    }, 30_000);
+
+    it('on the bus, before the writer answers, while the instance still hears it', async () => {
+      // Checks Redis (and reads the shared journal) too rarely to matter here: only the bus can tell it.
+      const other = await startCache(server.url, 60_000);
+      const writer = await startCache(server.url);
+      // Every command connection dropped, subscriptions kept: `other` serves from its memory tier
+      // until its next check, while its bus still hears the fleet.
+      await server.cli('client', 'kill', 'type', 'normal');
+      await eventually(() => serving(writer), 5_000, 'the writer back on Redis');
+      expect(serving(other)).toBe(false);
+      expect(await read(other)).toBe('before the change');
+      expect(await other.service.get(other.keys.user(1))).toBe('before the change');
+
+      row = 'after the change';
+      await writer.invalidator.invalidateUserCache(1);
+      expect(serving(other)).toBe(false);
+      expect(await other.service.get(other.keys.user(1))).toBeUndefined();
+      expect(await read(other)).toBe('after the change');
+    }, 30_000);
+  });
 });

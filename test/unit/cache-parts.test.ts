@@ -2,8 +2,10 @@ import { OperationMetrics } from '../../src/cache/cache-metrics';
 import { CacheKeys, isGroupTag, paramsHash } from '../../src/cache/cache-keys';
 import { CorruptValueError, decode, encode } from '../../src/cache/codec';
 import { escapeGlob, globToRegExp } from '../../src/cache/glob';
-import { InvalidationJournal } from '../../src/cache/invalidation-journal';
+import { type Invalidation, InvalidationJournal } from '../../src/cache/invalidation-journal';
 import { MemoryTier } from '../../src/cache/memory-tier';
+import type { KeptInvalidation } from '../../src/cache/shared-journal';
+import { SharedJournalFollower } from '../../src/cache/shared-journal-follower';
 
 describe('cache keys', () => {
   const keys = new CacheKeys('ai_trading');
@@ -239,5 +241,70 @@ describe('the memory tier', () => {
     for (const key of ['p:users:1', 'p:users:1:stats', 'p:users:10']) await tier.set({ key, value: 'v', ttlSeconds: 60 });
     expect(await tier.deletePattern('p:users:1:*')).toBe(1);
     expect(await tier.exists('p:users:10')).toBe(true);
+  });
+});
+
+describe('the shared journal follower (the memory tier of an instance cut off from Redis)', () => {
+  const LOOK_BACK_MS = 10_000;
+  const invalidation = (key: string): Invalidation => ({ kind: 'keys', keys: [key] });
+
+  function following(kept: KeptInvalidation[][]) {
+    let nowMs = 0;
+    const applied: Invalidation[] = [];
+    let dropped = 0;
+    const reads = [...kept];
+    const follower = new SharedJournalFollower(
+      { add: () => Promise.resolve(), replay: () => Promise.resolve(), recent: () => (reads.length > 0 ? Promise.resolve(reads.shift()!) : Promise.reject(new Error('database down'))) },
+      { apply: (given) => applied.push(given), forgetAll: () => (dropped += 1) },
+      LOOK_BACK_MS,
+      () => nowMs,
+    );
+    return {
+      follower,
+      applied,
+      dropped: () => dropped,
+      at: (ms: number) => {
+        nowMs = ms;
+      },
+    };
+  }
+
+  it('applies each invalidation once, though reads overlap, and drops the tier at the first read of a period', async () => {
+    const a = { id: '1', invalidation: invalidation('a') };
+    const b = { id: '2', invalidation: invalidation('b') };
+    const c = { id: '3', invalidation: invalidation('c') };
+    const run = following([[a], [a, b], [b, c]]);
+    await run.follower.follow();
+    run.at(1_000);
+    await run.follower.follow();
+    run.at(2_000);
+    await run.follower.follow();
+    expect(run.applied).toEqual([a.invalidation, b.invalidation, c.invalidation]);
+    expect(run.dropped()).toBe(1);
+  });
+
+  it('drops the tier after a gap longer than half the look-back (what fell in it cannot be read), and changes nothing when it cannot read', async () => {
+    const run = following([[], [], []]);
+    await run.follower.follow();
+    run.at(4_000);
+    await run.follower.follow();
+    expect(run.dropped()).toBe(1);
+    run.at(9_001);
+    await run.follower.follow();
+    expect(run.dropped()).toBe(2);
+    run.at(10_000);
+    await expect(run.follower.follow()).rejects.toThrow('database down');
+    expect(run.dropped()).toBe(2);
+  });
+
+  it('starts a new period afresh once Redis serves again', async () => {
+    const a = { id: '1', invalidation: invalidation('a') };
+    const run = following([[a], [a]]);
+    await run.follower.follow();
+    run.follower.stop();
+    run.at(500);
+    await run.follower.follow();
+    expect(run.dropped()).toBe(2);
+    expect(run.applied).toEqual([a.invalidation, a.invalidation]);
   });
 });
