@@ -153,7 +153,7 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
   const cache = createCache(config, logger, {
     wrappers: tracing === undefined ? undefined : { tier: (tier) => new TracedTier(tier, tracing), fleet: (flight) => new TracedFleetFlight(flight, tracing) },
     // The journal's statements are the cache's housekeeping: counted apart from the requests' (a Database of their own).
-    sharedJournal: (keys) => new SqlSharedJournal(new Database(driver), config.cache.keyPrefix, { kind: 'pattern', pattern: keys.allPattern() }),
+    sharedJournal: (keys) => new SqlSharedJournal(new Database(driver), config.cache.keyPrefix, { kind: 'pattern', pattern: keys.allPattern() }, config.database.url !== undefined),
   });
   await cache.start();
   const { service: cacheService, keys, invalidator } = cache;

@@ -62,7 +62,7 @@ if (!reachable) console.log('NOTICE: PostgreSQL is unreachable; the shared inval
       CACHE_KEY_PREFIX: prefix,
       LOG_LEVEL: 'silent',
     });
-    const cache = createCache(config, createLogger(config), { sharedJournal: (keys) => new SqlSharedJournal(db, prefix, { kind: 'pattern', pattern: keys.allPattern() }) });
+    const cache = createCache(config, createLogger(config), { sharedJournal: (keys) => new SqlSharedJournal(db, prefix, { kind: 'pattern', pattern: keys.allPattern() }, true) });
     caches.push(cache);
     await cache.start();
     return cache;
