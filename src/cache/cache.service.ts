@@ -255,12 +255,13 @@ export class CacheService {
   /**
    * Another instance's invalidation, heard on the bus or read from the shared journal. A load
    * running here may have read the data before the change, so it must not be written back; and
-   * the memory tier, which serves while this instance is cut off from Redis, must lose what went.
+   * the memory tier, which serves while this instance is cut off from Redis, must lose what went
+   * (while Redis serves it is empty: see RedisHealth's switch back).
    */
   applyFromFleet(invalidation: Invalidation): void {
     this.epoch += 1;
     this.forgetFlights();
-    void applyInvalidation(this.tiers.memory, invalidation);
+    if (!this.health.redisServing) void applyInvalidation(this.tiers.memory, invalidation);
   }
 
   /** Invalidations may have been missed (messages lost, a gap in the shared journal): loads under way and the memory tier are dropped. */
