@@ -17,6 +17,15 @@ type Measured = { readonly cost: number } | { readonly operation: OperationDefin
  * and remembered, bounded by bytes; a document that does not parse or has no such operation
  * costs 1 (Apollo refuses it unexecuted).
  */
+/**
+ * One key per (text, operation name) sent, for what is remembered about them before anything is
+ * validated: the name's length comes first, so no text or name a client sends can pass for
+ * another pair (with a separator, a text holding it could, and poison what another request gets).
+ */
+export function textKey(text: string, operationName: string | undefined): string {
+  return operationName === undefined ? `-${text}` : `${operationName.length}:${operationName}${text}`;
+}
+
 export class QueryCosts {
   private readonly known = new LRUCache<string, Measured>({ maxSize: REMEMBERED_BYTES, sizeCalculation: (_measured, key) => key.length * 8 + ENTRY_BYTES });
 
@@ -26,7 +35,7 @@ export class QueryCosts {
   ) {}
 
   of(query: string, operationName: string | undefined, variables: VariableValues = {}): number {
-    const key = operationName === undefined ? query : `${operationName}\0${query}`;
+    const key = textKey(query, operationName);
     let measured = this.known.get(key);
     if (measured === undefined) {
       measured = this.measure(query, operationName);

@@ -4,6 +4,7 @@ import { type DocumentNode, getOperationAST, GraphQLError, type GraphQLFormatted
 import { LRUCache } from 'lru-cache';
 
 import type { PersistedDocuments } from '../graphql/persisted/persisted-documents';
+import { textKey } from '../graphql/query-costs';
 import { costRefusal, type QueryLimits } from '../graphql/query-limits';
 import type { RateLimitedAnswer, RateLimitGate } from '../http/rate-limit-gate';
 import type { LiveRequest } from './live-hub';
@@ -83,7 +84,7 @@ export class LiveRequests<Viewer> {
   }
 
   private check(text: string, operationName: string | undefined): { document: DocumentNode; operation: OperationDefinitionNode; key: string } | { errors: GraphQLFormattedError[] } {
-    const cacheKey = `${operationName ?? ''}\n${text}`;
+    const cacheKey = textKey(text, operationName);
     const known = this.checked.get(cacheKey);
     if (known !== undefined) return known;
     const checked = this.checkText(text, operationName);

@@ -181,4 +181,12 @@ describe('query costs', () => {
   it('keep a text without variables at its cost, whatever is sent beside it', () => {
     expect(costs.of('{ signals(limit: 100) { id } }', undefined, { limit: 1 })).toBe(1 + 100);
   });
+
+  it('cannot be lowered for a named operation by a text that holds its name (remembered as a refused one, cost 1)', () => {
+    const heavy = 'query Cheap { signals(symbol: "GBP_USD", limit: 30) { id symbol direction } }';
+    const poisoned = new QueryCosts({ maxDepth: 8, maxAliases: 15, maxCost: 5000 }, 1000);
+    for (const forged of [`Cheap\0${heavy}`, `Cheap\n${heavy}`, `5:Cheap${heavy}`]) expect(poisoned.of(forged, undefined)).toBe(1);
+    expect(poisoned.of(heavy.slice(1), 'Cheap'.concat(heavy[0]!))).toBe(1);
+    expect(poisoned.of(heavy, 'Cheap')).toBe(1 + 30 * 3);
+  });
 });
