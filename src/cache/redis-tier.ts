@@ -34,11 +34,16 @@ export class RedisTier implements CacheTier {
   /** SHA-1 of each script run through evalOnKey (a handful, fixed in code). */
   private readonly scriptShas = new Map<string, string>();
 
+  /** Where every tag set's key starts. */
+  private readonly tagSetsStart: string;
+
   /** `tagSetKey` names the Redis set that lists the keys written with a tag. */
   constructor(
     private readonly pool: RedisPool,
     private readonly tagSetKey: (tag: string) => string,
-  ) {}
+  ) {
+    this.tagSetsStart = tagSetKey('');
+  }
 
   get(key: string): Promise<string | undefined> {
     return this.run(async (redis) => (await redis.get(key)) ?? undefined);
@@ -104,8 +109,12 @@ export class RedisTier implements CacheTier {
           let cursor = '0';
           let count = 0;
           do {
-            const [next, keys] = await master.scan(cursor, 'MATCH', pattern, 'COUNT', SCAN_BATCH);
+            const [next, found] = await master.scan(cursor, 'MATCH', pattern, 'COUNT', SCAN_BATCH);
             cursor = next;
+            // Entries only: a tag set the glob also matches (an operator's `*:1` matches
+            // `tags:UserSignals:1`) must outlive it, or the next invalidation by that tag would
+            // find nothing and leave its entries stale. A set whose entries went expires with them.
+            const keys = found.filter((key) => !key.startsWith(this.tagSetsStart));
             if (keys.length > 0) count += await this.unlink(master, keys);
           } while (cursor !== '0');
           return count;

@@ -9,7 +9,7 @@ import type { MarketDataReport } from '../market/market.service';
 import { ErrorCode, PublicError } from '../errors';
 import type { Authenticator } from '../sessions/authenticator';
 import { WARMING_STRATEGIES } from '../warming/warming.service';
-import { type CacheAdminService, INVALIDATION_SCOPES } from './cache-admin.service';
+import { type CacheAdminService, INVALIDATION_SCOPES, requireAdmin } from './cache-admin.service';
 
 /** A readiness probe that takes longer than this counts as a failed database. */
 const READINESS_TIMEOUT_MS = 1_000;
@@ -51,7 +51,9 @@ export function registerOpsRoutes(http: FastifyInstance, deps: OpsRouteDeps): vo
 
   http.post('/cache/invalidate', (request, reply) =>
     answer(reply, async () => {
+      // The token before the body: a caller without it learns nothing about what the body should be.
       const viewer = await authenticator.authenticate(request.headers.authorization);
+      requireAdmin(viewer);
       return admin.invalidate(viewer, parse(invalidateBody, request.body));
     }),
   );
@@ -59,6 +61,7 @@ export function registerOpsRoutes(http: FastifyInstance, deps: OpsRouteDeps): vo
   http.post('/cache/warming/trigger', (request, reply) =>
     answer(reply, async () => {
       const viewer = await authenticator.authenticate(request.headers.authorization);
+      requireAdmin(viewer);
       return admin.triggerWarming(viewer, parse(warmingBody, request.body ?? {}).strategies);
     }),
   );

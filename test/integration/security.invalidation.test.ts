@@ -345,6 +345,29 @@ describe('invalidation defects, on one gateway', () => {
         me: expect.objectContaining({ errors: [expect.objectContaining({ extensions: expect.objectContaining({ code: 'UNAUTHENTICATED' }) })] }),
       }));
     });
+
+    it("PATTERN that also matches the tag index (`*:1` matches `tags:UserSignals:1`) leaves it: the user's next write still evicts their statistics", async () => {
+      const signal = await newestSignal();
+      const statistics = `{ user(id: ${signal.userId}) { statistics { totalSignals } } }`;
+      const total = async () => ((await gql(statistics)).body as { data: { user: { statistics: { totalSignals: number } } } }).data.user.statistics.totalSignals;
+      const before = await total();
+      expect(await invalidate(gw, transport, { scope: 'pattern', pattern: `*:${signal.userId}` })).toBeGreaterThan(0);
+      expect(await total()).toBe(before);
+      const token = await newSession(signal.userId);
+      expect((await gql(CREATE_SIGNAL, token)).body.errors).toBeUndefined();
+      expect(await total()).toBe(before + 1);
+    });
+  });
+
+  it.each(['/cache/invalidate', '/cache/warming/trigger'])('POST %s asks for the admin token before it reads the body', async (path) => {
+    for (const authorization of [undefined, `Bearer ${await newSession(1)}`]) {
+      const response = await fetch(`${gw.url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(authorization === undefined ? {} : { authorization }) },
+        body: JSON.stringify({ scope: 'nope', strategies: ['nope'] }),
+      });
+      expect(response.status).toBe(authorization === undefined ? 401 : 403);
+    }
   });
 });
 
