@@ -271,6 +271,11 @@ export class CacheService {
     this.tiers.memory.clear();
   }
 
+  /** Whether Redis serves (rather than this instance's memory tier, which hears other instances' invalidations later). */
+  get sharedTierServing(): boolean {
+    return this.health.redisServing;
+  }
+
   /** The current invalidation epoch: a value loaded before the epoch moved must not be written back. */
   get invalidationEpoch(): number {
     return this.epoch;

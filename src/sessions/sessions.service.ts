@@ -13,8 +13,8 @@ import { hashToken, type LiveSession, type SessionsRepository } from './sessions
  */
 export class SessionsService {
   constructor(
-    private readonly sessions: SessionsRepository,
-    private readonly cache: CacheService,
+    private readonly sessions: Pick<SessionsRepository, 'findByTokenHash' | 'deleteByTokenHash' | 'deleteByUserId'>,
+    private readonly cache: Pick<CacheService, 'get' | 'set' | 'delete' | 'deleteTagged' | 'invalidationEpoch' | 'sharedTierServing' | 'ttl'>,
     private readonly cacheKeys: CacheKeys,
   ) {}
 
@@ -26,10 +26,19 @@ export class SessionsService {
   async findUserIdByTokenHash(tokenHash: string): Promise<number | null> {
     const key = this.cacheKeys.session(tokenHash);
     const cached = await this.cache.get<LiveSession>(key);
-    if (cached !== undefined) return cached.expiresAt.getTime() > Date.now() ? cached.userId : null;
+    // Cut off from Redis, this instance hears another's revocation only at its next health check
+    // (the memory tier follows the shared journal): the database, where a revocation lands first,
+    // decides, and the copy answers only while the database cannot (no revocation can land then).
+    if (cached !== undefined && this.cache.sharedTierServing) return userOf(cached);
     // A revocation while the database is read must not be undone by writing the old answer back.
     const epoch = this.cache.invalidationEpoch;
-    const session = await this.sessions.findByTokenHash(tokenHash);
+    let session: LiveSession | null;
+    try {
+      session = await this.sessions.findByTokenHash(tokenHash);
+    } catch (error) {
+      if (cached !== undefined) return userOf(cached);
+      throw error;
+    }
     if (session === null || session.expiresAt.getTime() <= Date.now()) return null;
     const secondsLeft = Math.floor((session.expiresAt.getTime() - Date.now()) / 1000);
     if (secondsLeft >= 1 && this.cache.invalidationEpoch === epoch) {
@@ -51,4 +60,8 @@ export class SessionsService {
     await this.cache.deleteTagged([CacheTags.sessions(userId)]);
     return revoked;
   }
+}
+
+function userOf(session: LiveSession): number | null {
+  return session.expiresAt.getTime() > Date.now() ? session.userId : null;
 }

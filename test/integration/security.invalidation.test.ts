@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 
 import { hashToken } from '../../src/sessions/sessions.repository';
+import { eventually, eventuallyPasses } from '../helpers/eventually';
 import { createScratchSchema, postgresReachable, type ScratchSchema, TEST_POSTGRES_URL } from '../helpers/postgres';
+import { RedisServer } from '../helpers/redis-server';
 import { startTestGateway, TEST_ADMIN_TOKEN, type TestGateway } from '../helpers/test-gateway';
 
 /**
@@ -411,4 +413,44 @@ if (!reachable) console.warn(`NOTICE: PostgreSQL at ${TEST_POSTGRES_URL} is unre
     await invalidate(a, 'REST', { scope: 'user', id: 8 });
     expect((await me(b, token)).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
   });
+});
+
+(reachable ? describe : describe.skip)('revocation across two gateway instances while Redis is down', () => {
+  let schema: ScratchSchema;
+  let redis: RedisServer;
+  let a: TestGateway;
+  let b: TestGateway;
+  const { newSession } = client(() => a);
+
+  beforeAll(async () => {
+    schema = await createScratchSchema();
+    redis = await RedisServer.start();
+    const env = { DATABASE_URL: schema.url, REDIS_URL: redis.url, CACHE_KEY_PREFIX: `test_${randomBytes(4).toString('hex')}`, REDIS_TIMEOUT: '0.3', REDIS_MAX_RECONNECT_DELAY_MS: '200' };
+    a = await startTestGateway(env);
+    b = await startTestGateway(env);
+  }, 90_000);
+
+  afterAll(async () => {
+    await Promise.all([a?.close(), b?.close()]);
+    await redis?.stop();
+    await schema?.drop();
+  });
+
+  const me = (gw: TestGateway, token: string) => gw.graphql('{ me { id } }', undefined, token);
+
+  it('a session ended on one instance is refused by the other at once, though each serves from its memory tier', async () => {
+    const token = await newSession(7);
+    await redis.kill();
+    const onMemory = (gw: TestGateway) => !gw.gateway.cache.service.healthReport().connection_healthy;
+    await eventually(() => onMemory(a) && onMemory(b), 10_000, 'both instances on their memory tier');
+    // The lookup is kept in b's memory tier, past the first read of the shared journal (which drops that tier).
+    await eventuallyPasses(async () => {
+      expect((await me(b, token)).data).toEqual({ me: { id: 7 } });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(await b.gateway.cache.service.get(b.gateway.cache.keys.session(hashToken(token)))).toBeDefined();
+    });
+    expect((await a.graphql('mutation { logout }', undefined, token)).data).toEqual({ logout: true });
+    expect((await me(b, token)).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    expect(onMemory(b)).toBe(true);
+  }, 30_000);
 });
