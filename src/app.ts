@@ -493,7 +493,7 @@ function registerLiveTransports(http: FastifyInstance, config: Config, logger: L
     maxTokens: config.graphql.maxTokens,
     rateLimits: parts.rateLimits,
   });
-  const gate = new LiveGate<Viewer>(parts.viewers, config.live.maxConnectionsPerViewer);
+  const gate = new LiveGate<Viewer>(parts.viewers, config.live.maxConnectionsPerViewer, parts.rateLimits);
   const addresses = new ClientAddresses(config.http.trustedProxies);
   const ws = new GraphqlWsServer<Viewer>({
     path: LIVE_ENDPOINTS.webSocketPath,

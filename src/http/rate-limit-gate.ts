@@ -73,6 +73,15 @@ export class RateLimitGate {
     return verdict.allowed ? undefined : verdict;
   }
 
+  /**
+   * A credential a live transport refused: 1 from its sender's address, as a refused token costs
+   * over HTTP, so that guessing tokens on a socket is not free. `undefined` when allowed.
+   */
+  async chargeRefusedCredential(clientAddress: string): Promise<Refusal | undefined> {
+    const verdict = await this.limiter.charge(addressBudget(clientAddress), this.policies.anonymous, 1);
+    return verdict.allowed ? undefined : verdict;
+  }
+
   /** Gives back what `charge` took with the same arguments (a shared-tier hit charged as an execution). */
   refund(request: Pick<IncomingMessage, 'socket' | 'headers'>, identity: string, cost: number, charged = 0): void {
     const policy = this.policyOf(identity);

@@ -1,5 +1,7 @@
 import type { GraphQLError } from 'graphql';
 
+import type { RateLimitedAnswer, RateLimitGate } from '../http/rate-limit-gate';
+
 /** Who a live connection belongs to, as the sessions feature decides it. */
 export interface LiveViewers<Viewer> {
   /** A refused credential throws (a GraphQLError with code UNAUTHENTICATED); none is the anonymous viewer. */
@@ -19,7 +21,11 @@ export interface Admitted<Viewer> {
   release(): void;
 }
 
-export type Admission<Viewer> = { readonly ok: true; readonly admitted: Admitted<Viewer> } | { readonly ok: false; readonly reason: 'unauthenticated' | 'too_many'; readonly message: string };
+export type Admission<Viewer> =
+  | { readonly ok: true; readonly admitted: Admitted<Viewer> }
+  | { readonly ok: false; readonly reason: 'unauthenticated' | 'too_many'; readonly message: string }
+  /** A refused credential after its address spent its budget on refused ones. */
+  | { readonly ok: false; readonly reason: 'rate_limited'; readonly message: string; readonly rateLimited: RateLimitedAnswer };
 
 /**
  * The door of both live transports: the credential checked, and at most
@@ -32,6 +38,8 @@ export class LiveGate<Viewer> {
   constructor(
     readonly viewers: LiveViewers<Viewer>,
     private readonly maxConnectionsPerViewer: number,
+    /** Without it (rate limits off), a refused credential costs nothing. */
+    private readonly rateLimits?: Pick<RateLimitGate, 'chargeRefusedCredential' | 'refusal' | 'refusalErrors'>,
   ) {}
 
   async admit(authorization: string | undefined, clientAddress: string): Promise<Admission<Viewer>> {
@@ -39,7 +47,12 @@ export class LiveGate<Viewer> {
     try {
       viewer = await this.viewers.authenticate(authorization);
     } catch (error) {
-      return { ok: false, reason: 'unauthenticated', message: (error as GraphQLError).message ?? 'Invalid credentials' };
+      const message = (error as GraphQLError).message ?? 'Invalid credentials';
+      const refusal = await this.rateLimits?.chargeRefusedCredential(clientAddress);
+      if (this.rateLimits !== undefined && refusal !== undefined) {
+        return { ok: false, reason: 'rate_limited', message: this.rateLimits.refusalErrors(refusal)[0].message, rateLimited: this.rateLimits.refusal(refusal) };
+      }
+      return { ok: false, reason: 'unauthenticated', message };
     }
     const identity = this.viewers.identity(viewer);
     const key = identity === 'anonymous' ? `address:${clientAddress}` : identity;

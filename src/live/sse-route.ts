@@ -60,6 +60,7 @@ export function registerSseRoute<Viewer>(http: FastifyInstance, options: SseRout
       return abandon(reply);
     }
     if (!admission.ok) {
+      if (admission.reason === 'rate_limited') return sendRateLimited(reply.headers(options.extraHeaders(request)), admission.rateLimited);
       const status = admission.reason === 'unauthenticated' ? 401 : 429;
       return reply.code(status).headers(options.extraHeaders(request)).send({ errors: [{ message: admission.message, extensions: { code: admission.reason === 'unauthenticated' ? 'UNAUTHENTICATED' : 'TOO_MANY_CONNECTIONS' } }] });
     }

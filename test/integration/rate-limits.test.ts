@@ -209,6 +209,27 @@ describe('rate limits per viewer, in query cost', () => {
     }
   });
 
+  it('charges a token refused on a live transport 1 from its address, as over HTTP: SSE answers 429 once the burst is spent, graphql-ws closes 4429', async () => {
+    const statuses: number[] = [];
+    for (let guess = 0; guess < 70 && !statuses.includes(429); guess += 1) {
+      const response = await fetch(`${a.url}/graphql/stream`, {
+        method: 'POST',
+        headers: { accept: 'text/event-stream', 'content-type': 'application/json', ...bearer(`guess-${guess}`) },
+        body: JSON.stringify({ query: 'subscription { signalEvents { id } }' }),
+      });
+      statuses.push(response.status);
+      if (response.status === 429) expectRateLimited({ status: response.status, headers: response.headers, body: (await response.json()) as Answer['body'] }, 'anonymous');
+      else await response.body?.cancel();
+    }
+    expect(statuses).toEqual([...Array<number>(60).fill(401), 429]);
+    const closed = await new Promise<{ code: number; reason: string }>((resolve) => {
+      const ws = createWsClient({ url: `${a.url.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket, connectionParams: bearer('guess-ws'), retryAttempts: 0, lazy: false, on: { closed: (event) => resolve(event as { code: number; reason: string }) } });
+      ws.on('closed', () => void ws.dispose());
+    });
+    expect(closed.code).toBe(4429);
+    expect(closed.reason).toMatch(/^Rate limit exceeded/);
+  });
+
   it('with Redis frozen, the local limiter decides: requests still answer, and a burst is still refused', async () => {
     const localLeases = async () => Number(/gateway_rate_limit_leases_total\{store="local"\} (\d+)/.exec(await (await fetch(`${b.url}/metrics`)).text())?.[1] ?? 0);
     const before = await localLeases();
