@@ -313,9 +313,24 @@ export class CacheService {
    * fleet (a CDN), which must not be told before, since they could refetch, and keep, what is
    * about to go. The invalidation answers once the listeners' promises have settled, so a
    * listener decides how long a write may wait for it.
+   *
+   * A journaled invalidation is heard again when it reaches Redis (see replayedToRedis), from
+   * whichever instance replays it: until then the instances serving from Redis still served
+   * what it removes, and such a cache may have refetched it.
    */
   onInvalidated(listener: (invalidation: Invalidation) => Promise<void> | void): void {
     this.invalidatedListeners.push(listener);
+  }
+
+  /**
+   * A journaled invalidation (made here or by another instance) that Redis has now taken and the
+   * fleet has been told: the listeners hear it again (see onInvalidated). Not waited for: a
+   * replay of many must not hold Redis back from serving.
+   */
+  replayedToRedis(invalidation: Invalidation): void {
+    for (const listener of this.invalidatedListeners) {
+      void (async () => listener(invalidation))().catch((error: unknown) => this.logger.warn({ err: error }, 'cache: a listener failed on a replayed invalidation'));
+    }
   }
 
   private async invalidate(invalidation: Invalidation): Promise<number> {

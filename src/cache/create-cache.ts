@@ -127,6 +127,7 @@ export function createCache(config: Config, logger: Logger, { wrappers, sharedJo
   const replay = async (invalidation: Invalidation) => {
     await applyInvalidation(tiers.redis, invalidation);
     await bus.publish(invalidation);
+    service.replayedToRedis(invalidation);
   };
   // Keeps the service's memory tier up to date (the service, made below, needs the health first).
   const follower =

@@ -127,6 +127,34 @@ if (!reachable) console.log('NOTICE: PostgreSQL is unreachable; the shared inval
     }
   }, 30_000);
 
+  it('is told again to caches outside the fleet (a CDN) once Redis has taken it, by the instance that applied it', async () => {
+    const cutOffRoute = await TcpProxy.start(server.port);
+    try {
+      const writer = await startCache(cutOffRoute.url);
+      const other = await startCache(server.url);
+      // What a CDN purger hears on each instance, and whether the old value could still be read there then.
+      const heard: { by: string; stillServed: boolean }[] = [];
+      for (const [by, cache] of [['writer', writer], ['other', other]] as const) {
+        cache.service.onInvalidated(async () => {
+          heard.push({ by, stillServed: by === 'other' && (await cache.service.get(cache.keys.user(1))) !== undefined });
+        });
+      }
+      expect(await read(other)).toBe('before the change');
+      await other.service.writesLanded();
+      await cutOffRoute.stop();
+      row = 'after the change';
+      await writer.invalidator.invalidateUserCache(1);
+      // Told at once (the write answers after its purge), while `other` still serves the old value from Redis...
+      expect(heard).toEqual([{ by: 'writer', stillServed: false }]);
+      expect(await other.service.get(other.keys.user(1))).toBe('before the change');
+      // ...and again once `other` has applied it from the shared journal: a refetch in between is purged.
+      await eventually(() => heard.length === 2, 5_000, 'the invalidation heard again where it was applied');
+      expect(heard[1]).toEqual({ by: 'other', stillServed: false });
+    } finally {
+      await cutOffRoute.stop();
+    }
+  }, 30_000);
+
   /**
    * While an instance serves from its memory tier, invalidations made by the rest of the fleet
    * reach that tier: on the bus while it still hears it, or from the shared journal, where every
