@@ -122,7 +122,8 @@ export class RateLimiter {
 
   /** A refusal when even the lease plus all the store could have left falls short of `need`; `undefined`: ask the store. */
   private surelyRefused(lease: Lease, policy: RatePolicy, need: number, nowMs: number): Refusal | undefined {
-    const held = lease.expiresAtMs > nowMs ? lease.units : 0;
+    // A lapsed lease's units count too: they go back to the budget with the next take (renew).
+    const held = lease.units;
     const emission = emissionMs(policy);
     const tolerance = policy.burstCost * emission;
     const ahead = Math.max(0, lease.tatMs - nowMs);

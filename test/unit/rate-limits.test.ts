@@ -87,6 +87,19 @@ describe('RateLimiter leases', () => {
     expect(allowed).toBe(70);
   });
 
+  it('counts a lapsed lease as the budget it goes back to: a cost that fits with it is not refused in process', async () => {
+    let nowMs = 0;
+    const shared = new LocalBudgets();
+    const redis = { available: true, take: (...args: Parameters<LocalBudgets['take']>) => Promise.resolve(shared.take(...args)) } as unknown as RedisBudgets;
+    const limiter = new RateLimiter(redis, new LocalBudgets(), { leaseMaxCost: 100, redisTimeoutMs: 100, now: () => nowMs }, quiet);
+    const policy: RatePolicy = { name: 'user', costPerMinute: 600, burstCost: 100 };
+    for (let i = 0; i < 80; i += 1) expect((await limiter.charge('user:9', policy, 1)).allowed).toBe(true);
+    // Quiet for a second: the lease lapses with units leased and not spent. The budget holds 100 - 80 + 10.
+    nowMs += 1_000;
+    expect(await limiter.charge('user:9', policy, 28)).toEqual({ allowed: true });
+    expect(await limiter.charge('user:9', policy, 3)).toMatchObject({ allowed: false, remaining: 2 });
+  });
+
   it('answers synchronously while a lease covers the cost', async () => {
     const limiter = new RateLimiter(unavailable, new LocalBudgets(), { leaseMaxCost: 100, redisTimeoutMs: 100, now: () => 0 }, quiet);
     const policy: RatePolicy = { name: 'anonymous', costPerMinute: 600, burstCost: 1000 };
