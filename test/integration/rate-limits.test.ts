@@ -223,7 +223,7 @@ describe('rate limits per viewer, in query cost', () => {
     }
     expect(statuses).toEqual([...Array<number>(60).fill(401), 429]);
     const closed = await new Promise<{ code: number; reason: string }>((resolve) => {
-      const ws = createWsClient({ url: `${a.url.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket, connectionParams: bearer('guess-ws'), retryAttempts: 0, lazy: false, on: { closed: (event) => resolve(event as { code: number; reason: string }) } });
+      const ws = createWsClient({ url: `${a.url.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket, connectionParams: bearer('guess-ws'), retryAttempts: 0, lazy: false, onNonLazyError: () => undefined, on: { closed: (event) => resolve(event as { code: number; reason: string }) } });
       ws.on('closed', () => void ws.dispose());
     });
     expect(closed.code).toBe(4429);
