@@ -329,7 +329,9 @@ export class CacheService {
    */
   replayedToRedis(invalidation: Invalidation): void {
     for (const listener of this.invalidatedListeners) {
-      void (async () => listener(invalidation))().catch((error: unknown) => this.logger.warn({ err: error }, 'cache: a listener failed on a replayed invalidation'));
+      void Promise.resolve()
+        .then(() => listener(invalidation))
+        .catch((error: unknown) => this.logger.warn({ err: error }, 'cache: a listener failed on a replayed invalidation'));
     }
   }
 

@@ -12,12 +12,6 @@ const ENTRY_BYTES = 64;
 type Measured = { readonly cost: number } | { readonly operation: OperationDefinitionNode; readonly fragments: ReadonlyMap<string, FragmentDefinitionNode> };
 
 /**
- * What an operation costs a viewer's rate budget: the cost the query limits judge it by, with
- * the sizes its variables give as sent. Each distinct text (and operation name) is parsed once
- * and remembered, bounded by bytes; a document that does not parse or has no such operation
- * costs 1 (Apollo refuses it unexecuted).
- */
-/**
  * One key per (text, operation name) sent, for what is remembered about them before anything is
  * validated: the name's length comes first, so no text or name a client sends can pass for
  * another pair (with a separator, a text holding it could, and poison what another request gets).
@@ -26,6 +20,12 @@ export function textKey(text: string, operationName: string | undefined): string
   return operationName === undefined ? `-${text}` : `${operationName.length}:${operationName}${text}`;
 }
 
+/**
+ * What an operation costs a viewer's rate budget: the cost the query limits judge it by, with
+ * the sizes its variables give as sent. Each distinct text (and operation name) is parsed once
+ * and remembered, bounded by bytes; a document that does not parse or has no such operation
+ * costs 1 (Apollo refuses it unexecuted).
+ */
 export class QueryCosts {
   private readonly known = new LRUCache<string, Measured>({ maxSize: REMEMBERED_BYTES, sizeCalculation: (_measured, key) => key.length * 8 + ENTRY_BYTES });
 
