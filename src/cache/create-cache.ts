@@ -131,7 +131,7 @@ export function createCache(config: Config, logger: Logger, { wrappers, sharedJo
   };
   // Keeps the service's memory tier up to date (the service, made below, needs the health first).
   const follower =
-    sharedJournal === undefined
+    sharedJournal?.fleetWide !== true
       ? undefined
       : new SharedJournalFollower(
           sharedJournal,
@@ -151,7 +151,7 @@ export function createCache(config: Config, logger: Logger, { wrappers, sharedJo
       },
       replay,
       ...(sharedJournal === undefined ? {} : { replayShared: () => sharedJournal.replay(replay) }),
-      ...(follower === undefined ? {} : { followShared: () => follower.follow() }),
+      ...(follower === undefined ? {} : { followShared: (memorySinceMs) => follower.follow(memorySinceMs) }),
       beforeSwitchBack: () => {
         follower?.stop();
         memoryTier.clear();

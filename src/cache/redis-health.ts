@@ -46,7 +46,7 @@ export interface RedisHealthPorts {
    * Brings the memory tier up to date with the invalidations the fleet made (see
    * SharedJournalFollower); throws when it cannot. Run at every check while the memory tier serves.
    */
-  followShared?(): Promise<void>;
+  followShared?(memorySinceMs: number): Promise<void>;
 }
 
 type State = { readonly serving: 'redis' } | { readonly serving: 'memory'; readonly sinceMs: number; readonly reason: string };
@@ -155,13 +155,13 @@ export class RedisHealth {
 
   private async runCheck(): Promise<void> {
     await this.checkRedis();
-    if (this.state.serving === 'memory') await this.followShared();
+    if (this.state.serving === 'memory') await this.followShared(this.state.sinceMs);
   }
 
-  private async followShared(): Promise<void> {
+  private async followShared(memorySinceMs: number): Promise<void> {
     if (this.ports.followShared === undefined) return;
     try {
-      await this.ports.followShared();
+      await this.ports.followShared(memorySinceMs);
       if (this.followFailing) this.logger.info('cache: the shared invalidation journal is readable again; the memory tier follows the fleet\'s invalidations');
       this.followFailing = false;
     } catch (error) {

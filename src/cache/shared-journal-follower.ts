@@ -15,11 +15,11 @@ export interface FollowedTier {
  * every invalidation is also kept a while in the shared journal, so the instance reads, at every
  * health check, those kept within a look-back window and applies each one it has not seen yet.
  *
- * A read overlaps the one before by at least half the window, so an invalidation committed late
- * (its id given before one already read) is still found. The first read of a period on the memory
- * tier, and a read after a gap (the database unreachable meanwhile), cannot tell what the tier
- * missed: the tier is dropped then. What was loaded before such a read may be older than an
- * invalidation committed after it, and that one the next read finds.
+ * A read overlaps the one before (or the start of the period on the memory tier, when the tier
+ * was empty) by at least half the window, so an invalidation committed late (its id given before
+ * one already read) is still found. A read that does not (the database unreachable meanwhile)
+ * cannot tell what the tier missed: the tier is dropped then. What was loaded before such a read
+ * may be older than an invalidation committed after it, and that one the next read finds.
  */
 export class SharedJournalFollower {
   /** Ids applied, with the time of the read that found them: forgotten once out of every window. */
@@ -32,14 +32,14 @@ export class SharedJournalFollower {
     private readonly tier: FollowedTier,
     /** How far back each read reaches; reads further apart than half of it count as a gap. */
     private readonly lookBackMs: number,
-    private readonly now: () => number = () => performance.now(),
+    private readonly now: () => number = Date.now,
   ) {}
 
-  /** One read; rejects (changing nothing) when the journal cannot be read. */
-  async follow(): Promise<void> {
+  /** One read, `periodStartMs` being when the memory tier (empty then) began to serve; rejects (changing nothing) when the journal cannot be read. */
+  async follow(periodStartMs: number): Promise<void> {
     const startedMs = this.now();
     const kept = await this.journal.recent(this.lookBackMs);
-    if (this.lastReadMs === undefined || startedMs - this.lastReadMs > this.lookBackMs / 2) this.tier.forgetAll();
+    if (startedMs - (this.lastReadMs ?? periodStartMs) > this.lookBackMs / 2) this.tier.forgetAll();
     for (const { id, invalidation } of kept) {
       if (this.seen.has(id)) continue;
       this.seen.set(id, startedMs);

@@ -13,6 +13,8 @@ import type { Invalidation } from './invalidation-journal';
  *   cannot hear the fleet's invalidations on the bus; it reads them here (SharedJournalFollower).
  */
 export interface SharedJournal {
+  /** Whether other gateways may read it (an embedded database serves one): only then is there anyone to follow. */
+  readonly fleetWide: boolean;
   /** Keeps `invalidation` for every instance, `pending` until a replay applies it to Redis; rejects when it cannot. */
   add(invalidation: Invalidation, pending: boolean): Promise<void>;
   /** Applies every pending invalidation with `apply`, oldest first, and marks those applied; rejects (keeping the rest) at the first failure. */
@@ -54,7 +56,7 @@ export class SqlSharedJournal implements SharedJournal {
      * Whether other gateways may use this database. An embedded one serves a single gateway:
      * no other instance can be cut off from Redis and need what Redis took, so that is not kept.
      */
-    private readonly fleetWide: boolean,
+    readonly fleetWide: boolean,
     private readonly now: () => number = Date.now,
   ) {}
 

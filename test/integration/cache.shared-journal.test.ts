@@ -164,7 +164,7 @@ if (!reachable) console.log('NOTICE: PostgreSQL is unreachable; the shared inval
     /** `cache` on its memory tier (read the shared journal a few times), holding the row as it was. */
     async function servingFromMemory(cache: Cache): Promise<void> {
       await eventually(() => !serving(cache), 5_000, 'the instance on its memory tier');
-      // Held for a few checks: past the first read of the journal for this period, which drops the memory tier.
+      // Held for a few checks: the reads of the journal that follow keep it (nothing invalidated it).
       await eventually(
         async () => {
           expect(await read(cache)).toBe('before the change');
@@ -172,7 +172,7 @@ if (!reachable) console.log('NOTICE: PostgreSQL is unreachable; the shared inval
           return (await cache.service.get(cache.keys.user(1))) === 'before the change';
         },
         5_000,
-        'the memory tier holding the row past the first read of the journal',
+        'the memory tier holding the row across reads of the journal',
       );
       expect(serving(cache)).toBe(false);
     }

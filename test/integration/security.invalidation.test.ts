@@ -443,7 +443,7 @@ if (!reachable) console.warn(`NOTICE: PostgreSQL at ${TEST_POSTGRES_URL} is unre
     await redis.kill();
     const onMemory = (gw: TestGateway) => !gw.gateway.cache.service.healthReport().connection_healthy;
     await eventually(() => onMemory(a) && onMemory(b), 10_000, 'both instances on their memory tier');
-    // The lookup is kept in b's memory tier, past the first read of the shared journal (which drops that tier).
+    // The lookup is kept in b's memory tier, across its reads of the shared journal.
     await eventuallyPasses(async () => {
       expect((await me(b, token)).data).toEqual({ me: { id: 7 } });
       await new Promise((resolve) => setTimeout(resolve, 300));

@@ -254,7 +254,7 @@ describe('the shared journal follower (the memory tier of an instance cut off fr
     let dropped = 0;
     const reads = [...kept];
     const follower = new SharedJournalFollower(
-      { add: () => Promise.resolve(), replay: () => Promise.resolve(), recent: () => (reads.length > 0 ? Promise.resolve(reads.shift()!) : Promise.reject(new Error('database down'))) },
+      { fleetWide: true, add: () => Promise.resolve(), replay: () => Promise.resolve(), recent: () => (reads.length > 0 ? Promise.resolve(reads.shift()!) : Promise.reject(new Error('database down'))) },
       { apply: (given) => applied.push(given), forgetAll: () => (dropped += 1) },
       LOOK_BACK_MS,
       () => nowMs,
@@ -269,42 +269,48 @@ describe('the shared journal follower (the memory tier of an instance cut off fr
     };
   }
 
-  it('applies each invalidation once, though reads overlap, and drops the tier at the first read of a period', async () => {
+  it('applies each invalidation once, though reads overlap, keeping the tier when the first read reaches back to the start of the period', async () => {
     const a = { id: '1', invalidation: invalidation('a') };
     const b = { id: '2', invalidation: invalidation('b') };
     const c = { id: '3', invalidation: invalidation('c') };
     const run = following([[a], [a, b], [b, c]]);
-    await run.follower.follow();
     run.at(1_000);
-    await run.follower.follow();
+    await run.follower.follow(0);
     run.at(2_000);
-    await run.follower.follow();
+    await run.follower.follow(0);
+    run.at(3_000);
+    await run.follower.follow(0);
     expect(run.applied).toEqual([a.invalidation, b.invalidation, c.invalidation]);
-    expect(run.dropped()).toBe(1);
+    expect(run.dropped()).toBe(0);
   });
 
   it('drops the tier after a gap longer than half the look-back (what fell in it cannot be read), and changes nothing when it cannot read', async () => {
     const run = following([[], [], []]);
-    await run.follower.follow();
-    run.at(4_000);
-    await run.follower.follow();
+    // The first read of the period, long after it began.
+    run.at(6_000);
+    await run.follower.follow(0);
     expect(run.dropped()).toBe(1);
-    run.at(9_001);
-    await run.follower.follow();
-    expect(run.dropped()).toBe(2);
     run.at(10_000);
-    await expect(run.follower.follow()).rejects.toThrow('database down');
+    await run.follower.follow(0);
+    expect(run.dropped()).toBe(1);
+    run.at(15_001);
+    await run.follower.follow(0);
+    expect(run.dropped()).toBe(2);
+    run.at(16_000);
+    await expect(run.follower.follow(0)).rejects.toThrow('database down');
     expect(run.dropped()).toBe(2);
   });
 
   it('starts a new period afresh once Redis serves again', async () => {
     const a = { id: '1', invalidation: invalidation('a') };
     const run = following([[a], [a]]);
-    await run.follower.follow();
+    run.at(1_000);
+    await run.follower.follow(0);
     run.follower.stop();
-    run.at(500);
-    await run.follower.follow();
-    expect(run.dropped()).toBe(2);
+    // Back on the memory tier at 20 s: read from then on.
+    run.at(20_500);
+    await run.follower.follow(20_000);
+    expect(run.dropped()).toBe(0);
     expect(run.applied).toEqual([a.invalidation, a.invalidation]);
   });
 });
