@@ -369,8 +369,10 @@ export class CacheService {
   }
 
   private async keepForCutOffInstances(invalidation: Invalidation): Promise<void> {
+    // With a journal no other gateway reads (an embedded database), no instance can need it.
+    if (this.shared?.fleetWide !== true) return;
     try {
-      await this.shared?.add(invalidation, false);
+      await this.shared.add(invalidation, false);
     } catch (error) {
       this.logger.warn({ err: error, invalidation }, 'cache: an invalidation could not be kept in the shared journal; instances cut off from Redis will not see it');
     }

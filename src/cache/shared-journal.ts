@@ -52,16 +52,12 @@ export class SqlSharedJournal implements SharedJournal {
     private readonly namespace: string,
     /** The invalidation that covers the whole namespace (CacheKeys.allPattern). */
     private readonly everything: Invalidation,
-    /**
-     * Whether other gateways may use this database. An embedded one serves a single gateway:
-     * no other instance can be cut off from Redis and need what Redis took, so that is not kept.
-     */
+    /** Whether other gateways may use this database (an embedded one serves a single gateway). */
     readonly fleetWide: boolean,
     private readonly now: () => number = Date.now,
   ) {}
 
   async add(invalidation: Invalidation, pending: boolean): Promise<void> {
-    if (!pending && !this.fleetWide) return;
     await this.bounded(
       this.db.query('cache.journal.add', 'insert into cache_invalidation_journal (namespace, invalidation, pending) values ($1, $2, $3)', [this.namespace, JSON.stringify(invalidation), pending]),
     );
