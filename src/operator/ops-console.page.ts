@@ -413,6 +413,8 @@ export function opsConsoleScript(basePath: string): string {
   $('warm-form').addEventListener('submit', function (event) {
     event.preventDefault();
     var strategies = Array.prototype.slice.call(document.querySelectorAll('input[name=strategy]:checked')).map(function (box) { return box.value; });
+    // The API reads an empty list as every strategy: with none ticked, nothing is asked for.
+    if (strategies.length === 0) return showResult('Tick at least one strategy to warm.', true);
     showResult('Warming ' + strategies.join(', ') + '…');
     request('POST', '/cache/warming/trigger', { strategies: strategies }).then(function (run) {
       if (run.status === 'skipped') showResult('Warming skipped: ' + run.reason, true);

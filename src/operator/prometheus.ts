@@ -271,7 +271,7 @@ export function registerWarmingMetrics(registry: Registry, warming: { metrics():
         for (const strategy of warming.metrics().strategies) if (strategy.last_run_at !== null) this.set({ strategy: strategy.name }, pick(strategy));
       },
     });
-  lastRun('gateway_warming_last_run_timestamp_seconds', "When each strategy's last run ended (Unix time)", (strategy) => Date.parse(strategy.last_run_at ?? '') / 1000);
+  lastRun('gateway_warming_last_run_timestamp_seconds', "When each strategy's last run started (Unix time)", (strategy) => Date.parse(strategy.last_run_at ?? '') / 1000);
   lastRun('gateway_warming_last_duration_seconds', "How long each strategy's last run took", (strategy) => strategy.duration_ms / 1000);
   lastRun('gateway_warming_last_items', "Entries each strategy's last run loaded into the cache", (strategy) => strategy.items_processed);
 }
