@@ -149,7 +149,9 @@ describe('the operator console in a browser, offline', () => {
 
     // The API reads an empty list as every strategy: with none ticked, the console asks for nothing.
     let triggers = 0;
-    const countTriggers = (request: { url(): string }) => void (request.url().endsWith('/cache/warming/trigger') && (triggers += 1));
+    const countTriggers = (request: { url(): string }) => {
+      if (request.url().endsWith('/cache/warming/trigger')) triggers += 1;
+    };
     page.on('request', countTriggers);
     await page.uncheck('input[name=strategy][value=market_data]');
     await page.click('#warm');
