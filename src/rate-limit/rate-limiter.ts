@@ -74,7 +74,7 @@ interface Lease {
  * the burst, and at most RATE_LIMIT_LEASE_MAX_COST); a grant from a Redis that answered after the
  * timeout is dropped while the local budgets decide (the viewer's loss, never its gain); units
  * of a viewer that never comes back stay spent until the budget refills. While Redis cannot
- * answer, LocalBudgets decides: a limit per instance.
+ * answer, LocalBudgets decides: a limit per instance, starting from the budget Redis last reported.
  */
 export class RateLimiter {
   private readonly leases = new LRUCache<string, Lease>({ max: MAX_LEASES });
@@ -185,6 +185,7 @@ export class RateLimiter {
     if (this.redis.available) {
       try {
         const grant = await withTimeout(this.redis.take(viewer, nowMs, policy, want, min, refundTo('redis')), this.options.redisTimeoutMs);
+        this.local.follow(viewer, nowMs + grant.fullInMs);
         this.counts.leases.redis += 1;
         this.decidedBy('redis');
         return { grant, source: 'redis' };

@@ -100,6 +100,24 @@ describe('RateLimiter leases', () => {
     expect(await limiter.charge('user:9', policy, 3)).toMatchObject({ allowed: false, remaining: 2 });
   });
 
+  it('decides locally from the budget Redis last reported: a viewer that spent its burst gets no fresh one when Redis goes away', async () => {
+    let nowMs = 0;
+    const shared = new LocalBudgets();
+    const redis = { available: true, take: (...args: Parameters<LocalBudgets['take']>) => Promise.resolve(shared.take(...args)) };
+    const limiter = new RateLimiter(redis as unknown as RedisBudgets, new LocalBudgets(), { leaseMaxCost: 100, redisTimeoutMs: 100, now: () => nowMs }, quiet);
+    const policy: RatePolicy = { name: 'user', costPerMinute: 600, burstCost: 100 };
+    while ((await limiter.charge('user:5', policy, 5)).allowed);
+    redis.available = false;
+    nowMs += 1_000;
+    // Only the second's refill (10), and a lapsed Redis lease's units are not handed out again.
+    let allowed = 0;
+    while ((await limiter.charge('user:5', policy, 5)).allowed) allowed += 1;
+    expect(allowed).toBe(2);
+    expect(limiter.metrics().leases.local).toBeGreaterThan(0);
+    // Another viewer, never seen by Redis, still has its whole budget here.
+    expect((await limiter.charge('user:6', policy, 100)).allowed).toBe(true);
+  });
+
   it('answers synchronously while a lease covers the cost', async () => {
     const limiter = new RateLimiter(unavailable, new LocalBudgets(), { leaseMaxCost: 100, redisTimeoutMs: 100, now: () => 0 }, quiet);
     const policy: RatePolicy = { name: 'anonymous', costPerMinute: 600, burstCost: 1000 };
