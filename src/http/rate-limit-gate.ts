@@ -54,11 +54,26 @@ export class RateLimitGate {
    * Spends `cost` from the budget of whoever sends `request`; synchronous while a lease covers it
    * (see RateLimiter). `charged`: what the same request spent already (its hit cost, when no near
    * copy answered), so that a request costlier than the burst spends the burst in all, not more.
+   * A refusal then gives that back and speaks of the whole charge: a refused request spends
+   * nothing, and a client that waits its Retry-After finds room for both steps of its retry.
    */
   charge(request: Pick<IncomingMessage, 'socket' | 'headers'>, identity: string, cost: number, charged = 0): Verdict | Promise<Verdict> {
     const policy = this.policyOf(identity);
     if (policy === undefined) return ALLOWED;
-    return this.limiter.charge(this.viewerOf(request, identity), policy, Math.min(cost + charged, policy.burstCost) - charged);
+    const viewer = this.viewerOf(request, identity);
+    const verdict = this.limiter.charge(viewer, policy, Math.min(cost + charged, policy.burstCost) - charged);
+    if (charged === 0) return verdict;
+    return verdict instanceof Promise ? verdict.then((settled) => this.wholeRequest(viewer, settled, charged)) : this.wholeRequest(viewer, verdict, charged);
+  }
+
+  /**
+   * A refused rest, as a refusal of the whole request: what it spent before comes back to the
+   * viewer's lease, so the wait for the rest is also the wait for the whole.
+   */
+  private wholeRequest(viewer: string, verdict: Verdict, charged: number): Verdict {
+    if (verdict.allowed) return verdict;
+    this.limiter.refund(viewer, charged);
+    return { ...verdict, cost: verdict.cost + charged, remaining: verdict.remaining + charged };
   }
 
   /**

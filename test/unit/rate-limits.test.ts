@@ -3,6 +3,7 @@ import { Socket } from 'node:net';
 
 import { QueryCosts } from '../../src/graphql/query-costs';
 import { ClientAddresses, network64 } from '../../src/http/client-address';
+import { RateLimitGate } from '../../src/http/rate-limit-gate';
 import { type RatePolicy, take } from '../../src/rate-limit/gcra';
 import { LocalBudgets } from '../../src/rate-limit/local-budgets';
 import { RateLimiter } from '../../src/rate-limit/rate-limiter';
@@ -146,6 +147,31 @@ describe('RateLimiter leases', () => {
     const limiter = new RateLimiter(unavailable, new LocalBudgets(), { leaseMaxCost: 100, redisTimeoutMs: 100, now: () => 0 }, quiet);
     expect((await limiter.charge('user:2', POLICY, 500)).allowed).toBe(true);
     expect((await limiter.charge('user:2', POLICY, 1)).allowed).toBe(false);
+  });
+});
+
+describe('RateLimitGate, charging in two steps (a hit first, the rest without a near copy)', () => {
+  const quiet = createLogger(loadConfig({ LOG_LEVEL: 'silent' }));
+  const unavailable = { available: false } as unknown as RedisBudgets;
+  const policy: RatePolicy = { name: 'user', costPerMinute: 600, burstCost: 100 };
+  const client = { socket: { remoteAddress: '192.0.2.9' }, headers: {} } as unknown as IncomingMessage;
+
+  it('gives the hit back when the rest is refused, and says when the whole fits: a client that waits its Retry-After is served', async () => {
+    let nowMs = 0;
+    const limiter = new RateLimiter(unavailable, new LocalBudgets(), { leaseMaxCost: 100, redisTimeoutMs: 100, now: () => nowMs }, quiet);
+    const gate = new RateLimitGate(limiter, { user: policy, anonymous: policy, admin: undefined }, new ClientAddresses([]), new QueryCosts({ maxDepth: 8, maxAliases: 15, maxCost: 5000 }, 1000), 10);
+    /** A query of cost 100 without a near copy: 10 for a hit, then 90. */
+    const request = async () => {
+      const hit = await gate.charge(client, 'user:7', 10);
+      return hit.allowed ? gate.charge(client, 'user:7', 90, 10) : hit;
+    };
+    expect((await request()).allowed).toBe(true);
+    nowMs += 1_500;
+    // 15 refilled: the hit (10) fits, the rest (90) does not; the refusal is for the whole 100.
+    const refused = await request();
+    expect(refused).toMatchObject({ allowed: false, cost: 100, remaining: 15, retryAfterMs: 8_500 });
+    nowMs += 8_500;
+    expect((await request()).allowed).toBe(true);
   });
 });
 
