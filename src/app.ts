@@ -17,6 +17,7 @@ import { PgDriver } from './db/pg-driver';
 import { PgliteDriver } from './db/pglite-driver';
 import { seedDemoData } from './demo/demo-data';
 import { createErrorFormatter, maskedErrorsPlugin } from './graphql/format-error';
+import { documentCheck } from './graphql/persisted/document-check';
 import { loadManifests } from './graphql/persisted/manifests';
 import { PersistedDocuments } from './graphql/persisted/persisted-documents';
 import { ResponsePolicy, responsePolicyPlugin, showsPrivateData } from './graphql/response-cache/cache-policy';
@@ -135,7 +136,8 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
   tuneV8ForRequestLifetimes();
   // First: a manifest naming a wrong or invalid document stops start-up, naming it, before anything is opened.
   const { manifestPaths } = config.persistedDocuments;
-  const manifests = manifestPaths.length === 0 ? new Map<string, string>() : loadManifests(manifestPaths, await buildTypesOnlySchema(), [...specifiedRules, queryLimitsRule(config.graphql)]);
+  const documentRules = [...specifiedRules, queryLimitsRule(config.graphql)];
+  const manifests = manifestPaths.length === 0 ? new Map<string, string>() : loadManifests(manifestPaths, documentCheck(await buildTypesOnlySchema(), documentRules, config.graphql.maxTokens));
   // Tracing (OTEL_EXPORTER_OTLP_ENDPOINT) wraps what does the work in traced versions of itself;
   // without it, nothing below differs from an untraced gateway.
   const tracing = config.tracing === undefined ? undefined : createTracing(config.tracing);
@@ -224,7 +226,7 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
     : tracing === undefined
       ? new ResponseCache(cacheService, keys, responseCacheOptions)
       : new TracedResponseCache(tracing, cacheService, keys, responseCacheOptions);
-  const persisted = new PersistedDocuments(manifests, cacheService, keys, config.persistedDocuments, logger);
+  const persisted = new PersistedDocuments(manifests, cacheService, keys, { ...config.persistedDocuments, check: documentCheck(schema, documentRules, config.graphql.maxTokens) }, logger);
   const apollo = new ApolloServer<RequestContext>({
     schema,
     formatError: createErrorFormatter(),

@@ -113,11 +113,16 @@ export function registerGraphqlRoute<Context extends PolicyContext>(http: Fastif
     // Sent as Apollo would send it (406 is Apollo's to answer).
     const mediaType = answerMediaType(request);
     const keys = answers === undefined || mediaType === undefined ? undefined : answers.responseCache.keysFor(operation, who.identity);
-    if (answers === undefined || keys === undefined || mediaType === undefined) return (await rateLimited(request, reply, who.identity, cost)) ? reply : viaApollo(request, reply, operation);
+    if (answers === undefined || keys === undefined || mediaType === undefined) {
+      if (await rateLimited(request, reply, who.identity, cost)) return reply;
+      await resolved.register?.();
+      return viaApollo(request, reply, operation);
+    }
     if (target !== undefined) remembered.remember(target, { operation, publicKey: keys.publicKey, outcome: resolved.outcome, cost });
     // In two steps, as the hit front charges: a hit's cost first, the rest only when no near copy answers.
     const hitCost = rateLimits === undefined ? 0 : rateLimits.hitCost(cost);
     if (await rateLimited(request, reply, who.identity, hitCost)) return reply;
+    await resolved.register?.();
     const near = answers.near(keys.publicKey, who.identity, operation);
     if (near !== undefined) {
       // As the hit front does: the writes of one event-loop turn go out together.

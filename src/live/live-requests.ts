@@ -68,6 +68,7 @@ export class LiveRequests<Viewer> {
     const { rateLimits } = this.options;
     const refusal = await rateLimits?.chargeSubscription(who.identity, who.clientAddress, { query: resolution.query, operationName: operationName ?? undefined, variables: sent });
     if (rateLimits !== undefined && refusal !== undefined) return { ok: false, errors: rateLimits.refusalErrors(refusal), rateLimited: rateLimits.refusal(refusal) };
+    await resolution.register?.();
     const resumeFrom = typeof extensionFields.lastEventId === 'string' ? extensionFields.lastEventId : lastEventId;
     return {
       ok: true,

@@ -11,6 +11,7 @@ import { specifiedRules } from 'graphql';
 import { createGateway } from '../../src/app';
 import { loadConfig } from '../../src/config';
 import { loadManifests } from '../../src/graphql/persisted/manifests';
+import { documentCheck } from '../../src/graphql/persisted/document-check';
 import { createLogger } from '../../src/logger';
 import { buildTypesOnlySchema } from '../../src/schema';
 import { ALICE, BOB, startTestGateway, TEST_ADMIN_TOKEN, type TestGateway } from '../helpers/test-gateway';
@@ -146,6 +147,17 @@ describe('persisted documents, as front ends send them', () => {
       expect(['HIT-SHARED', 'HIT']).toContain(onSecond.headers.get('x-cache'));
     });
 
+    it('registers only a text that parses and validates, as Apollo does: the others are reported and stored nowhere', async () => {
+      for (const text of [`query Broken${randomBytes(3).toString('hex')} { price(symbol: "AUD_USD") { symbol `, `query Unknown${randomBytes(3).toString('hex')} { price(symbol: "AUD_USD") { noSuchField } }`]) {
+        const id = idOf(text);
+        const answer = await post(gw, { query: text, extensions: { persistedQuery: { version: 1, sha256Hash: id } } });
+        expect(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED']).toContain(codeOf(answer));
+        expect(await gw.gateway.cache.service.get(gw.gateway.cache.keys.persistedDocument(id))).toBeUndefined();
+        expect(codeOf(await getById(second, id, {}))).toBe('PERSISTED_QUERY_NOT_FOUND');
+        expect(codeOf(await getById(gw, id, {}))).toBe('PERSISTED_QUERY_NOT_FOUND');
+      }
+    });
+
     it('keeps registered documents when all cached data is invalidated', async () => {
       const text = unlisted();
       const id = idOf(text);
@@ -240,7 +252,7 @@ describe('manifests at start-up', () => {
   it("reads Apollo's manifest format beside codegen's", async () => {
     const text = 'query Apollo { me { id } }';
     const apollo = write('apollo.json', { format: 'apollo-persisted-query-manifest', version: 1, operations: [{ id: idOf(text), body: text, name: 'Apollo', type: 'query' }] });
-    const documents = loadManifests([MANIFEST, apollo], await buildTypesOnlySchema(), specifiedRules);
+    const documents = loadManifests([MANIFEST, apollo], documentCheck(await buildTypesOnlySchema(), specifiedRules));
     expect(documents.get(idOf(text))).toBe(text);
     expect(documents.size).toBe(Object.keys(listed).length + 1);
   });

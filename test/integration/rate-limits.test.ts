@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 
 import { createClient as createWsClient } from 'graphql-ws';
 import WebSocket from 'ws';
@@ -107,6 +107,19 @@ describe('rate limits per viewer, in query cost', () => {
     expectRateLimited(refused!, 'user');
     expect(refused!.headers.get('ratelimit')).toMatch(/^"user";r=0;t=6$/);
     expect(await displayNameOf(1)).toBe('burst-29');
+  });
+
+  it('stores nothing for a refused request: an APQ registration over budget leaves no document', async () => {
+    for (let i = 0; i < 30; i += 1) expect((await post(a, rename(2, `apq-${i}`), bearer(ALICE))).status).toBe(200);
+    const text = `query Refused${randomBytes(3).toString('hex')} { price(symbol: "AUD_USD") { symbol bid } }`;
+    const id = createHash('sha256').update(text).digest('hex');
+    const persistedQuery = { version: 1, sha256Hash: id };
+    const refused = await fetch(`${a.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...bearer(ALICE) }, body: JSON.stringify({ query: text, extensions: { persistedQuery } }) });
+    expect(refused.status).toBe(429);
+    expect(await a.gateway.cache.service.get(a.gateway.cache.keys.persistedDocument(id))).toBeUndefined();
+    clock.ms += 10 * 60_000;
+    const byId = await fetch(`${b.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...bearer(ALICE) }, body: JSON.stringify({ extensions: { persistedQuery } }) });
+    expect(((await byId.json()) as Answer['body']).errors?.[0]?.extensions?.code).toBe('PERSISTED_QUERY_NOT_FOUND');
   });
 
   it('keeps one budget per user, and none for the admin', async () => {

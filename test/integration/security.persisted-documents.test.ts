@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { specifiedRules } from 'graphql';
 
 import { loadManifests } from '../../src/graphql/persisted/manifests';
+import { documentCheck } from '../../src/graphql/persisted/document-check';
 import { buildTypesOnlySchema } from '../../src/schema';
 import { startTestGateway, type TestGateway } from '../helpers/test-gateway';
 
@@ -87,6 +88,6 @@ describe('attacks through persisted documents', () => {
     writeFileSync(first, JSON.stringify({ [idOf(text)]: text }));
     writeFileSync(second, JSON.stringify({ [idOf(text)]: '{ me { id username } }' }));
     const schema = await buildTypesOnlySchema();
-    expect(() => loadManifests([first, second], schema, specifiedRules)).toThrow(`persisted document ${idOf(text)} in ${second}: the id is not the SHA-256 of its text`);
+    expect(() => loadManifests([first, second], documentCheck(schema, specifiedRules))).toThrow(`persisted document ${idOf(text)} in ${second}: the id is not the SHA-256 of its text`);
   });
 });

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 
-import { type GraphQLSchema, parse, validate, type ValidationRule } from 'graphql';
-
+import type { DocumentCheck } from './document-check';
 import { type DocumentId, documentIdOf } from './document-id';
 
 /**
@@ -12,10 +11,10 @@ import { type DocumentId, documentIdOf } from './document-id';
  *               "operations": [{ "id", "body", "name", "type" }, …] }`.
  * Each id must be the SHA-256 of its text (so an id on the wire names exactly one text, whichever
  * manifest or client it came from), an id may not stand for two texts across manifests, and each
- * document must parse and pass `rules` (the schema's validation and the gateway's query limits):
+ * document must pass `check` (it parses, and passes the schema's validation and the query limits):
  * a bad manifest is found at deploy time, naming the id and the error, not by a client at run time.
  */
-export function loadManifests(paths: readonly string[], schema: GraphQLSchema, rules: readonly ValidationRule[]): ReadonlyMap<DocumentId, string> {
+export function loadManifests(paths: readonly string[], check: DocumentCheck): ReadonlyMap<DocumentId, string> {
   const documents = new Map<DocumentId, string>();
   for (const path of paths) {
     for (const [id, text] of entriesOf(path)) {
@@ -24,13 +23,8 @@ export function loadManifests(paths: readonly string[], schema: GraphQLSchema, r
       if (documentIdOf(text) !== id) throw fail('the id is not the SHA-256 of its text');
       const known = documents.get(id);
       if (known !== undefined && known !== text) throw fail('the id is given to another text too');
-      let errors: readonly Error[];
-      try {
-        errors = validate(schema, parse(text), rules);
-      } catch (error) {
-        throw fail(`it does not parse: ${error instanceof Error ? error.message : String(error)}`);
-      }
-      if (errors.length > 0) throw fail(`it does not validate against the schema: ${errors.map((error) => error.message).join('; ')}`);
+      const problem = check(text);
+      if (problem !== undefined) throw fail(problem);
       documents.set(id, text);
     }
   }

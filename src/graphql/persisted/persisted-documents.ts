@@ -3,6 +3,7 @@ import { LRUCache } from 'lru-cache';
 import type { CacheKeys } from '../../cache/cache-keys';
 import type { CacheService } from '../../cache/cache.service';
 import type { Logger } from '../../logger';
+import type { DocumentCheck } from './document-check';
 import { type DocumentId, documentIdOf, parseDocumentId, parsePersistedQuery } from './document-id';
 
 /**
@@ -40,13 +41,21 @@ export interface DocumentRequest {
 }
 
 export type DocumentResolution =
-  | { readonly kind: 'document'; readonly query: string; readonly outcome: PersistedOutcome }
+  | {
+      readonly kind: 'document';
+      readonly query: string;
+      readonly outcome: PersistedOutcome;
+      /** An APQ registration: keeps the text, once the request may run (charged and allowed). */
+      readonly register?: () => Promise<void>;
+    }
   | { readonly kind: 'refused'; readonly status: number; readonly code: string; readonly message: string; readonly headers?: Readonly<Record<string, string>> };
 
 export interface PersistedDocumentsOptions {
   readonly mode: PersistedDocumentsMode;
   /** How long a registered document is kept in the shared tier (APQ_TTL_SECONDS). */
   readonly apqTtlSeconds: number;
+  /** What a registered text must pass to be kept, as a manifest's must. */
+  readonly check: DocumentCheck;
 }
 
 /** Documents whose text an instance remembers by id (manifest documents are all kept besides). */
@@ -136,14 +145,22 @@ export class PersistedDocuments {
     }
   }
 
-  /** A text with its (verified) id: a listed document, or an APQ registration. */
-  private async withText(id: DocumentId, query: string, operationName: string | undefined): Promise<DocumentResolution> {
+  /**
+   * A text with its (verified) id: a listed document, or an APQ registration, which the caller
+   * keeps (`register`) only once the request may run: a refused request stores nothing.
+   */
+  private withText(id: DocumentId, query: string, operationName: string | undefined): DocumentResolution {
     if (this.listed.has(id)) return this.accept('listed', query);
     if (this.options.mode === 'require') return this.notInList();
     if (this.options.mode === 'log-unknown') this.noteUnlisted(id, operationName);
+    return { ...this.accept('registered', query), register: () => this.register(id, query) };
+  }
+
+  /** Keeps a text that parses and validates, as Apollo's APQ does: no one fills the shared tier with texts that cannot run. */
+  private async register(id: DocumentId, query: string): Promise<void> {
+    if (this.options.check(query) !== undefined) return;
     this.remembered.set(id, query);
     await this.cache.set(this.keys.persistedDocument(id), query, this.options.apqTtlSeconds);
-    return this.accept('registered', query);
   }
 
   private async byId(id: DocumentId): Promise<DocumentResolution> {
@@ -175,7 +192,7 @@ export class PersistedDocuments {
     this.logger.warn({ documentId: id, operationName: operationName ?? null }, 'persisted documents: an operation missing from the manifests was served (log-unknown)');
   }
 
-  private accept(outcome: PersistedOutcome, query: string): DocumentResolution {
+  private accept(outcome: PersistedOutcome, query: string): Extract<DocumentResolution, { kind: 'document' }> {
     this.counts[outcome] += 1;
     return { kind: 'document', query, outcome };
   }
