@@ -9,10 +9,22 @@ import type { Redis } from 'ioredis';
  * itself (`fork(__filename, ['serve', …])`), so that no server shares an event loop with the load
  * generator, and it says `{ type: 'ready', port }` over IPC once it listens.
  */
-export function startServer(script: string, args: readonly string[], label: string, options: { env?: NodeJS.ProcessEnv; execArgv?: readonly string[] } = {}): Promise<{ process: ChildProcess; port: number }> {
+export function startServer(
+  script: string,
+  args: readonly string[],
+  label: string,
+  options: { env?: NodeJS.ProcessEnv; execArgv?: readonly string[]; /** A program node runs under, with its options (valgrind). */ wrapper?: readonly [string, ...string[]] } = {},
+): Promise<{ process: ChildProcess; port: number }> {
   return new Promise((resolve, reject) => {
-    const child = fork(script, [...args], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: options.env ?? process.env, execArgv: [...process.execArgv, ...(options.execArgv ?? [])] });
-    const timer = setTimeout(() => reject(new Error(`${label} did not start`)), 120_000);
+    const execArgv = [...process.execArgv, ...(options.execArgv ?? [])];
+    const [wrapper, ...wrapperArgs] = options.wrapper ?? [];
+    const child = fork(script, [...args], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      env: options.env ?? process.env,
+      ...(wrapper === undefined ? { execArgv } : { execPath: wrapper, execArgv: [...wrapperArgs, process.execPath, ...execArgv] }),
+    });
+    // Under valgrind a gateway takes minutes to start.
+    const timer = setTimeout(() => reject(new Error(`${label} did not start`)), wrapper === undefined ? 120_000 : 600_000);
     child.once('message', (message: { type?: unknown; port?: unknown }) => {
       clearTimeout(timer);
       if (message.type === 'ready' && typeof message.port === 'number') resolve({ process: child, port: message.port });

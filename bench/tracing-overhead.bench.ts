@@ -43,6 +43,7 @@ import { loadConfig } from '../src/config';
 import { createLogger } from '../src/logger';
 import { readExportRequest } from '../test/helpers/otlp-protobuf-decode';
 import { askStats, median, runEntry, startServer } from './bench-processes';
+import { NEAR_HIT_BODY } from './near-hit-query';
 
 const VARIANTS = ['tracing-off', 'tracing-10%'] as const;
 type Variant = (typeof VARIANTS)[number];
@@ -60,15 +61,6 @@ const RATE = process.env.BENCH_RATE === undefined ? undefined : Number(process.e
 const SIDE_BY_SIDE = process.env.BENCH_SIDE_BY_SIDE !== '0';
 const RECEIVER_INLINE = process.env.BENCH_RECEIVER === 'inline';
 const NODE_FLAGS = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
-
-const QUERY = `query Board($symbol: String!, $limit: Int!) {
-  signals(symbol: $symbol, limit: $limit) {
-    id symbol timeframe direction status entryPrice stopLoss takeProfit confidence createdAt
-    user { id username displayName }
-    currentPrice { bid ask mid }
-  }
-}`;
-const BODY = JSON.stringify({ query: QUERY, variables: { symbol: 'EUR_USD', limit: 24 } });
 
 type ToChild = { type: 'stats' } | { type: 'stop' };
 type FromChild = { type: 'ready'; port: number } | { type: 'stats'; cpuMicros: number; gcMicros: number; scavenges: number; majors: number; youngBytes: number; hits: number };
@@ -190,7 +182,7 @@ async function load(child: Child, seconds: number) {
     url: `http://127.0.0.1:${child.port}/graphql`,
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: BODY,
+    body: NEAR_HIT_BODY,
     connections: CONNECTIONS,
     duration: seconds,
     ...(RATE === undefined ? {} : { overallRate: RATE }),
@@ -242,7 +234,7 @@ async function runPair(pair: number, receiver: Receiver, into: Rows): Promise<nu
     for (let i = 0; i < 3; i += 1) {
       // The first with a caller's sampled trace: the async context is in use from then on, whatever the sampler.
       const traceparent: Record<string, string> = i === 0 ? { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' } : {};
-      const response = await fetch(`http://127.0.0.1:${child.port}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...traceparent }, body: BODY });
+      const response = await fetch(`http://127.0.0.1:${child.port}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...traceparent }, body: NEAR_HIT_BODY });
       await response.text();
       if (i === 2 && response.headers.get('x-cache') !== 'HIT') throw new Error(`${child.variant}: the repeat was x-cache ${response.headers.get('x-cache')}`);
     }
