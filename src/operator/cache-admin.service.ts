@@ -70,10 +70,11 @@ export class CacheAdminService {
   }
 
   private apply(request: InvalidationRequest): Promise<number> {
+    refuseUnusedFields(request);
     const { scope, id, symbol, pattern } = request;
     switch (scope) {
       case 'user':
-        if (id === undefined) throw badInput('scope user needs id');
+        if (id === undefined) throw badInput('scope user needs id', { field: 'id' });
         return this.invalidator.invalidateUserCache(id);
       case 'signals':
         return this.invalidator.invalidateSignalCache(checkedSymbol(symbol));
@@ -87,6 +88,22 @@ export class CacheAdminService {
       case 'all':
         return this.invalidator.invalidateAllCache();
     }
+  }
+}
+
+/** The one field each scope reads; any other is refused, so a request never does more (or other) than it says. */
+const FIELD_OF_SCOPE: Readonly<Record<InvalidationScope, 'id' | 'symbol' | 'pattern' | undefined>> = {
+  user: 'id',
+  signals: 'symbol',
+  market: 'symbol',
+  pattern: 'pattern',
+  all: undefined,
+};
+
+function refuseUnusedFields(request: InvalidationRequest): void {
+  const unused = (['id', 'symbol', 'pattern'] as const).filter((field) => request[field] !== undefined && field !== FIELD_OF_SCOPE[request.scope]);
+  if (unused.length > 0) {
+    throw badInput(`scope ${request.scope} does not take ${unused.join(', ')}`, { field: unused[0] });
   }
 }
 

@@ -62,7 +62,8 @@ export function registerOpsRoutes(http: FastifyInstance, deps: OpsRouteDeps): vo
     answer(reply, async () => {
       const viewer = await authenticator.authenticate(request.headers.authorization);
       requireAdmin(viewer);
-      return admin.triggerWarming(viewer, parse(warmingBody, request.body ?? {}).strategies);
+      // An absent body means every strategy; a `null` body is a malformed one, refused like any other.
+      return admin.triggerWarming(viewer, parse(warmingBody, request.body === undefined ? {} : request.body).strategies);
     }),
   );
 

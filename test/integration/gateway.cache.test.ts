@@ -242,12 +242,27 @@ describe('the gateway with its cache on Redis', () => {
       expect(await redis.exists(`${prefix}:users:50`)).toBe(1);
       expect(await rest('POST', '/cache/invalidate', { scope: 'everything' }, TEST_ADMIN_TOKEN)).toMatchObject({ status: 400, body: { error: { code: 'BAD_USER_INPUT' } } });
       expect(await rest('POST', '/cache/invalidate', { scope: 'market', symbol: 'EUR*' }, TEST_ADMIN_TOKEN)).toMatchObject({ status: 400 });
+      // A field the scope does not read is refused, not ignored: the request would otherwise do more than it says.
+      for (const [body, message] of [
+        [{ scope: 'all', symbol: '../x' }, 'scope all does not take symbol'],
+        [{ scope: 'market', id: 3 }, 'scope market does not take id'],
+        [{ scope: 'user', id: 50, pattern: '*' }, 'scope user does not take pattern'],
+        [{ scope: 'pattern', pattern: 'users:50', id: 50 }, 'scope pattern does not take id'],
+      ] as const) {
+        expect(await rest('POST', '/cache/invalidate', body, TEST_ADMIN_TOKEN)).toEqual({ status: 400, body: { error: { code: 'BAD_USER_INPUT', message } } });
+      }
+      expect(await redis.exists(`${prefix}:users:50`)).toBe(1);
       expect(await rest('POST', '/cache/invalidate', { scope: 'user', id: 50 }, TEST_ADMIN_TOKEN)).toEqual({ status: 200, body: { scope: 'user', removed: 2 } });
       expect(await redis.exists(`${prefix}:users:50`)).toBe(0);
     });
 
     it('POST /cache/warming/trigger runs the named strategies for an admin', async () => {
       expect((await rest('POST', '/cache/warming/trigger', {})).status).toBe(401);
+      const runs = (await rest('GET', '/cache/warming/metrics')).body;
+      for (const body of [null, [], 'market_data', { strategies: ['nope'] }]) {
+        expect(await rest('POST', '/cache/warming/trigger', body, TEST_ADMIN_TOKEN)).toMatchObject({ status: 400, body: { error: { code: 'BAD_USER_INPUT' } } });
+      }
+      expect((await rest('GET', '/cache/warming/metrics')).body).toEqual(runs);
       const run = await rest('POST', '/cache/warming/trigger', { strategies: ['market_data'] }, TEST_ADMIN_TOKEN);
       expect(run).toMatchObject({ status: 200, body: { status: 'completed', results: [{ name: 'market_data', success: true, items_processed: 10 }] } });
     });

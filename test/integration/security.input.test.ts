@@ -240,6 +240,8 @@ describe(`hostile input over HTTP (${reachable ? 'PostgreSQL' : 'PGlite'})`, () 
       expect((await invalidate('{ scope: USER, id: null }')).errors?.[0]).toMatchObject({ message: 'scope user needs id', extensions: { code: 'BAD_USER_INPUT' } });
       expect((await invalidate('{ scope: PATTERN, pattern: null }')).errors?.[0]).toMatchObject({ message: expect.stringContaining('scope pattern needs a pattern'), extensions: { code: 'BAD_USER_INPUT' } });
       expect(await invalidate('{ scope: SIGNALS, symbol: null }')).toMatchObject({ data: { invalidateCache: { scope: 'SIGNALS' } } });
+      expect((await invalidate('{ scope: ALL, symbol: "EUR_USD" }')).errors?.[0]).toMatchObject({ message: 'scope all does not take symbol', extensions: { code: 'BAD_USER_INPUT', field: 'symbol' } });
+      expect((await invalidate('{ scope: MARKET, id: 3, pattern: "market:*" }')).errors?.[0]).toMatchObject({ message: 'scope market does not take id, pattern', extensions: { code: 'BAD_USER_INPUT' } });
       const warming = await gw.graphql('mutation { triggerCacheWarming(strategies: null) { ran } }', undefined, TEST_ADMIN_TOKEN);
       expect(warming.errors).toBeUndefined();
     });
