@@ -21,14 +21,14 @@ export class CacheInvalidator {
   ) {}
 
   /**
-   * The user's profile and everything derived from it (`users:{id}:*`), but not users 10, 11… of
-   * user 1; and the user's cached session lookups, so that sessions deleted or a user deactivated
+   * The user's profile and everything derived from it (`users:{id}:*`, their signal lists,
+   * statistics and paged lists), but not users 10, 11… of user 1; and the user's cached session lookups, so that sessions deleted or a user deactivated
    * in the database are refused from the next request on.
    */
   invalidateUserCache(userId: number | string): Promise<number> {
     return this.cache.deleteAll([
       { kind: 'keys', keys: [this.keys.user(userId)] },
-      { kind: 'tags', tags: [this.keys.groupTag('users', userId), CacheTags.user(userId), CacheTags.userSignals(userId), CacheTags.sessions(userId)] },
+      { kind: 'tags', tags: [this.keys.groupTag('users', userId), CacheTags.user(userId), CacheTags.userSignals(userId), CacheTags.authorSignalLists(userId), CacheTags.sessions(userId)] },
     ]);
   }
 

@@ -26,6 +26,11 @@ export const CacheTags = {
    * write evicts the lists the signal enters or leaves, by name, and no other.
    */
   signalList: (list: string) => `SignalList:${list}`,
+  /**
+   * Every paged list selected by an author, whatever its other filters: the user scope evicts
+   * them, as it evicts the author's other lists. A write goes by the lists' names instead.
+   */
+  authorSignalLists: (userId: number | string) => `SignalListsBy:${userId}`,
   market: (symbol: string) => `Market:${symbol}`,
   umbrella: (kind: TagKind) => kind,
   /** A specific tag and its umbrella, for data entries that an "all of a kind" scope must reach. */

@@ -1,3 +1,4 @@
+import { CacheTags } from '../cache/cache-tags';
 import type { Timeframe } from '../market/instruments';
 import type { SignalDirection, SignalRecord, SignalStatus } from './signal.model';
 
@@ -17,6 +18,12 @@ export interface SignalList {
  */
 export function signalListKey(list: SignalList): string {
   return [list.symbol, list.timeframe, list.status, list.direction, list.authorId].map((part) => (part === undefined ? '*' : String(part))).join('/');
+}
+
+/** The tags of a list's pages and count: its name, and its author when it selects one. */
+export function signalListTags(list: SignalList): string[] {
+  const named = CacheTags.signalList(signalListKey(list));
+  return list.authorId === undefined ? [named] : [named, CacheTags.authorSignalLists(list.authorId)];
 }
 
 /**

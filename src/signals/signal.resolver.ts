@@ -10,7 +10,7 @@ import type { RequestContext } from '../request-context';
 import type { UserRecord } from '../users/user.model';
 import { User } from '../users/user.type';
 import { CreateSignalInput, LatestSignalsArgs, SignalArgs, SignalsArgs, signalListOf, SignalStatisticsArgs, UpdateSignalStatusArgs } from './signal.args';
-import { signalListKey } from './signal-list';
+import { signalListTags } from './signal-list';
 import type { SignalRecord } from './signal.model';
 import { Signal, SignalStatistics } from './signal.type';
 import type { SignalsService } from './signals.service';
@@ -24,7 +24,7 @@ export const SIGNAL_TAGS: ShownTags = {
     'Query.signals': (args) => [typeof args.symbol === 'string' ? CacheTags.signals(args.symbol) : CacheTags.allSignalLists()],
     // By the list's name only: a write evicts the lists it changes (listsChangedBy). The arguments
     // are those GraphQL coerced against the field's own, hence their shape.
-    'Query.signalsConnection': (args) => [CacheTags.signalList(signalListKey(signalListOf(args)))],
+    'Query.signalsConnection': (args) => signalListTags(signalListOf(args)),
     'Query.latestSignals': (args) => stringsOf(args.symbols).map(CacheTags.signals),
     'Query.signalStatistics': (args) => stringsOf(args.symbol).map(CacheTags.signals),
     'Signal.user': (_args, signal) => idsOf(memberOf(signal, 'userId')).map(CacheTags.user),

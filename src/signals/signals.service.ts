@@ -10,7 +10,7 @@ import type { Timeframe } from '../market/instruments';
 import type { Viewer } from '../sessions/viewer';
 import type { UsersRepository } from '../users/users.repository';
 import { EMPTY_AGGREGATE, type SignalAggregate, type SignalDirection, type SignalFilter, type SignalRecord, type SignalStatus, statusChangeRefusal } from './signal.model';
-import { listsChangedBy, type SignalList, signalListKey, type SignalPage } from './signal-list';
+import { listsChangedBy, type SignalList, signalListKey, signalListTags, type SignalPage } from './signal-list';
 import type { PageRows, SignalsRepository } from './signals.repository';
 
 export interface CreateSignalCommand {
@@ -70,14 +70,14 @@ export class SignalsService implements CachingHost {
       this.cacheKeys.signalPage(name, { direction: request.direction, size: request.size, from }),
       async () => toPage(await this.signals.findPage(list, request), request, name),
       this.cache.ttl.medium,
-      (page) => [...CacheTags.withUmbrella(CacheTags.signalList(name)), ...page.edges.map((edge) => CacheTags.signal(edge.node.id))],
+      (page) => [...listTags(list), ...page.edges.map((edge) => CacheTags.signal(edge.node.id))],
     );
   }
 
   /** How many signals a list holds; cached under the list's tag, like its pages. */
   countSignals(list: SignalList): Promise<number> {
     const name = signalListKey(list);
-    return this.cache.getOrSet(this.cacheKeys.signalCount(name), () => this.signals.count(list), this.cache.ttl.medium, () => CacheTags.withUmbrella(CacheTags.signalList(name)));
+    return this.cache.getOrSet(this.cacheKeys.signalCount(name), () => this.signals.count(list), this.cache.ttl.medium, () => listTags(list));
   }
 
   async latestBySymbols(symbols: readonly string[], perSymbol: number): Promise<SignalRecord[][]> {
@@ -188,6 +188,12 @@ export class SignalsService implements CachingHost {
 }
 
 /** Rows of a page as Relay edges, with cursors of the list `name`; the page info in Relay's terms for the paging direction. */
+/** A list's data entries: its tags, with the name's umbrella that the signals scope evicts. */
+function listTags(list: SignalList): string[] {
+  const [named, ...rest] = signalListTags(list);
+  return [...CacheTags.withUmbrella(named!), ...rest];
+}
+
 function toPage(found: PageRows, request: PageRequest, name: string): SignalPage {
   const edges = found.rows.map((row) => ({ cursor: writeCursor({ micros: BigInt(row.micros), id: row.signal.id }, name), node: row.signal }));
   const forward = request.direction === 'forward';

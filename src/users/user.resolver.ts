@@ -8,7 +8,7 @@ import { actsFor } from '../sessions/viewer';
 import { SignalPageArgs, signalListOf } from '../signals/signal.args';
 import { pageOf } from '../signals/signal-connection.resolver';
 import { SignalConnection, type SignalConnectionRoot } from '../signals/signal-connection.type';
-import { signalListKey } from '../signals/signal-list';
+import { signalListTags } from '../signals/signal-list';
 import type { SignalRecord } from '../signals/signal.model';
 import { Signal } from '../signals/signal.type';
 import type { SignalsService } from '../signals/signals.service';
@@ -26,7 +26,7 @@ export const USER_TAGS: ShownTags = {
     'User.signals': (_args, user) => idsOf(memberOf(user, 'id')).map(CacheTags.userSignals),
     'User.statistics': (_args, user) => idsOf(memberOf(user, 'id')).map(CacheTags.userSignals),
     'User.signalsConnection': (args, user) =>
-      idsOf(memberOf(user, 'id')).map((authorId) => CacheTags.signalList(signalListKey(signalListOf({ ...(args as SignalPageArgs), authorId })))),
+      idsOf(memberOf(user, 'id')).flatMap((authorId) => signalListTags(signalListOf({ ...(args as SignalPageArgs), authorId }))),
   },
   types: { User: (user) => idsOf(user.id).map(CacheTags.user) },
 };

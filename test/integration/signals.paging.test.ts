@@ -291,6 +291,24 @@ describe('paged signals (Relay cursor connections)', () => {
       expect(pageReads()).toBe(reads);
     });
 
+    it("an operator's invalidation of a user reaches the user's pages as it reaches the user's other lists", async () => {
+      const author = 'query($authorId: Int) { signalsConnection(authorId: $authorId, symbol: "NZD_USD", first: 5) { totalCount edges { node { id } } } }';
+      const nested = gw.graphql.bind(gw, '{ user(id: 4) { signals(limit: 5) { id } signalsConnection(first: 5) { totalCount edges { node { id } } } } }');
+      const before = (await post(author, { authorId: 4 })).connection.totalCount;
+      expect((await post(author, { authorId: 4 })).cache).toBe('HIT');
+      expect((await nested()).errors).toBeUndefined();
+      // A row written behind the API's back, then the operator's USER scope for its author.
+      const [row] = await gw.gateway.db.query<{ id: number }>('test.insert', `insert into trading_signals (user_id, symbol, timeframe, direction, status, entry_price, confidence) values (4, 'NZD_USD', 'H1', 'BUY', 'ACTIVE', 0.6, 0.5) returning id`, []);
+      await gw.gateway.cache.invalidator.invalidateUserCache(4);
+
+      const fresh = await post(author, { authorId: 4 });
+      expect(fresh.connection.totalCount).toBe(before + 1);
+      expect(fresh.connection.edges[0]!.node.id).toBe(row!.id);
+      const user = (await nested()).data as { user: { signals: { id: number }[]; signalsConnection: Connection & { totalCount: number } } };
+      expect(user.user.signals[0]!.id).toBe(row!.id);
+      expect(user.user.signalsConnection.edges[0]!.node.id).toBe(row!.id);
+    });
+
     it("an operator's invalidation of the signals scope reaches every page", async () => {
       await post(byNodes, { symbol: 'USD_JPY' });
       expect((await post(byNodes, { symbol: 'USD_JPY' })).cache).toBe('HIT');
