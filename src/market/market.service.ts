@@ -2,6 +2,7 @@ import { CacheMarketData, type CachingHost } from '../cache/cache-decorators';
 import type { CacheKeys } from '../cache/cache-keys';
 import { CacheTags } from '../cache/cache-tags';
 import type { CacheService, TtlTiers } from '../cache/cache.service';
+import type { InvalidationPart } from '../cache/invalidation-journal';
 import type { SingleFlight } from '../cache/single-flight';
 import { ErrorCode, notFound, PublicError } from '../errors';
 import type { StaleSink } from '../graphql/stale-reads';
@@ -143,15 +144,19 @@ export class MarketService implements CachingHost {
   }
 
   /**
-   * Quotes pushed by the price stream. The responses showing these instruments are evicted (on
-   * every instance, as any invalidation is), then the cached quote and its last-known copy are
-   * replaced, so that `price` is never older than what the stream has published: the ticks go out
-   * to subscribers only after this resolves. Evicting first also bumps the invalidation epoch, so
-   * that a REST load begun before cannot write an older quote after this one.
+   * Quotes pushed by the price stream. The cached quote and its last-known copy are replaced
+   * between two evictions of the responses showing these instruments (on every instance, as any
+   * invalidation is), so that `price` is never older than what the stream has published: the
+   * ticks go out to subscribers only after this resolves.
+   * - The first eviction bumps the invalidation epoch, so that a REST load begun before cannot
+   *   write an older quote after this one.
+   * - The second removes the responses computed in between, here or on another instance: they
+   *   read the previous quote, and nothing else would evict them before the next tick.
    */
   async acceptQuotes(quotes: readonly Quote[]): Promise<void> {
     if (quotes.length === 0) return;
-    await this.cache.deleteAll([{ kind: 'tags', tags: quotes.map((quote) => CacheTags.market(quote.symbol)) }]);
+    const shown: InvalidationPart[] = [{ kind: 'tags', tags: quotes.map((quote) => CacheTags.market(quote.symbol)) }];
+    await this.cache.deleteAll(shown);
     const epoch = this.cache.invalidationEpoch;
     await Promise.all([
       this.cache.mset(quotes.map((quote) => ({ key: this.cacheKeys.market(quote.symbol, 'price'), value: quote, ttlSeconds: this.priceTtlSeconds }))),
@@ -160,6 +165,7 @@ export class MarketService implements CachingHost {
         epoch,
       ),
     ]);
+    await this.cache.deleteAll(shown);
   }
 
   report(): MarketDataReport {

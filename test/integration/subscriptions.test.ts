@@ -365,3 +365,53 @@ describe('the cost of a subscription whose sizes come in variables', () => {
     }
   });
 });
+
+describe('a price read while a tick is being applied', () => {
+  let gateway: TestGateway;
+  const PRICE = 'query($s: String!) { price(symbol: $s) { symbol time } }';
+  const priceTime = async (symbol: string) => Date.parse((await gateway.graphql<{ price: { time: string } }>(PRICE, { s: symbol })).data!.price.time);
+
+  beforeAll(async () => {
+    // Ticks half a second apart: the next tick's eviction cannot hide a response kept from the window.
+    gateway = await startTestGateway({ MARKET_SIM_TICKS_PER_SECOND: '2' });
+  }, 60_000);
+  afterAll(async () => {
+    await gateway.close();
+  });
+
+  it('is not kept: once the tick is sent, price shows it', async () => {
+    const symbol = 'USD_CAD';
+    let armed = false;
+    let windowRead: Promise<number> | undefined;
+    gateway.gateway.cache.service.onInvalidated(async (invalidation) => {
+      if (!armed || !JSON.stringify(invalidation).includes(`"Market:${symbol}"`)) return;
+      armed = false;
+      // Between the tick's eviction and its write, as any reader on any instance may be.
+      windowRead = priceTime(symbol);
+      await windowRead;
+    });
+    const client = wsClient(gateway);
+    const newer = new Promise<number>((resolve) => {
+      client.subscribe<Tick>({ query: PRICES, variables: { symbols: [symbol] } }, {
+        next: (value) => {
+          const time = Date.parse(value.data!.prices.time);
+          if (windowRead === undefined) {
+            armed = true;
+            return;
+          }
+          void windowRead.then((read) => {
+            if (time > read) resolve(time);
+          });
+        },
+        error: () => undefined,
+        complete: () => undefined,
+      });
+    });
+    try {
+      const sent = await newer;
+      expect(await priceTime(symbol)).toBeGreaterThanOrEqual(sent);
+    } finally {
+      await client.dispose();
+    }
+  });
+});
