@@ -14,7 +14,9 @@
  * before 2026-11-28 (it then decodes each export between two of the load generator's turns; 6 A/B runs
  * in one sitting: 1.062 against 1.041 for a receiver of its own, median of 36 rounds each);
  * BENCH_SIDE_BY_SIDE=0 loads the two gateways of a pair in turn in each round
- * instead of at once; BENCH_NODE_FLAGS, node options for both gateways (`--max-semi-space-size=16`).
+ * instead of at once; BENCH_NODE_FLAGS, node options for both gateways (`--max-semi-space-size=16`);
+ * BENCH_PIN=1 runs both gateways on CPU 0 and the receiver and the load generator on CPU 1 (`taskset`),
+ * as a collector runs on a host of its own: the exports then never wake a process on a gateway's core.
  *
  * Side by side is the default because it is the precise one on a shared machine: both gateways
  * see whatever else the machine does in a round, so their CPU per request compares. With tracing
@@ -30,7 +32,7 @@
  */
 import 'reflect-metadata';
 
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import { loadavg } from 'node:os';
 import { constants, type NodeGCPerformanceDetail, PerformanceObserver } from 'node:perf_hooks';
@@ -61,6 +63,10 @@ const RATE = process.env.BENCH_RATE === undefined ? undefined : Number(process.e
 const SIDE_BY_SIDE = process.env.BENCH_SIDE_BY_SIDE !== '0';
 const RECEIVER_INLINE = process.env.BENCH_RECEIVER === 'inline';
 const NODE_FLAGS = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+/** BENCH_PIN=1: both gateways on CPU 0, the receiver and the load generator on CPU 1 (see the header). */
+const PIN = process.env.BENCH_PIN === '1';
+const ON_GATEWAY_CORE = ['taskset', '-c', '0'] as const;
+const ON_OTHER_CORE = ['taskset', '-c', '1'] as const;
 
 type ToChild = { type: 'stats' } | { type: 'stop' };
 type FromChild = { type: 'ready'; port: number } | { type: 'stats'; cpuMicros: number; gcMicros: number; scavenges: number; majors: number; youngBytes: number; hits: number };
@@ -119,7 +125,7 @@ interface Child {
 async function start(variant: Variant, otlpEndpoint: string): Promise<Child> {
   // BENCH_CPU_PROF=<dir>: each gateway writes a V8 CPU profile there when it stops.
   const profile = process.env.BENCH_CPU_PROF === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`, `--cpu-prof-name=${variant}.cpuprofile`];
-  return { variant, ...(await startServer(__filename, ['serve', variant, otlpEndpoint], variant, { execArgv: [...profile, ...NODE_FLAGS] })) };
+  return { variant, ...(await startServer(__filename, ['serve', variant, otlpEndpoint], variant, { execArgv: [...profile, ...NODE_FLAGS], ...(PIN ? { wrapper: ON_GATEWAY_CORE } : {}) })) };
 }
 
 const stats = (child: Child) => askStats<Extract<FromChild, { type: 'stats' }>>(child.process);
@@ -159,7 +165,7 @@ interface Receiver {
 
 async function startReceiver(): Promise<Receiver> {
   if (RECEIVER_INLINE) return receive();
-  const { process: child, port } = await startServer(__filename, ['receive'], 'OTLP receiver');
+  const { process: child, port } = await startServer(__filename, ['receive'], 'OTLP receiver', PIN ? { wrapper: ON_OTHER_CORE } : {});
   return {
     url: `http://127.0.0.1:${port}`,
     requestSpans: async () => (await askStats<{ requestSpans: number }>(child)).requestSpans,
@@ -299,6 +305,8 @@ async function runPair(pair: number, receiver: Receiver, into: Rows): Promise<nu
 }
 
 async function main(): Promise<void> {
+  // The load generator's every thread (autocannon's included) on the receiver's core.
+  if (PIN) execFileSync('taskset', ['-a', '-p', '-c', '1', String(process.pid)], { stdio: 'ignore' });
   const receiver = await startReceiver();
   const into: Rows = {
     rows: new Map(VARIANTS.map((variant) => [variant, { rps: [], p50: [], p99: [], cpuPerRequest: [], instructionsPerRequest: [] }])),
@@ -316,7 +324,7 @@ async function main(): Promise<void> {
   const lines = [
     `Command: \`npm run bench:tracing\` (${new Date().toISOString().slice(0, 10)}, Node ${process.version}, 2 cores, Redis on loopback, \`uptime\` load ${loadavg()
       .map((value) => value.toFixed(2))
-      .join(' / ')} at the end). Near hits of one query (24 EUR_USD signals with author and price) as POST, answered by the hit front; autocannon, ${CONNECTIONS} connections${RATE === undefined ? '' : ` held at ${RATE} req/s`}. ${PAIRS} pairs of gateways, each pair two fresh processes (tracing off, tracing on) up together, started in turns (off first in odd pairs, on first in even ones): ${WARMUP_SECONDS} s warm-up each, then ${ROUNDS} rounds of ${RUN_SECONDS} s ${SIDE_BY_SIDE ? 'loading both at once, each with its own 50 connections' : 'alternating between the two (`BENCH_SIDE_BY_SIDE=0`)'}; medians over all rounds. Tracing on: \`OTEL_TRACES_SAMPLER=${TRACED_SAMPLER}\`, \`OTEL_TRACES_SAMPLER_ARG=${SAMPLE_RATIO}\`, exporting over OTLP/HTTP to a receiver ${RECEIVER_INLINE ? "in the load generator's process" : 'in a process of its own'} that counts and discards; it received ${exported} request spans for the ${tracedRequests} timed requests (${((exported / Math.max(1, tracedRequests)) * 100).toFixed(1)} % sampled).`,
+      .join(' / ')} at the end). Near hits of one query (24 EUR_USD signals with author and price) as POST, answered by the hit front; autocannon, ${CONNECTIONS} connections${RATE === undefined ? '' : ` held at ${RATE} req/s`}. ${PAIRS} pairs of gateways, each pair two fresh processes (tracing off, tracing on) up together, started in turns (off first in odd pairs, on first in even ones): ${WARMUP_SECONDS} s warm-up each, then ${ROUNDS} rounds of ${RUN_SECONDS} s ${SIDE_BY_SIDE ? 'loading both at once, each with its own 50 connections' : 'alternating between the two (`BENCH_SIDE_BY_SIDE=0`)'}; medians over all rounds. Tracing on: \`OTEL_TRACES_SAMPLER=${TRACED_SAMPLER}\`, \`OTEL_TRACES_SAMPLER_ARG=${SAMPLE_RATIO}\`, exporting over OTLP/HTTP to a receiver ${RECEIVER_INLINE ? "in the load generator's process" : 'in a process of its own'} that counts and discards${PIN ? ' (`BENCH_PIN=1`: both gateways on CPU 0, the receiver and the load generator on CPU 1)' : ''}; it received ${exported} request spans for the ${tracedRequests} timed requests (${((exported / Math.max(1, tracedRequests)) * 100).toFixed(1)} % sampled).`,
     '',
     '| gateway | req/s | p50 ms | p99 ms | server CPU µs/req | instructions/req (user + kernel) |',
     '|---|---:|---:|---:|---:|---:|',

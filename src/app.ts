@@ -91,7 +91,7 @@ import { tracedFetch } from './tracing/traced-fetch';
 import { TracedFleetFlight } from './tracing/traced-fleet-flight';
 import { TracedResponseCache } from './tracing/traced-response-cache';
 import { TracedTier } from './tracing/traced-tier';
-import { createTracing } from './tracing/tracing';
+import { CHEAP_ASYNC_CONTEXT, createTracing } from './tracing/tracing';
 import { tuneV8ForRequestLifetimes } from './v8-tuning';
 
 /** A warming run that hangs releases its cross-instance lease after this long at most. */
@@ -141,6 +141,7 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
   // Tracing (OTEL_EXPORTER_OTLP_ENDPOINT) wraps what does the work in traced versions of itself;
   // without it, nothing below differs from an untraced gateway.
   const tracing = config.tracing === undefined ? undefined : createTracing(config.tracing);
+  if (tracing !== undefined && !CHEAP_ASYNC_CONTEXT) logger.warn({ node: process.version }, 'tracing on a Node.js before 24 costs every request about a fifth more CPU (async_hooks); run Node.js 24, as the image does');
   const driver = await createDriver(config, logger);
   const db = new Database(tracing === undefined ? driver : new TracedDriver(driver, tracing));
   try {

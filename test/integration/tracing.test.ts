@@ -258,6 +258,11 @@ describe('OpenTelemetry tracing (OTLP/HTTP to a local receiver)', () => {
     expect(work.some((span) => span.name === 'SELECT trading_signals')).toBe(true);
   });
 
+  it('warns at start-up on a Node.js whose async context costs every request (before 24), and only there', () => {
+    const warned = logs.some((line) => line.level === 40 && String(line.msg).startsWith('tracing on a Node.js before 24'));
+    expect(warned).toBe(Number(process.versions.node.split('.')[0]) < 24);
+  });
+
   it('gives a masked error the trace id, which is also on its log line (last: it closes the database)', async () => {
     await gw.gateway.db.close();
     const caller = callerTrace();
