@@ -9,7 +9,12 @@ import type { RedisClient } from './redis-client';
 import { ResilientSubscriber } from './redis-subscriber';
 
 /** What listeners hear: an invalidation (made here or on another instance), or "forget everything local". */
-export type BusEvent = { readonly kind: 'invalidation'; readonly invalidation: Invalidation; readonly remote: boolean } | { readonly kind: 'reset' };
+export type BusEvent =
+  /** `id`, for one announced by another instance: its writer's name for it (see `completed`). */
+  | { readonly kind: 'invalidation'; readonly invalidation: Invalidation; readonly remote: boolean; readonly id?: string }
+  /** Another instance's invalidation `id` is complete: its writer has deleted behind every late write (or it has been long enough). */
+  | { readonly kind: 'completed'; readonly id: string }
+  | { readonly kind: 'reset' };
 
 export interface CacheBusOptions {
   readonly channel: string;
@@ -27,6 +32,10 @@ export interface CacheBusOptions {
 
 /** What the bus reports after announcing an invalidation. */
 export interface Announcement {
+  /** What the other instances know it by (see complete). */
+  readonly id: string;
+  /** Whether it could not be sent (Redis refused the PUBLISH): no other instance heard it. */
+  readonly failed: boolean;
   /** Other instances that acknowledged having applied it. */
   readonly acknowledged: number;
   /** Other instances that did not answer in time, and were removed from the membership (they reset when they notice). */
@@ -93,6 +102,8 @@ export class CacheBus {
   private closed = false;
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private announcements = 0;
+  /** Other instances' invalidations heard and not yet complete, each completed here when its timer fires first. */
+  private readonly incomplete = new Map<string, NodeJS.Timeout>();
   /** Until when (local clock) near copies may be used: set by each heartbeat that went round. */
   private coherentUntilMs = 0;
   /** Whether the last heartbeat found this instance still a member (false: evicted or expired). */
@@ -185,11 +196,24 @@ export class CacheBus {
         this.logger.warn({ silent, timeoutMs: this.options.ackTimeoutMs }, 'cache bus: instances did not acknowledge an invalidation in time; evicted from the bus');
         await redis.zrem(this.options.membersKey, ...silent);
       }
-      return { acknowledged: others.length - silent.length, evicted: silent.length };
+      return { id, failed: false, acknowledged: others.length - silent.length, evicted: silent.length };
     } catch (error) {
       this.pending.delete(id);
-      this.logger.debug({ err: error }, 'cache bus: publish failed');
-      return { acknowledged: 0, evicted: 0 };
+      this.logger.warn({ err: error }, 'cache bus: an invalidation could not be announced');
+      return { id, failed: true, acknowledged: 0, evicted: 0 };
+    }
+  }
+
+  /**
+   * Tells the other instances that the announced invalidation `id` is complete: the writer has
+   * deleted once more behind their late writes, so what they read now is current. Best effort:
+   * an instance that does not hear it completes the invalidation itself after twice the acknowledgement timeout.
+   */
+  async complete(id: string): Promise<void> {
+    try {
+      await this.publisher().publish(this.options.channel, JSON.stringify({ from: this.instanceId, completed: id }));
+    } catch (error) {
+      this.logger.debug({ err: error }, 'cache bus: completion not announced');
     }
   }
 
@@ -210,6 +234,8 @@ export class CacheBus {
     clearInterval(this.stallWatch);
     this.subscriber.close();
     for (const announcement of this.pending.values()) announcement.done();
+    for (const timer of this.incomplete.values()) clearTimeout(timer);
+    this.incomplete.clear();
     return Promise.resolve();
   }
 
@@ -309,14 +335,23 @@ export class CacheBus {
 
   private receive(channel: string, message: string): void {
     try {
-      const parsed = JSON.parse(message) as { from?: unknown; id?: unknown; invalidation?: Invalidation; ack?: unknown; ping?: unknown };
+      const parsed = JSON.parse(message) as { from?: unknown; id?: unknown; invalidation?: Invalidation; completed?: unknown; ack?: unknown; ping?: unknown };
       if (channel === this.replyChannel) {
         this.onReply(parsed);
         return;
       }
-      if (parsed.from === this.instanceId || parsed.invalidation === undefined || typeof parsed.from !== 'string' || typeof parsed.id !== 'string') return;
-      this.emit({ kind: 'invalidation', invalidation: parsed.invalidation, remote: true });
-      void this.acknowledge(parsed.from, parsed.id);
+      if (parsed.from === this.instanceId || typeof parsed.from !== 'string') return;
+      if (typeof parsed.completed === 'string') {
+        this.completed(parsed.completed);
+        return;
+      }
+      if (parsed.invalidation === undefined || typeof parsed.id !== 'string') return;
+      const { id } = parsed;
+      // The writer waits at most the acknowledgement timeout, then deletes once more: after twice
+      // that, a completion not heard (the writer gone, the message lost) is taken as given.
+      this.incomplete.set(id, setTimeout(() => this.completed(id), this.options.ackTimeoutMs * 2).unref());
+      this.emit({ kind: 'invalidation', invalidation: parsed.invalidation, remote: true, id });
+      void this.acknowledge(parsed.from, id);
     } catch (error) {
       this.logger.warn({ err: error }, 'cache bus: unreadable message ignored');
     }
@@ -345,6 +380,14 @@ export class CacheBus {
     } catch (error) {
       this.logger.debug({ err: error }, 'cache bus: acknowledgement failed');
     }
+  }
+
+  private completed(id: string): void {
+    const timer = this.incomplete.get(id);
+    if (timer === undefined) return;
+    clearTimeout(timer);
+    this.incomplete.delete(id);
+    this.emit({ kind: 'completed', id });
   }
 
   private emit(event: BusEvent): void {

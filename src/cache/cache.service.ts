@@ -4,6 +4,7 @@ import { type MetricsSnapshot, OperationMetrics } from './cache-metrics';
 import type { CacheEntry, CacheTier } from './cache-tier';
 import type { FleetFlights } from './fleet-flight';
 import { CorruptValueError, decode, encode } from './codec';
+import { InvalidationFences } from './invalidation-fences';
 import type { Invalidation, InvalidationJournal, InvalidationPart } from './invalidation-journal';
 import type { CacheStatus, RedisHealth } from './redis-health';
 import type { SharedJournal } from './shared-journal';
@@ -69,6 +70,9 @@ export class CacheService {
   private readonly invalidatedListeners: ((invalidation: Invalidation) => Promise<void> | void)[] = [];
   /** Writes under way: an invalidation (here, or acknowledged for another instance) waits for them to land before deleting. */
   private readonly writes = new Set<Promise<unknown>>();
+  /** Invalidations under way, made here or heard: what they reach is not kept meanwhile. */
+  private readonly fences = new InvalidationFences();
+  private fencesRaised = 0;
 
   constructor(
     private readonly tiers: CacheTiers,
@@ -88,8 +92,14 @@ export class CacheService {
     private readonly shared?: SharedJournal,
   ) {
     bus.onEvent((event) => {
-      if (event.kind === 'reset') this.forgetMemoryTier();
-      else if (event.remote) this.applyFromFleet(event.invalidation);
+      if (event.kind === 'reset') {
+        this.forgetMemoryTier();
+      } else if (event.kind === 'completed') {
+        if (this.fences.lower(event.id)) this.forgetLoads();
+      } else if (event.remote) {
+        if (event.id !== undefined) this.fences.raise(event.id, event.invalidation);
+        this.applyFromFleet(event.invalidation);
+      }
     });
     bus.settleWritesWith(() => this.writesLanded());
   }
@@ -259,15 +269,13 @@ export class CacheService {
    * (while Redis serves it is empty: see RedisHealth's switch back).
    */
   applyFromFleet(invalidation: Invalidation): void {
-    this.epoch += 1;
-    this.forgetFlights();
+    this.forgetLoads();
     if (!this.health.redisServing) void applyInvalidation(this.tiers.memory, invalidation);
   }
 
   /** Invalidations may have been missed (messages lost, a gap in the shared journal): loads under way and the memory tier are dropped. */
   forgetMemoryTier(): void {
-    this.epoch += 1;
-    this.forgetFlights();
+    this.forgetLoads();
     this.tiers.memory.clear();
   }
 
@@ -344,28 +352,77 @@ export class CacheService {
   }
 
   private async invalidateEverywhere(invalidation: Invalidation): Promise<number> {
-    this.epoch += 1;
-    // Callers arriving after this point must not join a load that may return the old value.
-    this.forgetFlights();
-    // A write that passed its epoch check just before could still land after our delete.
-    await this.writesLanded();
-    const fromMemory = await applyInvalidation(this.tiers.memory, invalidation);
-    const shared = await this.invalidateShared(invalidation);
-    // Only now are in-process copies told, here and elsewhere: told earlier, an instance could
-    // refill its copy from the shared tier before the old entry left it. The announcement is
-    // awaited only while Redis took the invalidation; otherwise the journal replay announces it again later.
-    const announced = this.bus.publish(invalidation);
-    if (shared === 'journaled') return fromMemory;
-    // Instances cut off from Redis (serving from memory) hear nothing on the bus and are not
-    // waited for: they read it from the shared journal.
-    const kept = this.keepForCutOffInstances(invalidation);
-    const { acknowledged, evicted } = await announced;
-    // Other instances may have stored what they read before the change between our delete and
-    // their acknowledgement (which waits for their writes under way): delete once more behind
-    // them. Behind the silent ones too: a write they issued just before they stalled lands late.
-    if (acknowledged > 0 || evicted > 0) await this.invalidateShared(invalidation);
-    await kept;
-    return fromMemory + shared;
+    const { fromMemory, shared } = await this.throughFleet(invalidation, () => this.invalidateShared(invalidation), true);
+    return shared === 'journaled' ? fromMemory : fromMemory + shared;
+  }
+
+  /**
+   * A journaled invalidation (this instance's, or one from the shared journal) replayed to Redis,
+   * through the same steps as a fresh one; rejects when Redis refuses it (the replay stops there).
+   */
+  async replayToRedis(invalidation: Invalidation): Promise<void> {
+    await this.throughFleet(invalidation, () => applyInvalidation(this.tiers.redis, invalidation), false);
+    this.replayedToRedis(invalidation);
+  }
+
+  /**
+   * One invalidation, fenced from start to end (see InvalidationFences): loads under way
+   * forgotten, writes under way landed, the memory tier and `deleteShared`; then the other
+   * instances told and waited for, a second delete behind the writes they had under way, and
+   * word that it is complete. `keep`: kept in the shared journal for instances cut off from Redis.
+   */
+  private async throughFleet(invalidation: Invalidation, deleteShared: () => Promise<number | 'journaled'>, keep: boolean): Promise<{ fromMemory: number; shared: number | 'journaled' }> {
+    const fence = `own:${(this.fencesRaised += 1)}`;
+    this.fences.raise(fence, invalidation);
+    try {
+      // Callers arriving after this point must not join a load that may return the old value.
+      this.forgetLoads();
+      // A write that passed its epoch check just before could still land after our delete.
+      await this.writesLanded();
+      const fromMemory = await applyInvalidation(this.tiers.memory, invalidation);
+      const shared = await deleteShared();
+      // Only now are in-process copies told, here and elsewhere: told earlier, an instance could
+      // refill its copy from the shared tier before the old entry left it. The announcement is
+      // awaited only while Redis took the invalidation; otherwise the journal replay announces it again later.
+      const announced = this.bus.publish(invalidation);
+      if (shared === 'journaled') return { fromMemory, shared };
+      // Instances cut off from Redis (serving from memory) hear nothing on the bus and are not
+      // waited for: they read it from the shared journal.
+      const kept = keep ? this.keepForCutOffInstances(invalidation) : Promise.resolve();
+      let announcement = await announced;
+      // Once more (the pool picks another connection), then left to the shared journal's replay.
+      if (announcement.failed) announcement = await this.bus.publish(invalidation);
+      if (announcement.failed) {
+        await this.keepUnannounced(invalidation);
+      } else if (announcement.acknowledged > 0 || announcement.evicted > 0) {
+        // Other instances may have stored what they read before the change between our delete and
+        // their acknowledgement (which waits for their writes under way): delete once more behind
+        // them. Behind the silent ones too: a write they issued just before they stalled lands late.
+        // Then those that acknowledged may keep what it reaches again (evicted ones drop everything);
+        // awaited, so that on a single Redis the word is on its way before the write answers.
+        if ((await deleteShared()) !== 'journaled' && announcement.acknowledged > 0) await this.bus.complete(announcement.id);
+      }
+      await kept;
+      return { fromMemory, shared };
+    } finally {
+      this.fences.lower(fence);
+      // What was read while it was under way may have been a late write: not to be kept.
+      this.forgetLoads();
+    }
+  }
+
+  /**
+   * The other instances could not be told (Redis refused the announcement): their near copies and
+   * loads under way would outlive the change. Kept pending in the shared journal, it is applied
+   * and announced again at the next health check of an instance serving from Redis.
+   */
+  private async keepUnannounced(invalidation: Invalidation): Promise<void> {
+    try {
+      if (this.shared?.fleetWide !== true) throw new Error('no shared journal');
+      await this.shared.add(invalidation, true);
+    } catch (error) {
+      this.logger.warn({ err: error, invalidation }, 'cache: an invalidation could not be announced; other instances may serve what it removed until their copies expire');
+    }
   }
 
   private async keepForCutOffInstances(invalidation: Invalidation): Promise<void> {
@@ -408,10 +465,13 @@ export class CacheService {
    */
   private write(given: readonly CacheEntry[]): Promise<void> {
     if (given.length === 0 || (this.health.redisServing && !this.bus.coherent)) return Promise.resolve();
-    const entries = given.map((entry) => {
-      const keyTags = this.tagsOfKey(entry.key);
-      return keyTags.length === 0 ? entry : { ...entry, tags: [...(entry.tags ?? []), ...keyTags] };
-    });
+    const entries = given
+      .map((entry) => {
+        const keyTags = this.tagsOfKey(entry.key);
+        return keyTags.length === 0 ? entry : { ...entry, tags: [...(entry.tags ?? []), ...keyTags] };
+      })
+      .filter((entry) => !this.fences.blocks(entry.key, entry.tags ?? []));
+    if (entries.length === 0) return Promise.resolve();
     const write = this.measured(() => this.onServingTier((tier) => tier.mset(entries)), 'ok');
     this.writes.add(write);
     const landed = () => this.writes.delete(write);
@@ -430,8 +490,21 @@ export class CacheService {
     });
   }
 
-  private forgetFlights(): void {
+  /**
+   * Loads under way may have read before an invalidation (or during one): they must not write
+   * back, and later callers must not join them.
+   */
+  private forgetLoads(): void {
+    this.epoch += 1;
     for (const flight of this.flightGroups) flight.forgetAll();
+  }
+
+  /**
+   * Whether an invalidation under way reaches the entry `key`, tagged `tags` (beside the tags its
+   * key gives it): it must not be kept, here or in Redis (see InvalidationFences).
+   */
+  underInvalidation(key: string, tags: readonly string[]): boolean {
+    return this.fences.raisedAny && (this.fences.blocks(key, tags) || this.fences.blocks(key, this.tagsOfKey(key)));
   }
 
   /** Settles once every write under way has landed (an invalidation's wait, and a close's). */

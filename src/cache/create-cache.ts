@@ -7,7 +7,7 @@ import { CacheInvalidator } from './cache-invalidator';
 import { CacheKeys } from './cache-keys';
 import { FamilyLookups, MeasuredTier } from './cache-metrics';
 import type { CacheTier } from './cache-tier';
-import { applyInvalidation, CacheService } from './cache.service';
+import { CacheService } from './cache.service';
 import { type Invalidation, InvalidationJournal } from './invalidation-journal';
 import { FleetFlight, type FleetFlights } from './fleet-flight';
 import { LeaseManager } from './lease';
@@ -124,11 +124,7 @@ export function createCache(config: Config, logger: Logger, { wrappers, sharedJo
   bus.onEvent((event) => {
     if (event.kind === 'invalidation') journal.remember(event.invalidation);
   });
-  const replay = async (invalidation: Invalidation) => {
-    await applyInvalidation(tiers.redis, invalidation);
-    await bus.publish(invalidation);
-    service.replayedToRedis(invalidation);
-  };
+  const replay = (invalidation: Invalidation): Promise<void> => service.replayToRedis(invalidation);
   // Keeps the service's memory tier up to date (the service, made below, needs the health first).
   const follower =
     sharedJournal?.fleetWide !== true

@@ -156,10 +156,16 @@ async function rounds(a: GatewayProcess, b: GatewayProcess, db: Client, write: W
     return [a, b];
   }
 
-  async function expectNoStaleReads(a: GatewayProcess, b: GatewayProcess, label: string): Promise<void> {
+  /**
+   * `nearShare`: the rounds whose third read must be a near copy. An instance keeps no near copy of
+   * what an invalidation under way reaches until its writer says it is complete, and on a Cluster
+   * that word reaches other nodes' subscribers late: some rounds right after a write read the
+   * shared tier instead.
+   */
+  async function expectNoStaleReads(a: GatewayProcess, b: GatewayProcess, label: string, nearShare = 0.9): Promise<void> {
     const mutation = await rounds(a, b, db, WRITES['the updateUser mutation']!, ROUNDS, `${label} mutation`);
     expect(mutation.stale).toEqual([]);
-    expect(mutation.nearHits).toBeGreaterThan(ROUNDS * 0.9);
+    expect(mutation.nearHits).toBeGreaterThan(ROUNDS * nearShare);
     for (const [name, write] of Object.entries(WRITES).slice(1)) {
       const result = await rounds(a, b, db, write, 25, `${label} ${name}`);
       expect({ name, stale: result.stale }).toEqual({ name, stale: [] });
@@ -181,7 +187,7 @@ async function rounds(a: GatewayProcess, b: GatewayProcess, db: Client, write: W
     const cluster = await RedisCluster.start();
     const [a, b] = await pair({ REDIS_CLUSTER_NODES: cluster.seeds, CACHE_KEY_PREFIX: 'ryw_cluster' });
     try {
-      await expectNoStaleReads(a, b, 'cluster');
+      await expectNoStaleReads(a, b, 'cluster', 0.7);
     } finally {
       await Promise.all([a.stop(), b.stop()]);
       await cluster.stop();

@@ -1,6 +1,9 @@
 import { Redis } from 'ioredis';
 
-import { type Cache, createCache } from '../../src/cache/create-cache';
+import type { CacheTier } from '../../src/cache/cache-tier';
+import { type Cache, type CacheExtras, createCache } from '../../src/cache/create-cache';
+import type { Invalidation } from '../../src/cache/invalidation-journal';
+import type { KeptInvalidation, SharedJournal } from '../../src/cache/shared-journal';
 import { loadConfig } from '../../src/config';
 import { ResponseCache } from '../../src/graphql/response-cache/response-cache';
 import { createLogger } from '../../src/logger';
@@ -15,7 +18,7 @@ describe('caches across gateway instances', () => {
   let server: RedisServer;
   const caches: Cache[] = [];
 
-  const instance = async (near: boolean, env: Record<string, string> = {}) => {
+  const instance = async (near: boolean, env: Record<string, string> = {}, extras: CacheExtras = {}) => {
     const config = loadConfig({
       REDIS_URL: server.url,
       REDIS_TIMEOUT: '0.2',
@@ -26,7 +29,7 @@ describe('caches across gateway instances', () => {
       CACHE_KEY_PREFIX: 'rc_test',
       ...env,
     });
-    const cache = createCache(config, createLogger(config));
+    const cache = createCache(config, createLogger(config), extras);
     await cache.start();
     caches.push(cache);
     const responses = new ResponseCache(cache.service, cache.keys, { nearEnabled: near, nearMaxBytes: 1_000_000, nearMaxTtlSeconds: 30, schemaVersion: 'v1', maxTokens: 10_000 });
@@ -227,5 +230,117 @@ describe('caches across gateway instances', () => {
     await server.restart();
     await eventually(() => a.responses.metrics().near_entries === 0, 10_000);
     expect((await a.responses.lookup(publicKey, privateKey))?.tier).not.toBe('near');
+  });
+
+  describe('while an invalidation is under way (between its first and its second delete)', () => {
+    const READ = { query: 'query P { user(id: 1) { name } }', operationName: undefined, variables: undefined };
+    const DERIVED = { query: 'query Q { user(id: 1) { name id } }', operationName: undefined, variables: undefined };
+    const OLD = '{"data":{"user":{"name":"old"}}}';
+
+    /** The Redis tier of one instance, with `hook` called around its deleteTagged (the n-th call). */
+    const hooked = (hook: (n: number, original: () => Promise<number>) => Promise<number>): CacheExtras => ({
+      wrappers: {
+        tier: (tier: CacheTier) => {
+          if (tier.name !== 'redis') return tier;
+          let calls = 0;
+          return Object.assign(Object.create(tier) as CacheTier, { deleteTagged: (tags: readonly string[]) => hook((calls += 1), () => tier.deleteTagged(tags)) });
+        },
+        fleet: (flight) => flight,
+      },
+    });
+
+    it("keeps nothing read from another instance's late write: no near copy, no response derived from it", async () => {
+      let inWindow: () => Promise<void> = () => Promise.resolve();
+      let afterFirstDelete: () => Promise<void> = () => Promise.resolve();
+      const writer = await instance(true, {}, hooked(async (n, original) => {
+        if (n === 2) await inWindow();
+        const removed = await original();
+        if (n === 1) await afterFirstDelete();
+        return removed;
+      }));
+      const slow = await instance(true);
+      const reader = await instance(true);
+      const read = slow.responses.keysFor(READ, 'anonymous')!;
+      const derived = reader.responses.keysFor(DERIVED, 'anonymous')!;
+      // The slow instance began executing before the change; its store lands after the writer's
+      // first delete, before it has read the announcement (the case the second delete is for).
+      const slowEpoch = slow.responses.epoch();
+      afterFirstDelete = async () => {
+        await slow.responses.store(read.publicKey, Buffer.from(OLD), POLICY, slowEpoch)?.stored;
+      };
+      // Every instance has acknowledged; the writer has not deleted again yet. Requests arrive.
+      let derivedEpoch = 0;
+      inWindow = async () => {
+        expect((await slow.responses.lookup(read.publicKey, read.privateKey))?.tier).toBe('shared');
+        expect((await reader.responses.lookup(read.publicKey, read.privateKey))?.tier).toBe('shared');
+        derivedEpoch = reader.responses.epoch();
+      };
+      await writer.cache.invalidator.invalidateUserCache(1);
+      // The reader's execution from what it read in the window ends after the second delete.
+      await reader.responses.store(derived.publicKey, Buffer.from(OLD), POLICY, derivedEpoch)?.stored;
+
+      for (const { responses } of [writer, slow, reader]) {
+        expect(await responses.lookup(read.publicKey, read.privateKey)).toBeUndefined();
+        expect(await responses.lookup(derived.publicKey, derived.privateKey)).toBeUndefined();
+      }
+    });
+
+    it('keeps nothing either when it is replayed from the shared journal (an invalidation a cut-off instance made)', async () => {
+      const rows: { invalidation: Invalidation; pending: boolean }[] = [];
+      const journal: SharedJournal = {
+        fleetWide: true,
+        add: (invalidation, pending) => Promise.resolve(void rows.push({ invalidation, pending })),
+        replay: async (apply) => {
+          for (const row of rows.filter((candidate) => candidate.pending)) {
+            await apply(row.invalidation);
+            row.pending = false;
+          }
+        },
+        recent: () => Promise.resolve(rows.map((row, index): KeptInvalidation => ({ id: String(index), invalidation: row.invalidation }))),
+      };
+      const replaying = await instance(true, {}, { sharedJournal: () => journal });
+      const key = replaying.cache.keys.user(1);
+      // A load under way on the replaying instance read the row before the change.
+      let release: () => void = () => undefined;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      const loading = replaying.cache.service.getOrSet(key, async () => {
+        await gate;
+        return { id: 1, name: 'old' };
+      }, 60);
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      await journal.add({ kind: 'batch', parts: [{ kind: 'keys', keys: [key] }, { kind: 'tags', tags: ['User:1'] }] }, true);
+      await eventually(() => rows.every((row) => !row.pending), 5_000, 'the replay');
+      release();
+      expect(await loading).toEqual({ id: 1, name: 'old' });
+      await replaying.cache.service.writesLanded();
+      expect(await replaying.cache.service.get(key)).toBeUndefined();
+    });
+
+    it('announces it once more when the first announcement fails, so that no instance keeps a copy', async () => {
+      const writer = await instance(true);
+      const other = await instance(true);
+      const { publicKey, privateKey } = other.responses.keysFor(READ, 'anonymous')!;
+      await other.responses.store(publicKey, Buffer.from(OLD), POLICY, other.responses.epoch())?.stored;
+      expect((await other.responses.lookup(publicKey, privateKey))?.tier).toBe('near');
+      // Put back as it was, and called with each client as `this`.
+      // eslint-disable-next-line @typescript-eslint/unbound-method
+      const publish = Redis.prototype.publish;
+      let failed = 0;
+      const failing = function (this: Redis, ...args: Parameters<Redis['publish']>) {
+        if (failed === 0 && String(args[1]).includes('"invalidation"')) {
+          failed += 1;
+          return Promise.reject(new Error('Command timed out'));
+        }
+        return publish.apply(this, args);
+      };
+      Redis.prototype.publish = failing;
+      try {
+        await writer.cache.invalidator.invalidateUserCache(1);
+      } finally {
+        Redis.prototype.publish = publish;
+      }
+      expect(failed).toBe(1);
+      expect(await other.responses.lookup(publicKey, privateKey)).toBeUndefined();
+    });
   });
 });

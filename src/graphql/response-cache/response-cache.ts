@@ -224,10 +224,11 @@ export class ResponseCache {
 
   /**
    * Keeps a near copy of what was read or stored, unless an invalidation came in since `epoch`
-   * (the read may have raced it, and the bus message that would drop the copy has gone by).
+   * (the read may have raced it, and the bus message that would drop the copy has gone by), or one
+   * that reaches it is still under way (the read may have found a late write in Redis).
    */
   private remember(key: string, response: StoredResponse, epoch: number): void {
-    if (this.near === undefined || this.cache.invalidationEpoch !== epoch || !this.cache.bus.coherent) return;
+    if (this.near === undefined || this.cache.invalidationEpoch !== epoch || !this.cache.bus.coherent || this.cache.underInvalidation(key, response.tags)) return;
     const remainingSeconds = response.maxAgeSeconds - (Date.now() - response.storedAtMs) / 1000;
     const ttlMs = Math.min(remainingSeconds, this.options.nearMaxTtlSeconds) * 1000;
     if (ttlMs <= 0) return;
@@ -237,7 +238,7 @@ export class ResponseCache {
   /** Every invalidation, local or from another instance, drops the near copies it concerns. */
   private onBusEvent(event: BusEvent): void {
     if (event.kind === 'reset') this.near?.clear();
-    else this.near?.invalidate(event.invalidation);
+    else if (event.kind === 'invalidation') this.near?.invalidate(event.invalidation);
   }
 }
 
