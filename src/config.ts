@@ -188,7 +188,7 @@ export interface Config {
   };
   /** HTTP caching by a CDN: the headers of cacheable answers, and invalidations forwarded to it as purges. */
   readonly cdn: {
-    /** `s-maxage` of public answers, capped by their max-age; `undefined`: none. */
+    /** `s-maxage` of public answers, capped by their life (their smallest cache hint); `undefined`: that life. */
     readonly sMaxAgeSeconds: number | undefined;
     /** `stale-while-revalidate` of public answers; `undefined`: none. */
     readonly staleWhileRevalidateSeconds: number | undefined;

@@ -34,14 +34,15 @@ export function tagSeparatorFor(headerName: string): string {
 /**
  * The HTTP caching headers of a stored response, for browsers and CDNs.
  *
- * - `max-age` is the response's whole life and `Age` (set by the route) how much of it has gone,
- *   as RFC 9111 has it: a cache computes the rest itself. Sending the remainder as max-age beside
- *   an Age would make every cache subtract the age twice.
- * - `s-maxage` never exceeds max-age, even with purges configured: the smallest cache hint is how
- *   long the data may be shown at all, and some of it changes with no invalidation to forward (a
- *   quote moves with the market), which no purge can make up for. What purges change is how long a
- *   shared copy may live across writes; without them, set CDN_S_MAXAGE_SECONDS to the staleness
- *   after a write you accept.
+ * - Browsers keep an answer only to revalidate it (`max-age=0`, or `no-cache` for a private one,
+ *   with the route's ETag: a 304 while nothing changed). No invalidation and no purge reaches a
+ *   browser's cache, and a user must see their own change on their next read.
+ * - Shared caches (CDNs), which purges reach, keep a public answer for `s-maxage`: its whole life
+ *   (the smallest cache hint), with `Age` (set by the route) saying how much of it has gone, as RFC
+ *   9111 has it: a cache computes the rest itself. CDN_S_MAXAGE_SECONDS shortens it, never
+ *   lengthens it, even with purges configured: some data changes with no invalidation to forward
+ *   (a quote moves with the market), which no purge can make up for. Without purges, set it to the
+ *   staleness after a write you accept.
  * - PUBLIC answers vary by Accept only. The response cache serves one stored copy of a PUBLIC
  *   response to every viewer (its key holds no viewer), so Authorization does not change the
  *   bytes; varying by it would give each token a copy of its own in a CDN. PRIVATE answers vary by
@@ -70,13 +71,11 @@ export class CdnHeaders {
   }
 
   private compute(response: CacheableResponse): CdnResponseHeaders {
-    const maxAge = Math.max(0, Math.floor(response.maxAgeSeconds));
-    if (response.scope === 'PRIVATE') return { headers: { 'cache-control': `private, max-age=${maxAge}` }, vary: ['accept', 'authorization'] };
+    if (response.scope === 'PRIVATE') return { headers: { 'cache-control': 'private, no-cache' }, vary: ['accept', 'authorization'] };
+    const life = Math.max(0, Math.floor(response.maxAgeSeconds));
     const { sMaxAgeSeconds, staleWhileRevalidateSeconds, surrogateKeyHeader, surrogateKeyMaxBytes } = this.options;
     const keys = response.tags.length === 0 ? '' : surrogateKeysOf(response.tags, surrogateKeyMaxBytes, this.separator);
-    const directives = [`public`, `max-age=${maxAge}`];
-    if (keys === undefined) directives.push('s-maxage=0');
-    else if (sMaxAgeSeconds !== undefined) directives.push(`s-maxage=${Math.min(sMaxAgeSeconds, maxAge)}`);
+    const directives = ['public', 'max-age=0', `s-maxage=${keys === undefined ? 0 : Math.min(sMaxAgeSeconds ?? life, life)}`];
     if (staleWhileRevalidateSeconds !== undefined && keys !== undefined) directives.push(`stale-while-revalidate=${staleWhileRevalidateSeconds}`);
     const headers: Record<string, string> = { 'cache-control': directives.join(', ') };
     if (keys !== undefined && keys !== '') headers[surrogateKeyHeader.toLowerCase()] = keys;

@@ -195,7 +195,7 @@ export class CdnPurger {
   /**
    * Sends what is waiting at once (one attempt, not waiting out a backoff), then stops. Whatever
    * the CDN still has not taken is logged as lost: the CDN may serve those responses until their
-   * max-age runs out.
+   * s-maxage runs out.
    */
   async close(): Promise<void> {
     this.closed = true;
@@ -205,7 +205,7 @@ export class CdnPurger {
     if (this.pendingAll || this.pendingTags.size > 0) await this.run();
     this.release();
     if (this.pendingAll || this.pendingTags.size > 0) {
-      this.logger.warn({ pending: this.report().pending, full_purge: this.pendingAll }, 'cdn: stopping with purges the CDN has not taken; it may serve those responses until their max-age');
+      this.logger.warn({ pending: this.report().pending, full_purge: this.pendingAll }, 'cdn: stopping with purges the CDN has not taken; it may serve those responses until their s-maxage');
     }
   }
 

@@ -73,7 +73,7 @@ describe('Varnish in front of the gateway (deploy/varnish/default.vcl)', () => {
     // Two transaction ids on a hit: this request's and the one that stored the object.
     expect(second.headers.get('x-varnish')).toMatch(/^\d+ \d+$/);
     expect(Number(second.headers.get('age'))).toBeGreaterThanOrEqual(0);
-    expect(second.headers.get('cache-control')).toBe('public, max-age=3600, s-maxage=600');
+    expect(second.headers.get('cache-control')).toBe('public, max-age=0, s-maxage=600');
     // The tags are for purging in Varnish; the gateway itself names them.
     expect(second.headers.get('surrogate-key')).toBeNull();
     const direct = await get(gw.url, query(userQuery(21)));

@@ -39,35 +39,35 @@ describe('CDN headers of a stored response', () => {
   const options: CdnHeaderOptions = { sMaxAgeSeconds: undefined, staleWhileRevalidateSeconds: undefined, surrogateKeyHeader: 'Surrogate-Key', surrogateKeyMaxBytes: 4096 };
   const publicUser = { scope: 'PUBLIC' as const, maxAgeSeconds: 3600, tags: ['User:42', 'User'] };
 
-  it('say public with the whole life as max-age (Age tells how much has gone), vary by Accept only, and name the tags', () => {
+  it('say public, for browsers only to revalidate, for shared caches the whole life (Age tells how much has gone), vary by Accept only, and name the tags', () => {
     expect(new CdnHeaders(options).of(publicUser)).toEqual({
-      headers: { 'cache-control': 'public, max-age=3600', 'surrogate-key': 'User User:42' },
+      headers: { 'cache-control': 'public, max-age=0, s-maxage=3600', 'surrogate-key': 'User User:42' },
       vary: ['accept'],
     });
   });
 
-  it('add s-maxage, never above max-age, and stale-while-revalidate when configured', () => {
+  it('shorten s-maxage to CDN_S_MAXAGE_SECONDS, never lengthen it, and add stale-while-revalidate when configured', () => {
     const cdn = new CdnHeaders({ ...options, sMaxAgeSeconds: 600, staleWhileRevalidateSeconds: 30 });
-    expect(cdn.of(publicUser).headers['cache-control']).toBe('public, max-age=3600, s-maxage=600, stale-while-revalidate=30');
+    expect(cdn.of(publicUser).headers['cache-control']).toBe('public, max-age=0, s-maxage=600, stale-while-revalidate=30');
     // A quote's 60 s is how long it may be shown at all: no purge makes it fresher.
-    expect(cdn.of({ ...publicUser, maxAgeSeconds: 60 }).headers['cache-control']).toBe('public, max-age=60, s-maxage=60, stale-while-revalidate=30');
+    expect(cdn.of({ ...publicUser, maxAgeSeconds: 60 }).headers['cache-control']).toBe('public, max-age=0, s-maxage=60, stale-while-revalidate=30');
   });
 
-  it('keep a private response private: no public, no s-maxage, no tags, and vary by Authorization', () => {
+  it('keep a private response private and revalidated: no public, no s-maxage, no tags, and vary by Authorization', () => {
     const cdn = new CdnHeaders({ ...options, sMaxAgeSeconds: 600, staleWhileRevalidateSeconds: 30 });
     expect(cdn.of({ scope: 'PRIVATE', maxAgeSeconds: 3600, tags: ['User:1', 'User'] })).toEqual({
-      headers: { 'cache-control': 'private, max-age=3600' },
+      headers: { 'cache-control': 'private, no-cache' },
       vary: ['accept', 'authorization'],
     });
   });
 
   it('name the tags in the configured header, comma-separated for Cache-Tag as Cloudflare reads it', () => {
-    expect(new CdnHeaders({ ...options, surrogateKeyHeader: 'Cache-Tag' }).of(publicUser).headers).toEqual({ 'cache-control': 'public, max-age=3600', 'cache-tag': 'User,User:42' });
+    expect(new CdnHeaders({ ...options, surrogateKeyHeader: 'Cache-Tag' }).of(publicUser).headers).toEqual({ 'cache-control': 'public, max-age=0, s-maxage=3600', 'cache-tag': 'User,User:42' });
   });
 
   it('keep shared caches from storing a response whose tags fit no header even collapsed', () => {
     const cdn = new CdnHeaders({ ...options, surrogateKeyMaxBytes: 10, staleWhileRevalidateSeconds: 30 });
-    expect(cdn.of(publicUser).headers).toEqual({ 'cache-control': 'public, max-age=3600, s-maxage=0' });
+    expect(cdn.of(publicUser).headers).toEqual({ 'cache-control': 'public, max-age=0, s-maxage=0' });
   });
 
   it('are computed once per stored response (a near hit serves the same object again and again)', () => {
