@@ -99,6 +99,8 @@ const WARMING_LEASE_TTL_MS = 120_000;
 
 /** Subscriptions: graphql-ws upgrades on the GraphQL path, SSE streams on a path of their own. */
 const LIVE_ENDPOINTS: LiveEndpoints = { webSocketPath: '/graphql', ssePath: '/graphql/stream' };
+/** The code of a refusal by HTTP status, for those Fastify makes itself. */
+const REFUSAL_CODES: Partial<Record<number, string>> = { 413: 'PAYLOAD_TOO_LARGE', 415: 'UNSUPPORTED_MEDIA_TYPE' };
 
 /** The hit front reads POST bodies up to this size to see whether it knows them; GraphQL requests are far smaller, uploads are not its business. */
 const REMEMBERED_BODY_MAX_BYTES = 64 * 1024;
@@ -325,13 +327,18 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
     done();
   });
   registerCors(http, cors);
-  http.setErrorHandler((error: FastifyError, _request, reply) => {
+  http.setErrorHandler((error: FastifyError, request, reply) => {
     const status = error.statusCode ?? 500;
     if (status >= 500) {
       logger.error({ err: error }, 'unexpected error in HTTP handler');
       return reply.code(500).header('content-type', APPLICATION_JSON).send(INTERNAL_ERROR_BODY);
     }
-    return reply.code(status).send({ error: { code: 'BAD_REQUEST', message: error.message } });
+    // Fastify's own refusals (a body that is not JSON, too large, of another type): never kept by
+    // any cache, and on the GraphQL route in GraphQL's shape, as the gateway's other refusals are.
+    const code = REFUSAL_CODES[status] ?? 'BAD_REQUEST';
+    reply.code(status).header('cache-control', 'no-store');
+    if (request.url.split('?', 1)[0] === LIVE_ENDPOINTS.webSocketPath) return reply.send({ errors: [{ message: error.message, extensions: { code } }] });
+    return reply.send({ error: { code, message: error.message } });
   });
   instrumentHttp(http, httpMetrics);
   if (cdn.purger !== undefined) registerCdnPurgerMetrics(metrics, cdn.purger);

@@ -93,9 +93,13 @@ describe('attacks on the gateway', () => {
   it('refuses wrong content types and malformed JSON with a clear 4xx', async () => {
     const xml = await fetch(`${gw.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/xml' }, body: '<q/>' });
     expect(xml.status).toBe(415);
+    expect(xml.headers.get('cache-control')).toBe('no-store');
+    expect(await xml.json()).toEqual({ errors: [{ message: 'Unsupported Media Type', extensions: { code: 'UNSUPPORTED_MEDIA_TYPE' } }] });
     const broken = await send('{"query": "{ user(id: 1) { id } }"');
     expect(broken.status).toBe(400);
-    expect(broken.json()).toMatchObject({ error: { code: 'BAD_REQUEST', message: expect.stringMatching(/JSON/) } });
+    expect(broken.headers.get('cache-control')).toBe('no-store');
+    // In GraphQL's shape on the GraphQL route, as every other refusal there.
+    expect(broken.json()).toEqual({ errors: [{ message: expect.stringMatching(/JSON/), extensions: { code: 'BAD_REQUEST' } }] });
   });
 
   it('refuses admin mutations without the token or with a wrong one, and changes nothing', async () => {
