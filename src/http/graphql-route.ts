@@ -99,7 +99,7 @@ export function registerGraphqlRoute<Context extends PolicyContext>(http: Fastif
     const target = targetOf(request);
     // Before anything walks them: whatever does so recursively (JSON.stringify, a cache key,
     // graphql's coercion) would overflow the stack on variables nested thousands deep.
-    if (variablesTooDeep(request)) return reply.code(400).send(VARIABLES_TOO_DEEP);
+    if (variablesTooDeep(request)) return reply.code(400).header('cache-control', 'no-store').send(VARIABLES_TOO_DEEP);
     const incoming = readOperation(request);
     // Apollo's CSRF refusal comes first, before a document is registered or counted.
     if (incoming === undefined || !isPreflighted(request)) return viaApollo(request, reply);

@@ -206,6 +206,7 @@ describe('attacks on the gateway over HTTP', () => {
       const undeclared = await post(target(), `{"query": "{ user(id: 1) { id } }", "variables": {"unused": ${nested}}}`);
       for (const response of [viaPost, viaGet, undeclared]) {
         expect(response.status).toBe(400);
+        expect(response.headers.get('cache-control')).toBe('no-store');
         expect(JSON.parse(response.text)).toEqual({
           errors: [{ message: expect.stringMatching(/nested too deeply/), extensions: { code: 'BAD_USER_INPUT' } }],
         });
