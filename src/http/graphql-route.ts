@@ -155,7 +155,15 @@ export function registerGraphqlRoute<Context extends PolicyContext>(http: Fastif
     },
     handler,
   });
+  // Not GraphQL over HTTP: 405 naming the methods that are, rather than "no such route".
+  http.route({
+    method: ['PUT', 'PATCH', 'DELETE'],
+    url: options.path,
+    handler: (_request, reply) => reply.code(405).headers({ allow: 'GET, POST', 'cache-control': 'no-store' }).send(METHOD_NOT_ALLOWED),
+  });
 }
+
+const METHOD_NOT_ALLOWED = { errors: [{ message: 'GraphQL is served over GET (queries) and POST', extensions: { code: 'METHOD_NOT_ALLOWED' } }] };
 
 function urlTooLong(maxBytes: number) {
   return { errors: [{ message: `The URL is longer than ${maxBytes} bytes: send this operation with POST (or as a persisted document id)`, extensions: { code: 'URI_TOO_LONG' } }] };

@@ -187,6 +187,16 @@ describe('attacks on the gateway over HTTP', () => {
     });
   });
 
+  it.each(['PUT', 'PATCH', 'DELETE'])('answers %s on /graphql with 405 naming GET and POST, runs nothing', async (method) => {
+    const calls = gw.dataSourceCalls();
+    const response = await fetch(`${gw.url}/graphql`, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ user(id: 1) { id } }' }) });
+    expect(response.status).toBe(405);
+    expect(response.headers.get('allow')).toBe('GET, POST');
+    expect(response.headers.get('cache-control')).toBe('no-store');
+    expect(await response.json()).toEqual({ errors: [{ message: expect.stringMatching(/GET .* and POST/), extensions: { code: 'METHOD_NOT_ALLOWED' } }] });
+    expect(gw.dataSourceCalls()).toBe(calls);
+  });
+
   describe('deeply nested variables', () => {
     const DEPTH = 5_000;
     const operation = 'query($ids: [Int!]!) { users(ids: $ids) { id } }';
