@@ -98,7 +98,8 @@ import { tuneV8ForRequestLifetimes } from './v8-tuning';
 const WARMING_LEASE_TTL_MS = 120_000;
 
 /** Subscriptions: graphql-ws upgrades on the GraphQL path, SSE streams on a path of their own. */
-const LIVE_ENDPOINTS: LiveEndpoints = { webSocketPath: '/graphql', ssePath: '/graphql/stream' };
+const GRAPHQL_PATH = '/graphql';
+const LIVE_ENDPOINTS: LiveEndpoints = { webSocketPath: GRAPHQL_PATH, ssePath: `${GRAPHQL_PATH}/stream` };
 /** The code of a refusal by HTTP status, for those Fastify makes itself. */
 const REFUSAL_CODES: Partial<Record<number, string>> = { 413: 'PAYLOAD_TOO_LARGE', 415: 'UNSUPPORTED_MEDIA_TYPE' };
 
@@ -279,12 +280,12 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
   /** No credentials is the anonymous viewer (Authenticator's rule), known without a lookup; a refused token rejects. */
   const identify = (authorization: string | undefined) => (authorization === undefined ? anonymous : authenticator.authenticate(authorization).then(identifiedAs));
   const answers = responseCache === undefined ? undefined : tracing === undefined ? new CachedAnswers(apollo, responseCache) : new TracedAnswers(tracing, apollo, responseCache);
-  const requestSpans = tracing === undefined ? undefined : new RequestSpans(tracing, '/graphql');
+  const requestSpans = tracing === undefined ? undefined : new RequestSpans(tracing, GRAPHQL_PATH);
   const front =
     answers === undefined
       ? undefined
       : new HitFront({
-          path: '/graphql',
+          path: GRAPHQL_PATH,
           answers,
           remembered,
           persisted,
@@ -337,7 +338,7 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
     // any cache, and on the GraphQL route in GraphQL's shape, as the gateway's other refusals are.
     const code = REFUSAL_CODES[status] ?? 'BAD_REQUEST';
     reply.code(status).header('cache-control', 'no-store');
-    if (request.url.split('?', 1)[0] === LIVE_ENDPOINTS.webSocketPath) return reply.send({ errors: [{ message: error.message, extensions: { code } }] });
+    if (request.url.split('?', 1)[0] === GRAPHQL_PATH) return reply.send({ errors: [{ message: error.message, extensions: { code } }] });
     return reply.send({ error: { code, message: error.message } });
   });
   instrumentHttp(http, httpMetrics);
@@ -377,7 +378,7 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
     registerLiveMetrics(metrics, { connections: () => live.ws.size, subscriptions: () => live.hub.size, counts: () => live.hub.stats, stream: () => marketLive.leader.report() });
   }
   registerGraphqlRoute<RequestContext>(http, {
-    path: '/graphql',
+    path: GRAPHQL_PATH,
     apollo,
     answers,
     cdnHeaders: cdn.headers,

@@ -187,13 +187,13 @@ export class SignalsService implements CachingHost {
   }
 }
 
-/** Rows of a page as Relay edges, with cursors of the list `name`; the page info in Relay's terms for the paging direction. */
 /** A list's data entries: its tags, with the name's umbrella that the signals scope evicts. */
 function listTags(list: SignalList): string[] {
   const [named, ...rest] = signalListTags(list);
   return [...CacheTags.withUmbrella(named!), ...rest];
 }
 
+/** Rows of a page as Relay edges, with cursors of the list `name`; the page info in Relay's terms for the paging direction. */
 function toPage(found: PageRows, request: PageRequest, name: string): SignalPage {
   const edges = found.rows.map((row) => ({ cursor: writeCursor({ micros: BigInt(row.micros), id: row.signal.id }, name), node: row.signal }));
   const forward = request.direction === 'forward';
