@@ -194,7 +194,8 @@ export class CacheBus {
       const silent = await acknowledged;
       if (silent.length > 0) {
         this.logger.warn({ silent, timeoutMs: this.options.ackTimeoutMs }, 'cache bus: instances did not acknowledge an invalidation in time; evicted from the bus');
-        await redis.zrem(this.options.membersKey, ...silent);
+        // Announced all the same: a failure here is not one to send it again for.
+        await redis.zrem(this.options.membersKey, ...silent).catch((error: unknown) => this.logger.debug({ err: error }, 'cache bus: silent members not removed'));
       }
       return { id, failed: false, acknowledged: others.length - silent.length, evicted: silent.length };
     } catch (error) {

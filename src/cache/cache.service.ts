@@ -352,16 +352,17 @@ export class CacheService {
   }
 
   private async invalidateEverywhere(invalidation: Invalidation): Promise<number> {
-    const { fromMemory, shared } = await this.throughFleet(invalidation, () => this.invalidateShared(invalidation), true);
+    const { fromMemory, shared } = await this.throughFleet(invalidation, () => this.invalidateShared(invalidation), false);
     return shared === 'journaled' ? fromMemory : fromMemory + shared;
   }
 
   /**
    * A journaled invalidation (this instance's, or one from the shared journal) replayed to Redis,
-   * through the same steps as a fresh one; rejects when Redis refuses it (the replay stops there).
+   * through the same steps as a fresh one; rejects when Redis refuses it or its announcement (the
+   * replay stops there, and it stays journaled for the next health check).
    */
   async replayToRedis(invalidation: Invalidation): Promise<void> {
-    await this.throughFleet(invalidation, () => applyInvalidation(this.tiers.redis, invalidation), false);
+    await this.throughFleet(invalidation, () => applyInvalidation(this.tiers.redis, invalidation), true);
     this.replayedToRedis(invalidation);
   }
 
@@ -369,9 +370,11 @@ export class CacheService {
    * One invalidation, fenced from start to end (see InvalidationFences): loads under way
    * forgotten, writes under way landed, the memory tier and `deleteShared`; then the other
    * instances told and waited for, a second delete behind the writes they had under way, and
-   * word that it is complete. `keep`: kept in the shared journal for instances cut off from Redis.
+   * word that it is complete. A fresh one is also kept in the shared journal for instances cut off
+   * from Redis, and journaled there if it cannot be announced; a `replayed` one is journaled
+   * already, and its replay fails instead.
    */
-  private async throughFleet(invalidation: Invalidation, deleteShared: () => Promise<number | 'journaled'>, keep: boolean): Promise<{ fromMemory: number; shared: number | 'journaled' }> {
+  private async throughFleet(invalidation: Invalidation, deleteShared: () => Promise<number | 'journaled'>, replayed: boolean): Promise<{ fromMemory: number; shared: number | 'journaled' }> {
     const fence = `own:${(this.fencesRaised += 1)}`;
     this.fences.raise(fence, invalidation);
     try {
@@ -388,11 +391,12 @@ export class CacheService {
       if (shared === 'journaled') return { fromMemory, shared };
       // Instances cut off from Redis (serving from memory) hear nothing on the bus and are not
       // waited for: they read it from the shared journal.
-      const kept = keep ? this.keepForCutOffInstances(invalidation) : Promise.resolve();
+      const kept = replayed ? Promise.resolve() : this.keepForCutOffInstances(invalidation);
       let announcement = await announced;
       // Once more (the pool picks another connection), then left to the shared journal's replay.
       if (announcement.failed) announcement = await this.bus.publish(invalidation);
       if (announcement.failed) {
+        if (replayed) throw new Error('cache: a replayed invalidation could not be announced');
         await this.keepUnannounced(invalidation);
       } else if (announcement.acknowledged > 0 || announcement.evicted > 0) {
         // Other instances may have stored what they read before the change between our delete and

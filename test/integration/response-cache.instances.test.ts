@@ -285,7 +285,8 @@ describe('caches across gateway instances', () => {
       }
     });
 
-    it('keeps nothing either when it is replayed from the shared journal (an invalidation a cut-off instance made)', async () => {
+    /** A shared journal in memory, replayed as SqlSharedJournal does (rows marked once applied). */
+    const memoryJournal = () => {
       const rows: { invalidation: Invalidation; pending: boolean }[] = [];
       const journal: SharedJournal = {
         fleetWide: true,
@@ -298,6 +299,27 @@ describe('caches across gateway instances', () => {
         },
         recent: () => Promise.resolve(rows.map((row, index): KeptInvalidation => ({ id: String(index), invalidation: row.invalidation }))),
       };
+      return { rows, journal };
+    };
+
+    /** Makes every client's PUBLISH of an invalidation fail (the first `times`) until `restore` is called. */
+    const refuseAnnouncements = (times = Infinity): { refused: () => number; restore: () => void } => {
+      // Put back as it was, and called with each client as `this`.
+      // eslint-disable-next-line @typescript-eslint/unbound-method
+      const publish = Redis.prototype.publish;
+      let refused = 0;
+      Redis.prototype.publish = function (this: Redis, ...args: Parameters<Redis['publish']>) {
+        if (refused < times && String(args[1]).includes('"invalidation"')) {
+          refused += 1;
+          return Promise.reject(new Error('Command timed out'));
+        }
+        return publish.apply(this, args);
+      };
+      return { refused: () => refused, restore: () => (Redis.prototype.publish = publish) };
+    };
+
+    it('keeps nothing either when it is replayed from the shared journal (an invalidation a cut-off instance made)', async () => {
+      const { rows, journal } = memoryJournal();
       const replaying = await instance(true, {}, { sharedJournal: () => journal });
       const key = replaying.cache.keys.user(1);
       // A load under way on the replaying instance read the row before the change.
@@ -322,25 +344,31 @@ describe('caches across gateway instances', () => {
       const { publicKey, privateKey } = other.responses.keysFor(READ, 'anonymous')!;
       await other.responses.store(publicKey, Buffer.from(OLD), POLICY, other.responses.epoch())?.stored;
       expect((await other.responses.lookup(publicKey, privateKey))?.tier).toBe('near');
-      // Put back as it was, and called with each client as `this`.
-      // eslint-disable-next-line @typescript-eslint/unbound-method
-      const publish = Redis.prototype.publish;
-      let failed = 0;
-      const failing = function (this: Redis, ...args: Parameters<Redis['publish']>) {
-        if (failed === 0 && String(args[1]).includes('"invalidation"')) {
-          failed += 1;
-          return Promise.reject(new Error('Command timed out'));
-        }
-        return publish.apply(this, args);
-      };
-      Redis.prototype.publish = failing;
+      const announcements = refuseAnnouncements(1);
       try {
         await writer.cache.invalidator.invalidateUserCache(1);
       } finally {
-        Redis.prototype.publish = publish;
+        announcements.restore();
       }
-      expect(failed).toBe(1);
+      expect(announcements.refused()).toBe(1);
       expect(await other.responses.lookup(publicKey, privateKey)).toBeUndefined();
+    });
+
+    it('keeps a replay whose announcement Redis refuses pending, once, and replays it when Redis takes it', async () => {
+      const { rows, journal } = memoryJournal();
+      const replaying = await instance(true, {}, { sharedJournal: () => journal });
+      const announcements = refuseAnnouncements();
+      try {
+        await journal.add({ kind: 'tags', tags: ['User:5'] }, true);
+        await eventually(() => announcements.refused() >= 6, 5_000, 'three health checks');
+        // Not journaled again by its own replay (which would replay it for ever within one check).
+        expect(rows).toEqual([{ invalidation: { kind: 'tags', tags: ['User:5'] }, pending: true }]);
+      } finally {
+        announcements.restore();
+      }
+      await eventually(() => rows.every((row) => !row.pending), 5_000, 'the replay');
+      expect(rows).toHaveLength(1);
+      expect(replaying.cache.service.healthReport().connection_healthy).toBe(true);
     });
   });
 });
